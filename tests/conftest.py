@@ -1,0 +1,66 @@
+"""Shared fixtures: the real TGS tiles beside the repository, and tiny Kaggle-layout folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from salt_lib.rle import rle_encode
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_TGS = REPO.parent / "shared" / "tgs-salt"
+
+
+@pytest.fixture(scope="session")
+def real_root() -> Path:
+    """../shared/tgs-salt (read-only), or a skip that says why."""
+    if not (REAL_TGS / "train" / "images").is_dir():
+        pytest.skip(f"real TGS tiles not found at {REAL_TGS} (see its README); real-data checks skipped")
+    return REAL_TGS
+
+
+@pytest.fixture(scope="session")
+def real_data(real_root, tmp_path_factory):
+    from salt_lib.data import load_tgs
+
+    return load_tgs(real_root, cache_dir=tmp_path_factory.mktemp("real-cache"))
+
+
+def disk_mask(radius: float, center=(50, 50)) -> np.ndarray:
+    """A bool (101, 101) disc, handy for hand-checked cases."""
+    rows, cols = np.mgrid[:101, :101]
+    return (rows - center[0]) ** 2 + (cols - center[1]) ** 2 <= radius**2
+
+
+def write_tiny_tgs(root: Path, n: int = 6, sixteen_bit=(1,), with_csv=True, with_depths=True) -> list[str]:
+    """Write n tiles in Kaggle's layout: RGB images, 8-bit masks (16-bit for indices in
+    ``sixteen_bit``), train.csv and depths.csv. Tile 0 is empty. Returns the ids."""
+    rng = np.random.default_rng(0)
+    (root / "train" / "images").mkdir(parents=True)
+    (root / "train" / "masks").mkdir(parents=True)
+    ids = [f"{i:02d}tile{i:04d}" for i in range(n)]
+    rows = []
+    for i, tile_id in enumerate(ids):
+        gray = rng.integers(0, 256, (101, 101), dtype=np.uint8)
+        Image.fromarray(np.repeat(gray[..., None], 3, axis=2)).save(root / "train" / "images" / f"{tile_id}.png")
+        mask = disk_mask(8 * i) if i else np.zeros((101, 101), bool)
+        if i in sixteen_bit:
+            Image.fromarray(mask.astype(np.uint16) * 65535).save(root / "train" / "masks" / f"{tile_id}.png")
+        else:
+            Image.fromarray(mask.astype(np.uint8) * 255).save(root / "train" / "masks" / f"{tile_id}.png")
+        rows.append(f"{tile_id},{rle_encode(mask)}")
+    if with_csv:
+        (root / "train.csv").write_text("id,rle_mask\n" + "\n".join(rows) + "\n")
+    if with_depths:
+        (root / "depths.csv").write_text("id,z\n" + "\n".join(f"{t},{100 + 10 * i}" for i, t in enumerate(ids)) + "\n")
+    return ids
+
+
+@pytest.fixture
+def tiny_root(tmp_path) -> Path:
+    root = tmp_path / "tgs"
+    write_tiny_tgs(root)
+    return root
