@@ -40,6 +40,136 @@ def cmd_summary(args) -> None:
     print(json.dumps(summary, indent=2))
 
 
+def load_run_data(data_dir, split_file=None, seed: int = 0):
+    """The labelled tiles and their 6:2:2 split: read from ``split_file`` if it exists, else made
+    with ``split_622`` (and written there when a path is given)."""
+    from salt_lib.data import load_tgs
+    from salt_lib.split import load_split, save_split, split_622
+
+    data = load_tgs(data_dir)
+    if split_file and Path(split_file).is_file():
+        table = load_split(split_file)
+    else:
+        table = split_622(data.ids, data.coverage, seed=seed)
+        if split_file:
+            save_split(table, split_file)
+    return data, table
+
+
+def cmd_train(args) -> None:
+    from salt_lib.data import data_fingerprint
+    from salt_lib.split import ids_of
+
+    out = Path(args.out)
+    split_file = Path(args.split) if args.split else out / "split.csv"
+    data, table = load_run_data(args.data, split_file)  # bad data fails here, before Keras loads
+    from salt_lib.models import build_model
+    from salt_lib.train import TrainConfig, fit
+
+    train, val = data.subset(ids_of(table, "train")), data.subset(ids_of(table, "val"))
+    overrides = json.loads(args.overrides) if args.overrides else {}
+    model = build_model(args.arch, args.preset, overrides)
+    fields = {"epochs": args.epochs, "minutes": args.minutes, "augment": args.augment, "loss": args.loss,
+              "batch_size": args.batch_size, "learning_rate": args.lr, "lovasz_epochs": args.lovasz_epochs,
+              "geometry": args.geometry, "seed": args.seed}
+    config = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
+    model.salt_config["geometry"] = config.geometry
+    provenance = {"data": str(Path(args.data).resolve()), "data_fingerprint": data_fingerprint(args.data),
+                  "split_file": str(split_file.resolve()), "command": "python -m salt_lib " + " ".join(sys.argv[1:])}
+    print(f"training {args.arch} ({args.preset}, {model.count_params():,} parameters) on {len(train)} tiles, "
+          f"validating on {len(val)}; run folder {out}")
+    fit(model, train, val, config, out, provenance=provenance)
+    report = evaluate_model(out / "best.keras", data.subset(ids_of(table, "test")))
+    print("test:", json.dumps(report))
+
+
+def evaluate_model(model_path, tiles, tta: bool = True) -> dict:
+    """Scores of a saved model on labelled tiles, with the threshold and minimum size in its JSON."""
+    from salt_lib import metrics
+    from salt_lib.models import load_model
+    from salt_lib.predict import predict, to_masks
+
+    model = load_model(model_path, compile=False)
+    config = model.salt_config
+    probs = predict(model, tiles.images, tta=tta)
+    masks = to_masks(probs, config.get("threshold", 0.5), config.get("min_size", 0))
+    return {
+        "tiles": len(tiles),
+        "tgs_score": round(metrics.tgs_score(tiles.masks, masks), 4),
+        "seed_iou_metric": round(metrics.seed_iou_metric(tiles.masks, masks), 4),
+        "iou": round(metrics.iou(tiles.masks, masks), 4),
+        "dice": round(metrics.dice(tiles.masks, masks), 4),
+        "empty_tile_accuracy": round(metrics.empty_tile_accuracy(tiles.masks, masks), 4),
+        "threshold": config.get("threshold", 0.5),
+        "min_size": config.get("min_size", 0),
+    }
+
+
+def cmd_evaluate(args) -> None:
+    from salt_lib.models import config_path
+    from salt_lib.split import ids_of
+
+    model_path = _existing_model(args.model)
+    record = json.loads(config_path(model_path).read_text()) if config_path(model_path).is_file() else {}
+    split_file = args.split_file or record.get("provenance", {}).get("split_file")
+    data, table = load_run_data(args.data, split_file)
+    report = evaluate_model(model_path, data.subset(ids_of(table, args.split)))
+    print(json.dumps({"split": args.split, **report}, indent=2))
+
+
+def cmd_predict(args) -> None:
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    from salt_lib.data import _png_files, _read_image
+    from salt_lib.rle import rle_encode
+
+    model_path = _existing_model(args.model)
+    files = _png_files(Path(args.images)) if Path(args.images).is_dir() else None
+    if files is None:
+        raise DataError(f"{args.images}: no such folder of PNG tiles.")
+    if not files:
+        raise DataError(f"{args.images}: no PNG images in this folder. Point --images at e.g. test/images.")
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("a"):
+            pass
+    except OSError as error:
+        raise DataError(f"{out}: cannot write the submission here ({error.strerror}). Choose another --out.") from None
+    _read_image(files[min(files)])  # a broken first tile fails now, not after loading Keras
+    from salt_lib.models import load_model
+    from salt_lib.predict import predict, to_masks, write_submission
+
+    model = load_model(model_path, compile=False)
+    threshold, min_size = model.salt_config.get("threshold", 0.5), model.salt_config.get("min_size", 0)
+    ids = sorted(files)
+    rows = []
+    # Batches keep memory bounded: 18,000 test tiles never sit in memory at once.
+    with tqdm(total=len(ids), unit="tile", desc="predict") as bar:
+        for start in range(0, len(ids), args.batch):
+            batch_ids = ids[start : start + args.batch]
+            images = np.stack([_read_image(files[tile_id]) for tile_id in batch_ids])
+            masks = to_masks(predict(model, images, tta=not args.no_tta), threshold, min_size)
+            rows.extend((tile_id, rle_encode(mask)) for tile_id, mask in zip(batch_ids, masks))
+            bar.update(len(batch_ids))
+    write_submission(rows, out)
+    print(f"wrote {len(rows)} rows to {out} (threshold {threshold}, min_size {min_size})")
+
+
+def _existing_model(path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such model file. Train one with `python -m salt_lib train`, or use models/unet_lite.keras.")
+    return path
+
+
+def cmd_bench(args) -> None:
+    from salt_lib.bench import main as bench_main
+
+    bench_main(args.out, rounds=args.rounds, steps=args.steps, include_seed=not args.no_seed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salt_lib", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -55,6 +185,46 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="load a data set and print what it holds")
     summary.add_argument("--data", required=True, help="folder in Kaggle's layout (holds train/)")
     summary.set_defaults(run=cmd_summary)
+
+    train = commands.add_parser("train", help="train a U-Net or ResUNet (resumes an unfinished run in --out)")
+    train.add_argument("--data", required=True)
+    train.add_argument("--arch", choices=("unet", "resunet"), required=True)
+    train.add_argument("--preset", choices=("lite", "seed"), default="lite")
+    train.add_argument("--overrides", help='model options as JSON, e.g. \'{"filters": 8}\'')
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--minutes", type=float, help="wall-clock budget")
+    train.add_argument("--augment", help="none | seed | flip | flip_geo | flip_geo_intensity")
+    train.add_argument("--loss", help="bce | iou | dice | bce_dice | lovasz")
+    train.add_argument("--lovasz-epochs", type=int, help="second stage with the Lovasz hinge")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--geometry", choices=("pad", "resize"))
+    train.add_argument("--seed", type=int)
+    train.add_argument("--split", help="split CSV to use (default: made and saved as OUT/split.csv)")
+    train.add_argument("--out", required=True, help="run folder")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="score a saved model on a split")
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--data", required=True)
+    evaluate.add_argument("--split", choices=("train", "val", "test"), default="test")
+    evaluate.add_argument("--split-file", help="default: the split file named in the model's JSON")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="write a competition submission (id,rle_mask)")
+    predict.add_argument("--model", required=True)
+    predict.add_argument("--images", required=True, help="folder of <id>.png tiles")
+    predict.add_argument("--out", required=True, help="submission CSV")
+    predict.add_argument("--batch", type=int, default=256)
+    predict.add_argument("--no-tta", action="store_true")
+    predict.set_defaults(run=cmd_predict)
+
+    bench = commands.add_parser("bench", help="measure training / inference speed, memory, augmentation overhead")
+    bench.add_argument("--out", help="JSON file for the results")
+    bench.add_argument("--rounds", type=int, default=5)
+    bench.add_argument("--steps", type=int, default=4)
+    bench.add_argument("--no-seed", action="store_true", help="skip the 31M/40M-parameter seed presets")
+    bench.set_defaults(run=cmd_bench)
     return parser
 
 
@@ -62,7 +232,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (DataError, FileExistsError, FileNotFoundError) as error:
+    except (DataError, FileExistsError, FileNotFoundError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

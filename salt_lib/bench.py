@@ -1,0 +1,179 @@
+"""Speed benchmark: training and inference images/s, peak memory, augmentation overhead.
+
+``python -m salt_lib bench --out bench.json`` measures, on random tiles at batch 32:
+
+* the four named models (lite and seed presets of U-Net and ResUNet): train and predict images/s;
+* the speed levers for the lite U-Net, side by side: the plain fp32 baseline (128x128
+  reflect-padded input), 112 padded, the native 101 input (valid transposed convolutions), a
+  narrower decoder, XLA ``jit_compile``, bfloat16 mixed precision, batch 64;
+* augmentation cost per batch for every policy, as a share of the baseline's step time;
+* peak resident memory of the process.
+
+CPU timings are noisy (single runs here differ by up to 1.6x), so the variants are timed in
+interleaved rounds, each round a few steps of every variant in turn, and the medians reported.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from salt_lib.losses import get_loss
+from salt_lib.models import build_model
+
+
+@dataclass
+class Variant:
+    """One way to train: which model options, and how it is compiled."""
+
+    name: str
+    arch: str = "unet"
+    preset: str = "lite"
+    overrides: dict = field(default_factory=dict)
+    batch_size: int = 32
+    jit_compile: bool = False
+    mixed_bfloat16: bool = False
+
+
+LEVERS = [
+    Variant("baseline fp32, 128 padded"),
+    Variant("112 padded", overrides={"input_size": 112}),
+    Variant("101 native, transposed", overrides={"input_size": 101, "upsampling": "transpose"}),
+    Variant("101 native, decoder x0.5", overrides={"input_size": 101, "upsampling": "transpose", "decoder_filters_scale": 0.5}),
+    Variant("128 + XLA jit_compile", jit_compile=True),
+    Variant("128 + bfloat16 mixed", mixed_bfloat16=True),
+    Variant("128, batch 64", batch_size=64),
+]
+
+PRESET_MODELS = [Variant(f"{arch} {preset}", arch=arch, preset=preset) for arch in ("unet", "resunet") for preset in ("lite", "seed")]
+
+
+def build_variant(variant: Variant):
+    """Compiled model for ``variant`` (Adam, BCE + Dice), plus a random batch of its input size."""
+    previous = keras.config.dtype_policy()
+    if variant.mixed_bfloat16:
+        keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = build_model(variant.arch, variant.preset, variant.overrides)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=get_loss("bce_dice"), jit_compile=variant.jit_compile)
+    size = int(model.input_shape[1])
+    rng = np.random.default_rng(0)
+    x = rng.random((variant.batch_size, size, size, 1), dtype=np.float32)
+    y = (rng.random((variant.batch_size, size, size, 1)) > 0.6).astype(np.float32)
+    return model, x, y
+
+
+def time_train_steps(model, x, y, steps: int) -> float:
+    """Training images per second over ``steps`` steps on one batch."""
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(x, y)
+    return steps * len(x) / (time.perf_counter() - start)
+
+
+def time_predict(model, x, steps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.predict_on_batch(x)
+    return steps * len(x) / (time.perf_counter() - start)
+
+
+def compare(variants, rounds: int, steps: int, warmup: int = 2, predict: bool = True) -> list[dict]:
+    """Interleaved timing of ``variants``: ``rounds`` rounds of ``steps`` steps each; medians."""
+    built = []
+    for variant in variants:
+        model, x, y = build_variant(variant)
+        for _ in range(warmup):  # graph tracing and first-call allocations are not the speed
+            model.train_on_batch(x, y)
+            model.predict_on_batch(x)
+        built.append((variant, model, x, y))
+    train_rates = {v.name: [] for v in variants}
+    predict_rates = {v.name: [] for v in variants}
+    for _ in range(rounds):
+        for variant, model, x, y in built:
+            train_rates[variant.name].append(time_train_steps(model, x, y, steps))
+            if predict:
+                predict_rates[variant.name].append(time_predict(model, x, steps))
+    rows = []
+    for variant, model, _, _ in built:
+        rates = train_rates[variant.name]
+        rows.append({
+            "variant": variant.name, "parameters": int(model.count_params()), "input": int(model.input_shape[1]),
+            "batch": variant.batch_size, "train_images_per_s": round(statistics.median(rates), 2),
+            "train_min": round(min(rates), 2), "train_max": round(max(rates), 2),
+            "predict_images_per_s": round(statistics.median(predict_rates[variant.name]), 2) if predict else None,
+        })
+    return rows
+
+
+def augmentation_overhead(step_seconds: float, batch_size: int = 32) -> list[dict]:
+    """Seconds of augmentation per batch for each policy, and its share of a training step."""
+    from salt_lib.augment import POLICIES, augmentation_cost
+    from salt_lib.synthetic import synthesize_tiles
+
+    images, masks, _ = synthesize_tiles(256, seed=1)
+    rows = []
+    for policy in POLICIES:
+        cost = augmentation_cost(images, masks, policy, batch_size=batch_size, batches=20)
+        rows.append({"policy": policy, "ms_per_batch": round(1000 * cost, 2), "share_of_step": round(cost / step_seconds, 4)})
+    return rows
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def run(rounds: int = 5, steps: int = 4, include_seed: bool = True) -> dict:
+    """All measurements as one JSON-ready dict."""
+    levers = compare(LEVERS, rounds=rounds, steps=steps)
+    baseline = levers[0]["train_images_per_s"]
+    for row in levers:
+        row["speedup_vs_baseline"] = round(row["train_images_per_s"] / baseline, 2)
+    presets = compare([v for v in PRESET_MODELS if include_seed or v.preset == "lite"], rounds=max(2, rounds // 2), steps=2, warmup=1)
+    step_seconds = 32 / baseline
+    return {
+        "machine": {"processor": platform.processor() or platform.machine(), "cores": _cores(), "keras": keras.__version__,
+                    "backend": keras.backend.backend()},
+        "method": f"{rounds} interleaved rounds x {steps} steps per variant; medians (min-max in the JSON)",
+        "levers": levers,
+        "presets": presets,
+        "augmentation": augmentation_overhead(step_seconds),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
+    """A Markdown table of ``rows`` (for the README and the console)."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main(out: str | None, rounds: int, steps: int, include_seed: bool) -> dict:
+    result = run(rounds=rounds, steps=steps, include_seed=include_seed)
+    print(markdown_table(result["levers"], ["variant", "input", "batch", "parameters", "train_images_per_s", "train_min", "train_max", "speedup_vs_baseline", "predict_images_per_s"]))
+    print()
+    print(markdown_table(result["presets"], ["variant", "parameters", "train_images_per_s", "predict_images_per_s"]))
+    print()
+    print(markdown_table(result["augmentation"], ["policy", "ms_per_batch", "share_of_step"]))
+    print(f"\npeak resident memory: {result['peak_rss_mb']} MB")
+    if out:
+        Path(out).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {out}")
+    return result

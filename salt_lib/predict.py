@@ -1,0 +1,92 @@
+"""From a trained model to salt masks: probabilities, flip test-time augmentation, a threshold
+and a minimum component size chosen on validation, and competition submissions.
+
+Shapes: tiles (N, 101, 101) uint8 in; probabilities (N, 101, 101) float32 in [0, 1] out.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from salt_lib.geometry import from_model, to_model
+from salt_lib.metrics import tgs_score, tgs_score_per_tile
+
+THRESHOLDS = np.round(np.arange(0.20, 0.81, 0.025), 3)
+MIN_SIZES = (0, 10, 20, 40, 60, 100)
+
+
+def model_geometry(model) -> tuple[int, str]:
+    """The model's input side (pixels) and how tiles get there ('pad' or 'resize')."""
+    size = int(model.input_shape[1])
+    config = getattr(model, "salt_config", {}) or {}
+    return size, config.get("geometry", "pad")
+
+
+def predict(model, images: np.ndarray, tta: bool = True, batch_size: int = 32, mode: str | None = None) -> np.ndarray:
+    """Salt probabilities (N, 101, 101) for uint8 tiles (N, 101, 101).
+
+    With ``tta`` the model also sees each tile mirrored left-right, and the two probability maps
+    (the mirrored one flipped back) are averaged: the section's geology has no preferred side.
+    """
+    size, default_mode = model_geometry(model)
+    mode = mode or default_mode
+    if len(images) == 0:
+        return np.zeros((0, 101, 101), np.float32)
+    x = to_model(images, size=size, mode=mode)
+    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    if tta:
+        mirrored = model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)[:, :, ::-1]
+        probs = (probs + mirrored) / 2
+    return from_model(probs, mode=mode)
+
+
+def remove_small_components(masks: np.ndarray, min_size: int) -> np.ndarray:
+    """Drop connected salt regions smaller than ``min_size`` pixels from bool masks (N, H, W)."""
+    if min_size <= 0:
+        return masks
+    cleaned = masks.copy()
+    for tile in cleaned:
+        labels, count = ndimage.label(tile)
+        if count:
+            sizes = np.bincount(labels.ravel())
+            tile[(sizes < min_size)[labels] & (labels > 0)] = False
+    return cleaned
+
+
+def choose_threshold(probs: np.ndarray, masks: np.ndarray, thresholds=THRESHOLDS) -> tuple[float, float]:
+    """The probability threshold that maximises ``tgs_score`` on labelled tiles: (threshold, score)."""
+    scores = [tgs_score(masks, probs > t) for t in thresholds]
+    best = int(np.argmax(scores))
+    return float(thresholds[best]), float(scores[best])
+
+
+def choose_min_size(probs, masks, threshold: float, sizes=MIN_SIZES) -> tuple[int, float]:
+    """The smallest-component size to drop that maximises ``tgs_score``: (min_size, score)."""
+    binary = probs > threshold
+    scores = [tgs_score(masks, remove_small_components(binary, size)) for size in sizes]
+    best = int(np.argmax(scores))
+    return int(sizes[best]), float(scores[best])
+
+
+def to_masks(probs: np.ndarray, threshold: float = 0.5, min_size: int = 0) -> np.ndarray:
+    """Bool masks from probabilities: cut at ``threshold``, then drop regions under ``min_size``."""
+    return remove_small_components(probs > threshold, min_size)
+
+
+def per_tile_scores(masks_true, masks_pred) -> np.ndarray:
+    """The competition score of each tile, for bootstraps and per-coverage tables."""
+    return tgs_score_per_tile(masks_true, masks_pred)
+
+
+def write_submission(rows, path) -> Path:
+    """Write ``(id, rle)`` rows as the competition's ``id,rle_mask`` CSV."""
+    path = Path(path)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "rle_mask"])
+        writer.writerows(rows)
+    return path

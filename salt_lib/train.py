@@ -1,0 +1,304 @@
+"""Training a segmentation model, resumably, with the thesis's bookkeeping.
+
+``fit(model, train, val, config, out_dir)`` trains with Adam and a cosine learning-rate schedule,
+scores the validation tiles after every epoch with the competition metric (the probability
+threshold tuned on them), keeps the best weights, stops early when the score stalls or the time
+budget runs out, and can fine-tune a second stage with the Lovasz hinge.
+
+Everything a run needs to continue is written after each finished epoch into ``out_dir``:
+
+    last-e<k>.keras   model and optimizer state after epoch k (older ones are removed)
+    state.json        where the run stands: stage, epoch, best score, elapsed seconds
+    history.csv       one row per finished epoch
+    best.keras        the weights with the best validation score so far, and best.json beside it
+
+Run the same command again after a crash, even ``kill -9``, and it goes on from the last finished
+epoch. Files are written to a temporary name and renamed, so a kill never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from salt_lib import __version__
+from salt_lib.augment import TileBatches
+from salt_lib.geometry import to_model
+from salt_lib.losses import get_loss
+from salt_lib.models import config_path, model_config
+from salt_lib.predict import choose_threshold, predict
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything about a run that is not the network. Units: minutes, epochs, tiles."""
+
+    epochs: int = 40
+    minutes: float | None = None  # wall-clock budget; training stops at the first epoch end past it
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    min_learning_rate_ratio: float = 0.02  # cosine decays to lr * this
+    loss: str = "bce_dice"
+    augment: str = "flip"
+    patience: int = 8  # epochs without a better validation score before stopping
+    lovasz_epochs: int = 0  # second stage: fine-tune with the Lovasz hinge for this many epochs
+    lovasz_learning_rate: float = 3e-4
+    geometry: str = "pad"  # 'pad' (reflect) or 'resize' (bicubic) from 101 to the model size
+    val_tta: bool = False  # flip TTA when scoring validation every epoch (the final score always uses it)
+    seed: int = 0
+    workers: int = 1  # threads that prepare augmented batches ahead of the training step
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class RunMismatch(FileExistsError):
+    """``out_dir`` holds a run made with other settings; it is never overwritten silently."""
+
+
+def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None = None, verbose: bool = True) -> pd.DataFrame:
+    """Train ``model`` on ``train`` (a TGSData), select on ``val``; return the history table.
+
+    ``provenance`` (data fingerprint, split file, ...) is stored in best.json with the scores.
+    If ``out_dir`` holds an unfinished run with the same settings, training resumes from it.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_key = _run_key(model, config, provenance)
+    state = _load_state(out_dir, run_key)
+    if state.get("finished"):
+        if verbose:
+            print(f"{out_dir}: run already finished (best val tgs_score {state['best_score']:.4f}); nothing to do")
+        return read_history(out_dir)
+    stages = [("main", config.loss, config.learning_rate, config.epochs)]
+    if config.lovasz_epochs:
+        stages.append(("lovasz", "lovasz", config.lovasz_learning_rate, config.lovasz_epochs))
+    size = int(model.input_shape[1])
+
+    def prepare(images, masks):
+        return to_model(images, size, config.geometry), to_model(masks, size, config.geometry, mask=True)
+
+    for stage_index, (stage, loss, learning_rate, epochs) in enumerate(stages):
+        if stage_index < state["stage"]:
+            continue
+        start_epoch = state["epoch"] if stage_index == state["stage"] else 0
+        if start_epoch >= epochs or state.get("stop"):
+            state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
+            continue
+        keras.utils.set_random_seed(config.seed + 1000 * stage_index + start_epoch)
+        batches = TileBatches(
+            train.images, train.masks, config.batch_size, config.augment, prepare,
+            seed=config.seed + 1000 * stage_index, workers=config.workers,
+        )
+        model = _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches))
+        if start_epoch and verbose:
+            print(f"resuming stage {stage!r} at epoch {start_epoch + 1} of {epochs} from {out_dir}")
+        for _ in range(start_epoch):
+            batches.on_epoch_end()  # replay the shuffles, so a resumed run sees the same order
+        recorder = EpochRecorder(model, val, config, out_dir, state, stage, stage_index, epochs, run_key, provenance, verbose)
+        model.fit(batches, epochs=epochs, initial_epoch=start_epoch, callbacks=[recorder], verbose=0, shuffle=False)
+        state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
+        _write_json(out_dir / "state.json", state)
+        if recorder.out_of_time:
+            break
+    state["finished"] = True
+    _write_json(out_dir / "state.json", state)
+    _finalise_best(out_dir, val, config, provenance, model_config(model))
+    return read_history(out_dir)
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """After each epoch: score validation, log a history row, keep the best, save a resume point."""
+
+    def __init__(self, model, val, config, out_dir, state, stage, stage_index, epochs, run_key, provenance, verbose):
+        super().__init__()
+        self.val, self.config, self.out_dir, self.state = val, config, out_dir, state
+        self.stage, self.stage_index, self.epochs = stage, stage_index, epochs
+        self.run_key, self.provenance, self.verbose = run_key, provenance or {}, verbose
+        self.out_of_time = False
+        self.bar = None
+        self.n_train = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+        steps = self.params.get("steps")
+        self.n_train = steps * self.config.batch_size  # tiles per epoch, up to the last partial batch
+        self.bar = tqdm(total=steps, desc=f"{self.stage} epoch {epoch + 1}/{self.epochs}", unit="batch",
+                        leave=False, disable=not self.verbose, mininterval=2)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update(1)
+        if logs and batch % 10 == 0:
+            self.bar.set_postfix(loss=f"{float(logs.get('loss', np.nan)):.4f}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.close()
+        train_seconds = time.perf_counter() - self.epoch_start
+        probs = predict(self.model, self.val.images, tta=self.config.val_tta, mode=self.config.geometry)
+        threshold, score = choose_threshold(probs, self.val.masks)
+        state = self.state
+        state["elapsed"] = state.get("elapsed", 0.0) + time.perf_counter() - self.epoch_start
+        improved = score > state.get("best_score", -1.0)
+        if improved:
+            state.update(best_score=score, best_threshold=threshold, best_epoch=state.get("total_epochs", 0) + 1, wait=0)
+            _save_atomic(self.model, self.out_dir / "best.keras")
+        else:
+            state["wait"] = state.get("wait", 0) + 1
+        state.update(epoch=epoch + 1, stage=self.stage_index, total_epochs=state.get("total_epochs", 0) + 1)
+        row = {
+            "epoch": state["total_epochs"], "stage": self.stage, "loss": float((logs or {}).get("loss", np.nan)),
+            "val_tgs_score": score, "val_threshold": threshold,
+            "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+            "train_seconds": round(train_seconds, 2), "images_per_second": round(self.n_train / train_seconds, 2),
+            "elapsed_seconds": round(state["elapsed"], 1),
+        }
+        _append_history(self.out_dir, row)
+        if state["wait"] >= self.config.patience:
+            state["stop"] = True
+            self.model.stop_training = True
+        budget = self.config.minutes
+        if budget is not None and state["elapsed"] + train_seconds > budget * 60:
+            self.out_of_time = state["stop"] = True
+            self.model.stop_training = True
+        _save_resume_point(self.model, self.out_dir, state)
+        if self.verbose:
+            mark = " *" if improved else ""
+            tqdm.write(f"{self.stage} epoch {epoch + 1}/{self.epochs}: loss {row['loss']:.4f}, "
+                       f"val tgs_score {score:.4f} @ {threshold:.3f}{mark} ({train_seconds:.0f} s)")
+
+
+def read_history(out_dir) -> pd.DataFrame:
+    """The history table of a run (one row per finished epoch)."""
+    path = Path(out_dir) / "history.csv"
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
+def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, total_steps):
+    """The model to train in this stage: resumed from disk if a resume point exists, compiled fresh
+    at a stage's start (the Lovasz stage starts from the best weights of the first)."""
+    from salt_lib.models import load_model
+
+    resume = out_dir / state["last"] if state.get("last") else None
+    if resume and resume.is_file() and state["stage"] == stage_index and state["epoch"] > 0:
+        restored = load_model(resume, compile=True)
+        restored.salt_config = getattr(model, "salt_config", {})
+        return restored
+    if stage_index > 0 and (out_dir / "best.keras").is_file():
+        model.load_weights(out_dir / "best.keras")
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps), alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=get_loss(loss))
+    return model
+
+
+def _run_key(model, config: TrainConfig, provenance) -> str:
+    """A hash of everything that defines a run; a resume needs the same key."""
+    described = {"model": getattr(model, "salt_config", {}), "config": config.to_dict(),
+                 "data": (provenance or {}).get("data_fingerprint")}
+    described["config"].pop("minutes", None)  # a longer budget may continue a run
+    return hashlib.sha1(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _load_state(out_dir: Path, run_key: str) -> dict:
+    path = out_dir / "state.json"
+    if not path.is_file():
+        return {"run_key": run_key, "stage": 0, "epoch": 0}
+    state = json.loads(path.read_text())
+    if state.get("run_key") != run_key:
+        raise RunMismatch(f"{out_dir} holds a run with other settings (key {state.get('run_key')}, now {run_key}). "
+                          "Use another --out folder, or delete that folder to start over.")
+    return state
+
+
+def _save_atomic(model, path: Path) -> None:
+    partial = path.with_name(path.stem + ".part.keras")
+    model.save(partial)
+    os.replace(partial, path)
+
+
+def _save_resume_point(model, out_dir: Path, state: dict) -> None:
+    name = f"last-e{state['total_epochs']}.keras"
+    _save_atomic(model, out_dir / name)
+    previous = state.get("last")
+    state["last"] = name
+    _write_json(out_dir / "state.json", state)  # the state points at the new file only once it exists
+    if previous and previous != name:
+        (out_dir / previous).unlink(missing_ok=True)
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    partial = path.with_suffix(".part")
+    partial.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    os.replace(partial, path)
+
+
+def _append_history(out_dir: Path, row: dict) -> None:
+    path = out_dir / "history.csv"
+    history = read_history(out_dir)
+    # Rows past the resume point belong to an epoch that was killed before its state was saved.
+    history = history[history["epoch"] < row["epoch"]] if len(history) else history
+    history = pd.concat([history, pd.DataFrame([row])], ignore_index=True)
+    partial = path.with_suffix(".part")
+    history.to_csv(partial, index=False)
+    os.replace(partial, path)
+
+
+def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | None, architecture: dict) -> dict:
+    """Re-score the best weights on validation with flip TTA, tune the threshold and the minimum
+    component size there, and write best.json: the model's provenance. Returns that dict."""
+    from salt_lib.predict import choose_min_size
+
+    state = json.loads((out_dir / "state.json").read_text())
+    model = keras.models.load_model(out_dir / "best.keras", compile=False)
+    model.salt_config = architecture
+    probs = predict(model, val.images, tta=True, mode=config.geometry)
+    threshold, score = choose_threshold(probs, val.masks)
+    min_size, score_cleaned = choose_min_size(probs, val.masks, threshold)
+    record = architecture | {
+        "geometry": config.geometry,
+        "parameters": int(model.count_params()),
+        "training": config.to_dict(),
+        "provenance": provenance or {},
+        "epochs_trained": state.get("total_epochs"),
+        "best_epoch": state.get("best_epoch"),
+        "wall_seconds": round(state.get("elapsed", 0.0), 1),
+        "val": {"tgs_score_no_tta": state.get("best_score"), "tgs_score": score, "threshold": threshold,
+                "min_size": min_size, "tgs_score_min_size": score_cleaned, "tiles": len(val)},
+        "threshold": threshold,
+        "min_size": min_size,
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+    }
+    _write_json(config_path(out_dir / "best.keras"), record)
+    return record
+
+
+def library_versions() -> dict:
+    import numpy
+    import tensorflow
+
+    return {"python": platform.python_version(), "salt_lib": __version__, "keras": keras.__version__,
+            "tensorflow": tensorflow.__version__, "numpy": numpy.__version__, "backend": keras.backend.backend()}
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None

@@ -1,0 +1,98 @@
+"""The command line: one clear line and exit status 2 for a user's mistake; a valid submission."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from salt_lib.rle import rle_decode
+from salt_lib.synthetic import make_synthetic_tgs
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {"filters": 4, "depth": 2, "input_size": 101, "upsampling": "transpose"}
+
+
+def cli(*args, tmp_path=None):
+    return subprocess.run([sys.executable, "-m", "salt_lib", *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def assert_clean_error(result, phrase):
+    assert result.returncode == 2, result.stderr[-1500:]
+    assert "Traceback" not in result.stderr
+    assert phrase in result.stderr
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A synthetic data set and a tiny model trained on it for one epoch."""
+    from salt_lib.data import load_tgs
+    from salt_lib.models import build_model
+    from salt_lib.train import TrainConfig, fit
+
+    base = tmp_path_factory.mktemp("cli")
+    root = base / "tgs"
+    make_synthetic_tgs(root, n_train=40, n_test=37, seed=5)
+    data = load_tgs(root, cache_dir=base / "cache")
+    fit(build_model("unet", "lite", TINY), data.subset(data.ids[:30]), data.subset(data.ids[30:]),
+        TrainConfig(epochs=1, batch_size=8), base / "run", verbose=False)
+    return root, base / "run" / "best.keras"
+
+
+def test_submission_has_one_row_per_image_in_competition_format(trained, tmp_path):
+    root, model = trained
+    out = tmp_path / "sub" / "submission.csv"
+    result = cli("predict", "--model", model, "--images", root / "test" / "images", "--out", out, "--batch", "16")
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(table.columns) == ["id", "rle_mask"]
+    expected_ids = sorted(p.stem for p in (root / "test" / "images").glob("*.png"))
+    assert table["id"].tolist() == expected_ids  # every image once, ids from the file names
+    for rle in table["rle_mask"]:
+        mask = rle_decode(rle)  # valid, inside the tile
+        assert (rle == "") == (not mask.any())
+
+
+def test_evaluate_prints_all_scores(trained):
+    root, model = trained
+    result = cli("evaluate", "--model", model, "--data", root, "--split", "val")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    for key in ("tgs_score", "seed_iou_metric", "iou", "dice", "empty_tile_accuracy"):
+        assert 0 <= report[key] <= 1
+    assert report["split"] == "val"
+
+
+def test_missing_model_file(trained, tmp_path):
+    root, _ = trained
+    result = cli("predict", "--model", tmp_path / "nope.keras", "--images", root / "test" / "images", "--out", tmp_path / "s.csv")
+    assert_clean_error(result, "no such model file")
+
+
+def test_folder_without_pngs(trained, tmp_path):
+    _, model = trained
+    (tmp_path / "empty").mkdir()
+    assert_clean_error(cli("predict", "--model", model, "--images", tmp_path / "empty", "--out", tmp_path / "s.csv"), "no PNG images")
+
+
+def test_tile_of_wrong_size(trained, tmp_path):
+    _, model = trained
+    (tmp_path / "imgs").mkdir()
+    Image.fromarray(np.zeros((64, 80), np.uint8)).save(tmp_path / "imgs" / "odd.png")
+    assert_clean_error(cli("predict", "--model", model, "--images", tmp_path / "imgs", "--out", tmp_path / "s.csv"), "expected 101x101")
+
+
+def test_unwritable_output_path(trained, tmp_path):
+    root, model = trained
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = cli("predict", "--model", model, "--images", root / "test" / "images", "--out", blocker / "sub.csv")
+    assert_clean_error(result, "cannot write the submission")
+
+
+def test_training_on_a_missing_folder(tmp_path):
+    assert_clean_error(cli("train", "--data", tmp_path / "nowhere", "--arch", "unet", "--out", tmp_path / "run"), "no such folder")

@@ -1,0 +1,273 @@
+"""The U-Net / ResU-Net skeleton: seed parameter counts, lite variants, names, options, provenance."""
+
+import dataclasses
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from salt_lib import models
+from salt_lib.models import ModelConfig, model_config, resunet, unet
+
+RESIDUAL_LAYER = re.compile(r"^(enc|dec)\d+_(shortcut|shortcut_bn|add|add_relu)$")
+
+
+def names(model) -> list[str]:
+    return [layer.name for layer in model.layers]
+
+
+def tiny(**overrides):
+    """Lite options that make a model quick to build and run on a CPU."""
+    return {"filters": 4, **overrides}
+
+
+@pytest.fixture(scope="module")
+def unet_seed():
+    return unet("seed")
+
+
+@pytest.fixture(scope="module")
+def resunet_seed():
+    return resunet("seed")
+
+
+# ---- the seed presets -------------------------------------------------------------------------
+
+
+def test_seed_unet_parameter_count(unet_seed):
+    assert unet_seed.count_params() == 31_031_685
+
+
+def test_seed_resunet_parameter_count(resunet_seed):
+    # The U-Net plus 3x3 shortcuts: encoder levels 1-5 (1->64, 64->128, ..., 512->1024:
+    # 6,269,440 parameters) and decoder levels 6-8 (512, 256, 128 channels: 3,097,472).
+    assert resunet_seed.count_params() == 31_031_685 + 6_269_440 + 3_097_472 == 40_398_597
+
+
+def test_seed_unet_reads_like_the_figure(unet_seed):
+    layer_names = set(names(unet_seed))
+    for level in range(1, 6):
+        assert {f"enc{level}_conv1", f"enc{level}_conv1_relu", f"enc{level}_conv2"} <= layer_names
+    for level in range(1, 5):
+        assert {f"enc{level}_pool", f"dec{level}_up", f"dec{level}_upconv", f"dec{level}_concat",
+                f"dec{level}_conv1", f"dec{level}_conv2"} <= layer_names
+    assert {"enc4_dropout", "enc5_dropout", "head_conv", "head_sigmoid"} <= layer_names
+    assert "enc5_pool" not in layer_names  # the bottleneck is not pooled
+    assert not any(name.endswith("_bn") for name in layer_names)  # the seed has no BatchNorm
+    assert unet_seed.get_layer("enc4_dropout").rate == 0.5
+    assert unet_seed.get_layer("head_conv").filters == 2
+
+
+def test_seed_unet_wiring(unet_seed):
+    get = unet_seed.get_layer
+    # Level 4's dropout output is what is pooled and what the skip connection carries.
+    assert get("enc4_pool").input is get("enc4_dropout").output
+    skip, up = get("dec4_concat").input
+    assert skip is get("enc4_dropout").output
+    assert up is get("dec4_upconv_relu").output
+    assert get("dec4_upconv").kernel_size == (2, 2)
+    assert get("enc1_conv1").kernel_initializer.__class__.__name__ == "HeNormal"
+
+
+def test_seed_resunet_shortcuts(resunet_seed):
+    get = resunet_seed.get_layer
+    layer_names = set(names(resunet_seed))
+    assert {f"enc{level}_shortcut" for level in range(1, 6)} <= layer_names
+    assert {"dec4_shortcut", "dec3_shortcut", "dec2_shortcut"} <= layer_names
+    assert "dec1_shortcut" not in layer_names and "dec1_add" not in layer_names
+    assert get("enc3_shortcut").kernel_size == (3, 3) and get("enc3_shortcut").activation.__name__ == "linear"
+    # The shortcut is of the level's input, added after the two convs, then ReLU, then dropout.
+    assert get("enc3_shortcut").input is get("enc2_pool").output
+    assert get("enc4_dropout").input is get("enc4_add_relu").output
+    assert get("dec4_shortcut").input is get("dec4_upconv_relu").output
+
+
+# ---- one builder for both ---------------------------------------------------------------------
+
+
+def assert_same_skeleton(plain, residual):
+    """The residual model has every layer of the plain one (same name, same type) plus only
+    shortcut / add layers."""
+    plain_types = {layer.name: type(layer) for layer in plain.layers}
+    residual_types = {layer.name: type(layer) for layer in residual.layers}
+    extra = set(residual_types) - set(plain_types)
+    assert set(plain_types) <= set(residual_types)
+    assert extra and all(RESIDUAL_LAYER.match(name) for name in extra), sorted(extra)
+    assert all(residual_types[name] is cls for name, cls in plain_types.items())
+
+
+def test_seed_models_share_the_skeleton(unet_seed, resunet_seed):
+    assert_same_skeleton(unet_seed, resunet_seed)
+
+
+def test_lite_models_share_the_skeleton():
+    plain, residual = unet("lite"), resunet("lite")
+    assert_same_skeleton(plain, residual)
+    extra = set(names(residual)) - set(names(plain))
+    # conv1 shortcuts with BatchNorm at every level: 5 encoder + 4 decoder levels, 4 layers each.
+    assert len(extra) == 9 * 4
+    assert residual.get_layer("enc2_shortcut").kernel_size == (1, 1)
+
+
+# ---- the lite presets -------------------------------------------------------------------------
+
+
+def test_lite_defaults():
+    model = unet("lite")
+    layer_names = set(names(model))
+    assert model.input_shape == (None, 128, 128, 1)
+    assert model.get_layer("enc1_conv1").filters == 16
+    assert model.get_layer("enc5_conv1").filters == 256  # depth 4: five levels, doubling
+    assert "enc6_conv1" not in layer_names
+    assert {"enc1_conv1_bn", "enc5_dropout", "dec1_up", "dec1_upconv", "dec1_concat", "head_sigmoid"} <= layer_names
+    assert "enc4_dropout" not in layer_names and "head_conv" not in layer_names
+    assert model.get_layer("enc1_conv1").use_bias is False  # BatchNorm follows
+    assert not any(RESIDUAL_LAYER.match(name) for name in layer_names)
+
+
+@pytest.mark.parametrize(
+    "depth, upsampling, shortcut, size",
+    [
+        (4, "upsample", None, 128),
+        (4, "upsample", "conv3", 128),
+        (4, "upsample", "conv1", 128),
+        (4, "upsample", "identity", 128),
+        (4, "transpose", None, 112),
+        (4, "transpose", "conv3", 112),
+        (4, "transpose", "conv1", 112),
+        (4, "transpose", "identity", 112),
+        (3, "upsample", "conv1", 112),
+        (3, "transpose", None, 128),
+    ],
+)
+def test_lite_variants_build_and_predict(depth, upsampling, shortcut, size):
+    model = unet("lite", **tiny(depth=depth, upsampling=upsampling, shortcut=shortcut, input_size=size))
+    x = np.random.default_rng(0).random((2, size, size, 1), dtype=np.float32)
+    y = keras.ops.convert_to_numpy(model(x, training=False))
+    assert y.shape == (2, size, size, 1)
+    assert y.dtype == np.float32
+    assert np.all((y >= 0) & (y <= 1))
+    assert f"enc{depth + 1}_conv2" in names(model) and f"enc{depth + 1}_pool" not in names(model)
+
+
+def test_transpose_upsampling_names():
+    model = unet("lite", **tiny(upsampling="transpose"))
+    assert type(model.get_layer("dec1_up")).__name__ == "Conv2DTranspose"
+    assert "dec1_upconv" not in names(model) and "dec1_up_bn" in names(model)
+
+
+def test_identity_shortcut_projects_only_where_channels_change():
+    model = resunet("lite", **tiny(shortcut="identity"))
+    layer_names = set(names(model))
+    assert {f"enc{level}_shortcut" for level in range(1, 6)} <= layer_names  # channels change
+    assert model.get_layer("enc2_shortcut").kernel_size == (1, 1)
+    assert not any(name.startswith("dec") and name.endswith("_shortcut") for name in layer_names)
+    assert {f"dec{level}_add" for level in range(1, 5)} <= layer_names  # a true identity
+
+
+def test_decoder_scale_and_dropout_options():
+    model = unet("lite", **tiny(decoder_filters_scale=0.5, dropout=0.0))
+    assert model.get_layer("enc1_conv1").filters == 4
+    assert model.get_layer("dec1_conv1").filters == 2
+    assert model.get_layer("dec4_upconv").filters == 16
+    assert not any(name.endswith("_dropout") for name in names(model))
+
+
+def test_sigmoid_head_stays_float32_under_mixed_precision():
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = unet("lite", **tiny(depth=2, input_size=32))
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert model.get_layer("enc1_conv1").compute_dtype == "float16"
+    assert model.get_layer("head_sigmoid").compute_dtype == "float32"
+    assert model.output.dtype == "float32"
+
+
+# ---- configuration errors ---------------------------------------------------------------------
+
+
+def test_unknown_override_lists_valid_options():
+    with pytest.raises(TypeError, match=r"unknown model option\(s\) filterz.*valid options:.*filters.*depth"):
+        unet("lite", filterz=8)
+
+
+@pytest.mark.parametrize("size, depth", [(100, 4), (101, 4), (112, 5), (0, 4)])
+def test_invalid_input_size(size, depth):
+    with pytest.raises(ValueError, match="input_size"):
+        unet("lite", input_size=size, depth=depth)
+
+
+@pytest.mark.parametrize(
+    "overrides, pattern",
+    [
+        ({"upsampling": "bilinear"}, "upsampling"),
+        ({"shortcut": "conv5"}, "shortcut"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"dropout_levels": 6}, "dropout_levels"),
+        ({"decoder_filters_scale": 0}, "decoder_filters_scale"),
+        ({"filters": 0}, "filters"),
+    ],
+)
+def test_invalid_values(overrides, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        models.resolve_config("unet", "lite", overrides)
+
+
+def test_unknown_architecture_or_preset():
+    with pytest.raises(ValueError, match="valid: lite, seed"):
+        unet("huge")
+    with pytest.raises(ValueError, match="valid: unet, resunet"):
+        models.build_model("segnet")
+
+
+def test_config_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        models.PRESETS["unet"]["lite"].filters = 32
+
+
+# ---- provenance -------------------------------------------------------------------------------
+
+
+def test_model_carries_its_config():
+    model = resunet("lite", **tiny(depth=3))
+    config = model_config(model)
+    assert config["arch"] == "resunet" and config["preset"] == "lite"
+    assert config["overrides"] == {"filters": 4, "depth": 3}
+    assert config["depth"] == 3 and config["shortcut"] == "conv1" and config["filters"] == 4
+    assert set(config) == set(models.CONFIG_FIELDS) | {"arch", "preset", "overrides"}
+    assert ModelConfig(**{name: config[name] for name in models.CONFIG_FIELDS}) == models.resolve_config(
+        "resunet", "lite", {"filters": 4, "depth": 3}
+    )
+
+
+# Keras' own saving code trips a NumPy 2 DeprecationWarning (the __array__ copy keyword).
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+def test_save_load_keeps_config_and_weights(tmp_path: Path):
+    model = unet("lite", **tiny(depth=2, input_size=32))
+    path = tmp_path / "unet_lite.keras"
+    json_path = models.save_model(model, path)
+    assert json_path == tmp_path / "unet_lite.config.json" and json_path.is_file()
+
+    loaded = models.load_model(path, compile=False)
+    assert model_config(loaded) == model_config(model)
+    for saved, restored in zip(model.weights, loaded.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(saved), keras.ops.convert_to_numpy(restored))
+
+    # Plain Keras loading drops the attribute; model_config says so and how to fix it.
+    with pytest.raises(ValueError, match="salt_lib.models.load_model"):
+        model_config(keras.models.load_model(path, compile=False))
+
+    rebuilt = models.model_from_config(model_config(loaded))
+    assert names(rebuilt) == names(model) and rebuilt.count_params() == model.count_params()
+    assert model_config(rebuilt) == model_config(model)
+
+
+def test_model_code_uses_keras_only():
+    # Model and loss code must run on the JAX backend too: no TensorFlow calls.
+    for module in ("models.py", "losses.py"):
+        source = (Path(models.__file__).parent / module).read_text()
+        assert not re.search(r"\btf\.|import tensorflow|from tensorflow", source), module

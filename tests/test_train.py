@@ -1,0 +1,105 @@
+"""Training end to end on tiny synthetic data: bookkeeping, provenance, resume after kill -9."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salt_lib.data import TGSData
+from salt_lib.synthetic import make_synthetic_tgs, synthesize_tiles
+
+REPO = Path(__file__).resolve().parents[1]
+# A tiny native-101 U-Net (4 filters, 2 poolings): a few seconds per run on a CPU.
+TINY = {"filters": 4, "depth": 2, "input_size": 101, "upsampling": "transpose"}
+
+
+def tiles(n, seed):
+    images, masks, depths = synthesize_tiles(n, seed=seed)
+    return TGSData(ids=np.array([f"t{seed}_{i}" for i in range(n)]), images=images, masks=masks,
+                   depths=depths, coverage=masks.reshape(n, -1).mean(axis=1))
+
+
+def test_fit_records_history_best_model_and_provenance(tmp_path):
+    from salt_lib.models import build_model, load_model
+    from salt_lib.train import TrainConfig, fit
+
+    model = build_model("unet", "lite", TINY)
+    config = TrainConfig(epochs=2, batch_size=8, augment="flip", lovasz_epochs=1, patience=5)
+    history = fit(model, tiles(32, 1), tiles(16, 2), config, tmp_path / "run",
+                  provenance={"data_fingerprint": "abc"}, verbose=False)
+    assert history["epoch"].tolist() == [1, 2, 3]
+    assert history["stage"].tolist() == ["main", "main", "lovasz"]
+    assert history["val_tgs_score"].between(0, 1).all()
+    record = json.loads((tmp_path / "run" / "best.config.json").read_text())
+    for key in ("arch", "preset", "overrides", "training", "provenance", "threshold", "min_size", "val",
+                "wall_seconds", "versions", "git_commit", "epochs_trained", "parameters"):
+        assert key in record, key
+    assert record["provenance"]["data_fingerprint"] == "abc"
+    assert record["training"]["loss"] == "bce_dice" and record["epochs_trained"] == 3
+    assert 0 <= record["val"]["tgs_score"] <= 1 and record["val"]["tiles"] == 16
+    assert 0.2 <= record["threshold"] <= 0.8
+    reloaded = load_model(tmp_path / "run" / "best.keras", compile=False)
+    assert reloaded.salt_config["threshold"] == record["threshold"]
+    # Finished runs are not retrained: a second call returns the same history at once.
+    again = fit(build_model("unet", "lite", TINY), tiles(32, 1), tiles(16, 2), config, tmp_path / "run",
+                provenance={"data_fingerprint": "abc"}, verbose=False)
+    assert again.equals(history)
+
+
+def test_other_settings_in_the_same_folder_are_refused(tmp_path):
+    from salt_lib.models import build_model
+    from salt_lib.train import RunMismatch, TrainConfig, fit
+
+    fit(build_model("unet", "lite", TINY), tiles(16, 1), tiles(8, 2), TrainConfig(epochs=1, batch_size=8),
+        tmp_path, verbose=False)
+    with pytest.raises(RunMismatch, match="other settings"):
+        fit(build_model("unet", "lite", TINY), tiles(16, 1), tiles(8, 2), TrainConfig(epochs=1, batch_size=8, loss="bce"),
+            tmp_path, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def synthetic_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synthetic") / "tgs"
+    make_synthetic_tgs(root, n_train=80, n_test=12, seed=3)
+    return root
+
+
+def train_command(data, out, epochs):
+    return [sys.executable, "-m", "salt_lib", "train", "--data", str(data), "--arch", "unet", "--overrides",
+            json.dumps(TINY), "--epochs", str(epochs), "--batch-size", "8", "--out", str(out)]
+
+
+def test_training_resumes_after_kill_9(synthetic_root, tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    process = subprocess.Popen(train_command(synthetic_root, out, 12), env=env, cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state_file = out / "state.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        if state_file.is_file() and json.loads(state_file.read_text()).get("total_epochs", 0) >= 2:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "training ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    killed_at = json.loads(state_file.read_text())["total_epochs"]
+    assert killed_at < 12
+    before = pd.read_csv(out / "history.csv")
+    finished = subprocess.run(train_command(synthetic_root, out, 12), env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert f"resuming stage 'main' at epoch {killed_at + 1}" in finished.stdout
+    after = pd.read_csv(out / "history.csv")
+    # Epochs continue where the kill left them: the rows before it are kept as they were.
+    assert after["epoch"].tolist() == list(range(1, len(after) + 1))
+    pd.testing.assert_frame_equal(after.iloc[:killed_at], before.iloc[:killed_at])
+    assert len(after) > killed_at
+    assert (out / "best.keras").is_file() and len(list(out.glob("last-e*.keras"))) == 1
+    assert "test:" in finished.stdout and "tgs_score" in finished.stdout
