@@ -45,6 +45,7 @@ class Variant:
 
 LEVERS = [
     Variant("baseline fp32, 128 padded"),
+    Variant("128 padded, transposed", overrides={"upsampling": "transpose"}),
     Variant("112 padded", overrides={"input_size": 112}),
     Variant("101 native, transposed", overrides={"input_size": 101, "upsampling": "transpose"}),
     Variant("101 native, decoder x0.5", overrides={"input_size": 101, "upsampling": "transpose", "decoder_filters_scale": 0.5}),

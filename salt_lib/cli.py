@@ -71,7 +71,7 @@ def cmd_train(args) -> None:
     model = build_model(args.arch, args.preset, overrides)
     fields = {"epochs": args.epochs, "minutes": args.minutes, "augment": args.augment, "loss": args.loss,
               "batch_size": args.batch_size, "learning_rate": args.lr, "lovasz_epochs": args.lovasz_epochs,
-              "geometry": args.geometry, "seed": args.seed}
+              "geometry": args.geometry, "seed": args.seed, "patience": args.patience}
     config = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
     model.salt_config["geometry"] = config.geometry
     provenance = {"data": str(Path(args.data).resolve()), "data_fingerprint": data_fingerprint(args.data),
@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float)
     train.add_argument("--geometry", choices=("pad", "resize"))
     train.add_argument("--seed", type=int)
+    train.add_argument("--patience", type=int, help="epochs without a better validation score before a stage stops")
     train.add_argument("--split", help="split CSV to use (default: made and saved as OUT/split.csv)")
     train.add_argument("--out", required=True, help="run folder")
     train.set_defaults(run=cmd_train)

@@ -15,7 +15,7 @@ from scipy import ndimage
 from salt_lib.geometry import from_model, to_model
 from salt_lib.metrics import tgs_score, tgs_score_per_tile
 
-THRESHOLDS = np.round(np.arange(0.20, 0.81, 0.025), 3)
+THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.025), 3)
 MIN_SIZES = (0, 10, 20, 40, 60, 100)
 
 

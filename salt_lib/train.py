@@ -48,7 +48,10 @@ class TrainConfig:
     """Everything about a run that is not the network. Units: minutes, epochs, tiles."""
 
     epochs: int = 40
-    minutes: float | None = None  # wall-clock budget; training stops at the first epoch end past it
+    # Wall-clock budget for the whole run. Each stage gets a share in proportion to its epochs
+    # (so a long first stage cannot eat the Lovasz stage's time); a stage stops at the first
+    # epoch end after which another epoch would overrun its share.
+    minutes: float | None = None
     batch_size: int = 32
     learning_rate: float = 1e-3
     min_learning_rate_ratio: float = 0.02  # cosine decays to lr * this
@@ -84,9 +87,7 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         if verbose:
             print(f"{out_dir}: run already finished (best val tgs_score {state['best_score']:.4f}); nothing to do")
         return read_history(out_dir)
-    stages = [("main", config.loss, config.learning_rate, config.epochs)]
-    if config.lovasz_epochs:
-        stages.append(("lovasz", "lovasz", config.lovasz_learning_rate, config.lovasz_epochs))
+    stages = stages_of(config)
     size = int(model.input_shape[1])
 
     def prepare(images, masks):
@@ -113,12 +114,26 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         model.fit(batches, epochs=epochs, initial_epoch=start_epoch, callbacks=[recorder], verbose=0, shuffle=False)
         state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
         _write_json(out_dir / "state.json", state)
-        if recorder.out_of_time:
-            break
     state["finished"] = True
     _write_json(out_dir / "state.json", state)
     _finalise_best(out_dir, val, config, provenance, model_config(model))
     return read_history(out_dir)
+
+
+def stages_of(config: TrainConfig) -> list[tuple[str, str, float, int]]:
+    """The training stages: (name, loss, learning rate, epochs); the Lovasz stage is optional."""
+    stages = [("main", config.loss, config.learning_rate, config.epochs)]
+    if config.lovasz_epochs:
+        stages.append(("lovasz", "lovasz", config.lovasz_learning_rate, config.lovasz_epochs))
+    return stages
+
+
+def stage_deadline(config: TrainConfig, stage_index: int) -> float | None:
+    """Seconds of run time (all stages so far) by which stage ``stage_index`` must end, or None."""
+    if config.minutes is None:
+        return None
+    epochs = [stage[3] for stage in stages_of(config)]
+    return config.minutes * 60 * sum(epochs[: stage_index + 1]) / sum(epochs)
 
 
 class EpochRecorder(keras.callbacks.Callback):
@@ -129,7 +144,6 @@ class EpochRecorder(keras.callbacks.Callback):
         self.val, self.config, self.out_dir, self.state = val, config, out_dir, state
         self.stage, self.stage_index, self.epochs = stage, stage_index, epochs
         self.run_key, self.provenance, self.verbose = run_key, provenance or {}, verbose
-        self.out_of_time = False
         self.bar = None
         self.n_train = 0
 
@@ -170,9 +184,9 @@ class EpochRecorder(keras.callbacks.Callback):
         if state["wait"] >= self.config.patience:
             state["stop"] = True
             self.model.stop_training = True
-        budget = self.config.minutes
-        if budget is not None and state["elapsed"] + train_seconds > budget * 60:
-            self.out_of_time = state["stop"] = True
+        deadline = stage_deadline(self.config, self.stage_index)
+        if deadline is not None and state["elapsed"] + train_seconds > deadline:
+            state["stop"] = True
             self.model.stop_training = True
         _save_resume_point(self.model, self.out_dir, state)
         if self.verbose:
