@@ -22,7 +22,8 @@ The physical model, in the order the code follows it:
    Ricker wavelet (15-35 Hz, at a per-tile sample interval of 2-5 ms, so tiles look more or less
    "zoomed" as real ones do), plus noise with the same bandwidth, smoothed a little sideways.
 5. **Display**: each tile gets its own random gain, contrast and offset before it becomes an
-   8-bit grey image, as real tiles do, so absolute brightness says nothing about salt. About 2%
+   8-bit grey image, as real tiles do, so absolute brightness says nothing about salt (tiles
+   nearly all salt are stretched less, so they stay greyer, as in the real set). About 2%
    of tiles are all black with no salt, a quirk of the real set that loaders must survive.
 
 The label is what a convnet should learn: coherent layering outside, weak incoherent texture
@@ -79,13 +80,14 @@ DEPTH_RANGE = (50.0, 960.0)  # the real depths.csv spans about this
 # --------------------------------------------------------------------------------------------
 
 
-def ricker_wavelet(peak_frequency: float, half_length: int) -> np.ndarray:
-    """Zero-phase Ricker wavelet sampled at integer lags -half_length..half_length, shape (2h+1,).
+def ricker_wavelet(peak_frequency, half_length: int) -> np.ndarray:
+    """Zero-phase Ricker wavelet sampled at integer lags -half_length..half_length.
 
-    ``peak_frequency`` is in cycles per sample (Hz times sample interval in s); the peak is 1.
+    ``peak_frequency`` is in cycles per sample (Hz times sample interval in s): a number, giving
+    shape (2h+1,), or an array (N,), giving one wavelet per row (N, 2h+1). The peak is 1.
     """
     lag = np.arange(-half_length, half_length + 1, dtype=float)
-    arg = (np.pi * peak_frequency * lag) ** 2
+    arg = (np.pi * np.asarray(peak_frequency, float)[..., None] * lag) ** 2
     return (1.0 - 2.0 * arg) * np.exp(-arg)
 
 
@@ -235,8 +237,8 @@ def salt_bodies(rng, coverage, rows, cols) -> tuple[np.ndarray, np.ndarray]:
 
     The field is a smooth random blob field plus a ramp in a random direction (salt enters from
     any edge) plus faint rugosity; returned minus its threshold, so salt is where it is > 0. The
-    threshold is set per tile so that exactly round(coverage * 101^2) pixels of the visible tile
-    are salt (at least one for coverage > 0).
+    threshold is set per tile so that round(coverage * 101^2) pixels of the visible tile are salt
+    (at least one for coverage > 0; exact unless two pixels share a field value).
     """
     n = len(coverage)
     z = rows[None, :, None] - rows.mean()
@@ -302,20 +304,29 @@ def read_trace(trace, depth) -> np.ndarray:
     return upper + (lower - upper) * weight
 
 
-def to_grey(seismic, rng) -> np.ndarray:
+def to_grey(seismic, rng, amplitude_floor) -> np.ndarray:
     """Display each tile with its own gain, contrast and offset: float (N, H, W) -> uint8.
 
-    Amplitudes are divided by the tile's standard deviation, then a per-tile contrast (grey
-    levels per standard deviation, 12-45) and offset (80-165) map them to 0..255, like the real
-    tiles' spread of means and contrasts. A gentle depth ramp in gain mimics uneven processing.
+    Amplitudes are divided by the tile's standard deviation, but by no less than
+    ``amplitude_floor`` (N,), so a tile that is nearly all quiet salt stays fairly flat instead of
+    having its weak texture stretched to full contrast (real salt-filled tiles are greyer too).
+    A per-tile contrast (14-48 grey levels per standard deviation) and offset (80-165) then map
+    amplitudes to 0..255, like the real tiles' spread of means and contrasts. A gentle depth ramp
+    in gain mimics uneven processing.
     """
     n, height, _ = seismic.shape
-    depth = np.linspace(-0.5, 0.5, height)[None, :, None]
-    seismic = seismic * np.exp(rng.uniform(-0.5, 0.5, size=(n, 1, 1)) * depth)
-    scale = seismic.std(axis=(1, 2), keepdims=True) + 1e-12
-    contrast = rng.uniform(12, 45, size=(n, 1, 1))
-    offset = rng.uniform(80, 165, size=(n, 1, 1))
+    depth = np.linspace(-0.5, 0.5, height, dtype=np.float32)[None, :, None]
+    seismic = seismic * np.exp(per_tile(rng, -0.5, 0.5, n) * depth)
+    scale = np.maximum(seismic.std(axis=(1, 2)), amplitude_floor)[:, None, None] + 1e-12
+    contrast = per_tile(rng, 14, 48, n)
+    offset = per_tile(rng, 80, 165, n)
     return np.clip(np.round(offset + contrast * seismic / scale), 0, 255).astype(np.uint8)
+
+
+def wavelet_rms_gain(peak_frequency) -> np.ndarray:
+    """How much a Ricker wavelet scales the RMS of white reflectivity: sqrt(sum of its samples
+    squared), (N,) for peak frequencies (N,) in cycles per sample."""
+    return np.sqrt((ricker_wavelet(peak_frequency, half_length=100) ** 2).sum(axis=-1))
 
 
 def sample_depths(rng, coverage) -> np.ndarray:
@@ -353,7 +364,9 @@ def _synthesize_batch(rng, coverage, blank) -> tuple[np.ndarray, np.ndarray]:
 
     reflectivity = layers + salt_reflectivity(rng, salt, salt_field) + noise
     seismic = convolve_columns(reflectivity, peak_frequency)[:, MARGIN:MARGIN + TILE, :]
-    images = to_grey(seismic, rng)
+    # Layer-only tiles come out with an RMS of about 0.7-1.9 times the wavelet's gain; tiles that
+    # are nearly all salt about 0.2. Flooring the display scale at 0.4 keeps salt tiles greyer.
+    images = to_grey(seismic, rng, 0.4 * wavelet_rms_gain(peak_frequency))
     images[blank] = 0
     return images, salt[:, MARGIN:MARGIN + TILE, :]
 
