@@ -316,3 +316,15 @@ def git_commit() -> str | None:
         return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def export_model(run_dir, destination) -> Path:
+    """Copy a run's best model to ``destination`` (a ``.keras`` path) without optimizer state
+    (a third of the size), with its provenance JSON beside it. Returns the JSON's path."""
+    run_dir, destination = Path(run_dir), Path(destination)
+    record = json.loads(config_path(run_dir / "best.keras").read_text())
+    model = keras.models.load_model(run_dir / "best.keras", compile=False)  # drops the optimizer
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    model.save(destination)
+    _write_json(config_path(destination), record | {"exported_from": str(run_dir)})
+    return config_path(destination)
