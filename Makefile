@@ -3,10 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DATA ?= data/synthetic
 OPENCV_HEADLESS := $(shell grep '^opencv-python-headless==' requirements.lock)
 
-.PHONY: workbook test bench lock clean-venv
+.PHONY: workbook thesis notebooks nbval test bench lock clean-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version'
@@ -20,9 +19,23 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
+# The six notebooks on the embedded synthetic data (params/quick.yaml), executed copies and
+# figures/tables in reports/quick/. DATA=DIR runs them on another data folder instead.
 workbook: $(STAMP)
-	$(BIN)/python -m salt_lib synth --out $(DATA) --if-missing
-	$(BIN)/python -m salt_lib summary --data $(DATA)
+	$(BIN)/python -m salt_lib workbook --profile quick $(if $(DATA),--data $(DATA))
+
+# The thesis run (params/thesis.yaml): real data, figures/ and tables/; hours without trained models.
+thesis: $(STAMP)
+	$(BIN)/python -m salt_lib workbook --profile thesis $(if $(DATA),--data $(DATA))
+
+# Re-render 04/05 from notebooks/templates/ and refresh the committed notebooks' outputs.
+notebooks: $(STAMP)
+	$(BIN)/python -m salt_lib workbook --render
+	$(BIN)/python -m salt_lib workbook --in-place
+
+# The notebooks as tests: cells marked NBVAL_CHECK_OUTPUT must reproduce their stored outputs.
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -q --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

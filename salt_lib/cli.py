@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from salt_lib.data import DataError
+from salt_lib.evaluate import evaluate_model
 
 
 def cmd_synth(args) -> None:
@@ -83,28 +84,6 @@ def cmd_train(args) -> None:
     print("test:", json.dumps(report))
 
 
-def evaluate_model(model_path, tiles, tta: bool = True) -> dict:
-    """Scores of a saved model on labelled tiles, with the threshold and minimum size in its JSON."""
-    from salt_lib import metrics
-    from salt_lib.models import load_model
-    from salt_lib.predict import predict, to_masks
-
-    model = load_model(model_path, compile=False)
-    config = model.salt_config
-    probs = predict(model, tiles.images, tta=tta)
-    masks = to_masks(probs, config.get("threshold", 0.5), config.get("min_size", 0))
-    return {
-        "tiles": len(tiles),
-        "tgs_score": round(metrics.tgs_score(tiles.masks, masks), 4),
-        "seed_iou_metric": round(metrics.seed_iou_metric(tiles.masks, masks), 4),
-        "iou": round(metrics.iou(tiles.masks, masks), 4),
-        "dice": round(metrics.dice(tiles.masks, masks), 4),
-        "empty_tile_accuracy": round(metrics.empty_tile_accuracy(tiles.masks, masks), 4),
-        "threshold": config.get("threshold", 0.5),
-        "min_size": config.get("min_size", 0),
-    }
-
-
 def cmd_evaluate(args) -> None:
     from salt_lib.models import config_path
     from salt_lib.split import ids_of
@@ -170,6 +149,16 @@ def cmd_bench(args) -> None:
     bench_main(args.out, rounds=args.rounds, steps=args.steps, include_seed=not args.no_seed)
 
 
+def cmd_workbook(args) -> None:
+    from salt_lib.workbook import WorkbookError, main as workbook_main
+
+    try:
+        workbook_main(args.profile, data=args.data, only=args.only, out=args.out, in_place=args.in_place, render=args.render)
+    except WorkbookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salt_lib", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -226,6 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--steps", type=int, default=4)
     bench.add_argument("--no-seed", action="store_true", help="skip the 31M/40M-parameter seed presets")
     bench.set_defaults(run=cmd_bench)
+    workbook = commands.add_parser("workbook", help="run the notebooks in order with papermill (params/<profile>.yaml)")
+    workbook.add_argument("--profile", default="quick", help="quick (synthetic data, minutes) or thesis (real data, hours)")
+    workbook.add_argument("--data", help="data folder for every notebook (default: the profile's data_dir)")
+    workbook.add_argument("--only", help="comma-separated notebook numbers or names, e.g. 03,04")
+    workbook.add_argument("--out", help="folder for the executed notebooks (default reports/<profile>)")
+    workbook.add_argument("--in-place", action="store_true",
+                          help="run the notebooks on their own defaults and write the outputs back into notebooks/")
+    workbook.add_argument("--render", action="store_true", help="only re-render 04/05 from notebooks/templates/")
+    workbook.set_defaults(run=cmd_workbook)
     return parser
 
 

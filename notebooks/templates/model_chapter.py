@@ -1,0 +1,157 @@
+# %% [markdown]
+# # {{number}} · {{title}}
+#
+# {{intro}}
+#
+# This chapter and its twin (chapters 4 and 5) are rendered from one template,
+# `notebooks/templates/model_chapter.py`, and differ only in their parameters: edit the template,
+# then run `python -m salt_lib workbook --render`.
+
+# %% tags=["parameters"]
+chapter = {{chapter!r}}  # figure and table names start with it
+arch = {{arch!r}}  # "unet" or "resunet"
+preset = "lite"  # "lite" (sized for a CPU) or "seed" (the source thesis's network)
+overrides = {{overrides!r}}  # ModelConfig fields replacing the preset's (salt_lib.models)
+training = {{training!r}}  # TrainConfig fields (salt_lib.train)
+model_path = None  # a trained .keras to reuse if its JSON records these parameters and data; None: train
+data_dir = "../data/synthetic-quick"
+synthetic_tiles = 600  # > 0: generate this many synthetic tiles in data_dir if it is missing; 0: never
+seed = 0  # seed of the synthetic data
+split_file = "../reports/quick/split.csv"  # chapter 2's split (made here if missing)
+runs_dir = "../reports/quick/runs"  # run folders, keyed by a hash of the parameters and the data
+models_dir = "../reports/quick/models"  # the model used here is published as <models_dir>/<arch>.keras
+cache_dir = "../reports/quick/cache"  # cached predictions
+figures_dir = "../reports/quick/figures"
+tables_dir = "../reports/quick/tables"
+bootstrap_resamples = 1000
+cases = 4  # best and worst test tiles shown
+
+# %%
+from salt_lib import evaluate, experiments, report
+from salt_lib.models import build_model
+
+report.use_thesis_style()
+dataset = experiments.prepare(data_dir, split_file, synthetic_tiles=synthetic_tiles, seed=seed)
+val, test = dataset.part("val"), dataset.part("test")
+print(dataset.describe())
+
+# %% [markdown]
+# ## The network
+#
+# The model is built from `salt_lib.models`' single encoder/decoder skeleton: each encoder level
+# applies two 3x3 convolutions and halves the resolution, each decoder level doubles it again and
+# concatenates the encoder's output at the same resolution (the skip connection). The ResUNet adds
+# a residual shortcut to every level, an option of the same skeleton rather than a second network.
+# The figure draws the levels as boxes with their filters and side length, from the built model.
+
+# %%
+model = build_model(arch, preset, overrides)
+report.save_figure(report.plot_architecture(model), f"{chapter}_architecture", figures_dir);
+
+# %% [markdown]
+# The U shape is the network's data flow: resolution falls down the left side and rises up the
+# right, and each skip arrow carries detail from an encoder level to the decoder level of the same
+# size.
+#
+# Level by level, with output side, channels and parameters (the layer names in
+# `model.summary()` start with these level names):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.save_table(report.level_table(model), f"{chapter}_levels", tables_dir)
+
+# %% [markdown]
+# The deepest levels hold most of the parameters, because the filters double at every level.
+# Next, the size of this chapter's model against the source thesis's network (the `seed` preset,
+# built here only to count its parameters).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.save_table(experiments.parameter_counts(arch, preset, overrides), f"{chapter}_parameters", tables_dir)
+
+# %% [markdown]
+# The seed network is the source thesis's; the models trained here are far smaller so that they
+# train on a CPU, and chapter 6 compares a U-Net and a ResUNet of the same width and depth.
+#
+# ## Training, or reusing a trained model
+#
+# If `model_path` names a model whose JSON records the same architecture, training settings and
+# data fingerprint, it is used as it is. Otherwise the model is trained into a run folder under
+# `runs_dir` named by a hash of the parameters and the data; a finished run there is reused, and
+# an interrupted one resumes from its last finished epoch. The model used is then published to
+# `models_dir` for chapter 6.
+
+# %%
+experiment = experiments.train_or_reuse(arch, dataset, runs_dir, preset, overrides, training, model_path=model_path)
+published = experiments.publish(experiment, models_dir, arch)
+print(experiment.describe())
+
+# %% [markdown]
+# ## Learning curves
+#
+# Training loss and validation score after every epoch (`history.csv` of the run). The
+# validation score is the competition's `tgs_score` at the best threshold of that epoch; the best
+# epoch's weights are the ones kept.
+
+# %%
+if len(experiment.history):
+    report.save_figure(report.plot_learning_curves(experiment.history), f"{chapter}_learning_curves", figures_dir)
+else:
+    print(f"No training history is stored beside {experiment.model_path}: learning curves skipped.")
+
+# %% [markdown]
+# The curves show whether training had converged when it stopped: a validation score still
+# rising at the last epoch means a larger budget would have helped; one that peaked earlier means
+# the kept weights come from that peak.
+#
+# ## Choosing the threshold
+#
+# The network outputs a salt probability per pixel; a threshold turns it into a mask. Training
+# chose the threshold that maximises the validation score (with flip test-time augmentation), and
+# then the smallest salt region worth keeping. The sweep shows the validation score for every
+# threshold.
+
+# %%
+val_result = experiments.evaluate_saved(experiment.model_path, val, cache_dir, arch)
+sweep = evaluate.threshold_sweep(val_result.probs, val.masks)
+report.save_figure(report.plot_threshold_sweep(sweep, experiment.record["threshold"]), f"{chapter}_threshold_sweep", figures_dir);
+
+# %% [markdown]
+# A flat curve around the chosen threshold means the choice is robust; a sharp peak means the
+# score on new tiles depends on getting the threshold right.
+#
+# ## Test scores
+#
+# The test tiles were used for nothing so far. Each score is the mean over tiles, with a 95 %
+# bootstrap interval over tiles, at the threshold and minimum region size chosen on validation.
+
+# %%
+test_result = experiments.evaluate_saved(experiment.model_path, test, cache_dir, arch)
+scores = report.save_table(evaluate.score_table(test.masks, test_result.masks, bootstrap_resamples), f"{chapter}_test_scores", tables_dir)
+scores
+
+# %% [markdown]
+# The table gives the competition score (`tgs_score`), the source blog's approximation of it
+# (`seed_iou_metric`), mean IoU and Dice, and how often the model gets a tile's emptiness right.
+# Sanity checks (compared by `pytest --nbval-lax`):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+evaluate.check_intervals(scores, [("value", "ci_low", "ci_high")])
+
+# %% [markdown]
+# ## Best and worst test tiles
+#
+# The `cases` best test tiles that hold salt and the `cases` worst test tiles, labelled salt
+# tinted and the prediction outlined; the titles give the tile's `tgs_score` and salt coverage.
+
+# %%
+best, worst = evaluate.best_and_worst(test_result.per_tile["tgs_score"], test_result.per_tile["iou"], test.coverage, cases)
+rows = {"best": report.case_row(test, best, test_result.masks, test_result.per_tile["tgs_score"]),
+        "worst": report.case_row(test, worst, test_result.masks, test_result.per_tile["tgs_score"])}
+report.save_figure(report.plot_cases(rows), f"{chapter}_cases", figures_dir);
+
+# %% [markdown]
+# The best tiles show what the model has learned to outline; the worst show its failure modes,
+# missed salt, salt predicted on empty tiles or a boundary in the wrong place, which chapter 6
+# compares between the two networks.

@@ -1,0 +1,117 @@
+"""Describing the tiles before any model sees them: the numbers behind chapters 1 and 2.
+
+All functions take a ``TGSData`` (or its arrays) and return plain numbers or DataFrames; the
+figures built from them live in ``salt_lib.report``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from salt_lib.evaluate import COVERAGE_CLASS_LABELS
+from salt_lib.split import SPLITS, coverage_class
+
+GROUPS = ("no salt", "partial", "full")
+
+
+def coverage_group(coverage) -> np.ndarray:
+    """'no salt' (coverage 0), 'full' (coverage 1) or 'partial' for each tile (N,)."""
+    coverage = np.asarray(coverage, dtype=float)
+    return np.where(coverage == 0, GROUPS[0], np.where(coverage == 1, GROUPS[2], GROUPS[1]))
+
+
+def sample_by_group(coverage, per_group: int = 4, seed: int = 0) -> dict[str, np.ndarray]:
+    """Up to ``per_group`` tile indices of each coverage group, drawn with ``seed``, sorted."""
+    rng = np.random.default_rng(seed)
+    groups = coverage_group(coverage)
+    picked = {}
+    for group in GROUPS:
+        members = np.flatnonzero(groups == group)
+        picked[group] = np.sort(rng.choice(members, size=min(per_group, len(members)), replace=False))
+    return picked
+
+
+def overview(tiles) -> pd.DataFrame:
+    """One row describing a labelled set: tiles, share of empty and full tiles, mean coverage,
+    whether depths are known (and their range)."""
+    depths = tiles.depths
+    known = depths is not None and bool(np.isfinite(depths).any())
+    return pd.DataFrame([{
+        "tiles": len(tiles),
+        "empty_share": float(np.mean(tiles.coverage == 0)),
+        "full_share": float(np.mean(tiles.coverage == 1)),
+        "mean_coverage": float(np.mean(tiles.coverage)),
+        "mean_coverage_of_salt_tiles": float(np.mean(tiles.coverage[tiles.coverage > 0])) if np.any(tiles.coverage > 0) else np.nan,
+        "depths": "yes" if known else "no",
+        "depth_min": float(np.nanmin(depths)) if known else np.nan,
+        "depth_max": float(np.nanmax(depths)) if known else np.nan,
+    }])
+
+
+def has_depths(tiles) -> bool:
+    """Whether the set came with a depths.csv that covers at least one tile."""
+    return tiles.depths is not None and bool(np.isfinite(tiles.depths).any())
+
+
+def coverage_class_table(coverage) -> pd.DataFrame:
+    """Tiles and their share per coverage class (0 = empty, k = (10k - 10, 10k] % salt)."""
+    classes = coverage_class(coverage)
+    counts = np.bincount(classes, minlength=11)
+    return pd.DataFrame({"coverage_class": np.arange(11), "coverage": COVERAGE_CLASS_LABELS,
+                         "tiles": counts, "share": counts / max(1, len(classes))})
+
+
+def intensity_stats(images, masks) -> pd.DataFrame:
+    """Grey levels (0..255) of the pixels inside and outside salt: count, mean, std and the
+    5th, 50th and 95th percentiles. 'outside' counts every non-salt pixel, also of empty tiles;
+    'outside, salt tiles' only those of tiles that hold some salt, which compares like with like."""
+    images, masks = np.asarray(images), np.asarray(masks, dtype=bool)
+    salt_tiles = masks.reshape(len(masks), -1).any(axis=1)
+    regions = {
+        "inside salt": images[masks],
+        "outside salt": images[~masks],
+        "outside, salt tiles": images[salt_tiles][~masks[salt_tiles]],
+    }
+    rows = []
+    for region, pixels in regions.items():
+        pixels = pixels.astype(float)
+        stats = np.percentile(pixels, [5, 50, 95]) if len(pixels) else [np.nan] * 3
+        rows.append({"region": region, "pixels": int(len(pixels)), "mean": pixels.mean() if len(pixels) else np.nan,
+                     "std": pixels.std() if len(pixels) else np.nan, "p5": stats[0], "median": stats[1], "p95": stats[2]})
+    return pd.DataFrame(rows)
+
+
+def split_summary(tiles, split_table: pd.DataFrame) -> pd.DataFrame:
+    """Per split: tiles, share of all tiles, empty-tile share and mean coverage; plus a total."""
+    coverage = pd.Series(tiles.coverage, index=tiles.ids)
+    rows = []
+    for split in SPLITS:
+        ids = split_table.loc[split_table["split"] == split, "id"]
+        values = coverage.loc[ids].to_numpy()
+        rows.append({"split": split, "tiles": len(values), "share": len(values) / len(split_table),
+                     "empty_share": float(np.mean(values == 0)) if len(values) else np.nan,
+                     "mean_coverage": float(np.mean(values)) if len(values) else np.nan})
+    rows.append({"split": "all", "tiles": len(tiles), "share": 1.0, "empty_share": float(np.mean(tiles.coverage == 0)),
+                 "mean_coverage": float(np.mean(tiles.coverage))})
+    return pd.DataFrame(rows)
+
+
+def split_class_counts(tiles, split_table: pd.DataFrame) -> pd.DataFrame:
+    """Tiles per coverage class (rows) and split (columns), with the class labels."""
+    classes = pd.Series(coverage_class(tiles.coverage), index=tiles.ids)
+    table = pd.DataFrame({"coverage_class": np.arange(11), "coverage": COVERAGE_CLASS_LABELS})
+    for split in SPLITS:
+        ids = split_table.loc[split_table["split"] == split, "id"]
+        table[split] = np.bincount(classes.loc[ids].to_numpy(), minlength=11)
+    return table
+
+
+def example_tiles(coverage, n: int = 4, seed: int = 0, low: float = 0.15, high: float = 0.85) -> np.ndarray:
+    """``n`` tile indices with partial salt (coverage in [low, high]), drawn with ``seed``:
+    tiles on which an augmentation visibly moves the salt boundary."""
+    coverage = np.asarray(coverage, dtype=float)
+    members = np.flatnonzero((coverage >= low) & (coverage <= high))
+    if len(members) < n:  # small or unusual sets: fall back to any tile with salt
+        members = np.flatnonzero(coverage > 0)
+    return np.sort(np.random.default_rng(seed).choice(members, size=min(n, len(members)), replace=False))

@@ -1,0 +1,495 @@
+"""Figures and tables of the thesis, in one style, written under stable names.
+
+* ``use_thesis_style()`` sets the look once per notebook: serif fonts at the thesis's sizes, the
+  colour-blind-safe Okabe-Ito palette (seaborn's ``colorblind``), no top/right spines.
+* ``save_figure(fig, "04_learning_curves", figures_dir)`` writes ``figures_dir/04_learning_curves.png``
+  (300 dpi) and ``.pdf``; ``save_table(table, "06_comparison", tables_dir)`` writes ``.csv`` (full
+  precision), ``.tex`` (a booktabs ``tabular``, ready to ``\\input``) and ``.md``, and returns the
+  table so that a notebook cell shows it. Names start with the chapter number; the thesis text
+  refers to them, so they do not change between runs.
+* ``plot_*`` functions take arrays or tables and return a matplotlib Figure; they never save.
+
+Figure widths follow an A4 thesis with a 16 cm text block: ``FULL_WIDTH`` and ``HALF_WIDTH``
+inches. Tiles are drawn with the grey colour map, depth (rows) downwards, as in the data.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+FULL_WIDTH = 6.3  # inches: a 16 cm text block
+HALF_WIDTH = 3.1
+DPI = 300
+
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
+TRUTH_COLOUR = OKABE_ITO["orange"]  # the labelled salt
+PREDICTION_COLOUR = OKABE_ITO["sky_blue"]  # what a model predicts
+SPLIT_COLOURS = {"train": OKABE_ITO["blue"], "val": OKABE_ITO["orange"], "test": OKABE_ITO["green"]}
+
+
+def use_thesis_style() -> None:
+    """Set the thesis look for every later figure (matplotlib rcParams, seaborn theme) and a
+    short float display for pandas tables in notebooks."""
+    import seaborn as sns
+
+    sns.set_theme(context="paper", style="ticks", palette="colorblind", font="serif")
+    matplotlib.rcParams.update({
+        "font.family": "serif",
+        "font.serif": ["DejaVu Serif"],  # ships with matplotlib: identical on every machine
+        "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8,
+        "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 10,
+        "axes.spines.top": False, "axes.spines.right": False,
+        "figure.figsize": (FULL_WIDTH, 0.6 * FULL_WIDTH), "figure.dpi": 100,
+        "savefig.dpi": DPI, "savefig.bbox": "tight", "savefig.pad_inches": 0.03,
+        "image.cmap": "gray", "image.interpolation": "nearest",
+        "pdf.fonttype": 42,  # embed TrueType: text stays text in the PDF
+        "svg.hashsalt": "salt_lib",
+    })
+    pd.set_option("display.precision", 4)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def _check_name(name: str) -> str:
+    if not re.fullmatch(r"\d\d_[a-z0-9_]+", name):
+        raise ValueError(f"figure/table name {name!r}: use '<chapter>_<what>', e.g. '04_learning_curves' (lowercase, digits, _)")
+    return name
+
+
+def save_figure(fig, name: str, figures_dir) -> list[Path]:
+    """Write ``fig`` as ``figures_dir/<name>.png`` (300 dpi) and ``.pdf``; return both paths.
+
+    The figure stays open, so a notebook still shows it. The PDF carries no creation date, so
+    rerunning a figure with the same content gives the same file.
+    """
+    folder = Path(figures_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{_check_name(name)}.png", folder / f"{name}.pdf"]
+    fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
+    fig.savefig(paths[1], metadata={"CreationDate": None, "Creator": None, "Producer": None})
+    return paths
+
+
+def save_table(table: pd.DataFrame, name: str, tables_dir, float_digits: int = 4) -> pd.DataFrame:
+    """Write ``table`` as ``tables_dir/<name>.csv`` (full precision), ``.tex`` (booktabs
+    tabular, floats with ``float_digits`` decimals) and ``.md``; return the table unchanged."""
+    folder = Path(tables_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    base = folder / _check_name(name)
+    table.to_csv(base.with_suffix(".csv"), index=False)
+    fmt = f"{{:.{float_digits}f}}".format
+    # Thousands separators for whole numbers (31,031,685 parameters), as the thesis text writes them.
+    integers = {column: "{:,}".format for column, dtype in table.dtypes.items() if pd.api.types.is_integer_dtype(dtype)}
+    latex = table.to_latex(index=False, float_format=fmt, formatters=integers, escape=True, na_rep="--")
+    base.with_suffix(".tex").write_text(f"% {name}: written by salt_lib.report.save_table; do not edit by hand\n{latex}")
+    base.with_suffix(".md").write_text(markdown_table(table, float_digits))
+    return table
+
+
+def markdown_table(table: pd.DataFrame, float_digits: int = 4) -> str:
+    """A GitHub-flavoured Markdown table of ``table`` (numbers right-aligned)."""
+    def cell(value) -> str:
+        if isinstance(value, (float, np.floating)):
+            return "" if np.isnan(value) else f"{value:.{float_digits}f}"
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            return f"{value:,}"
+        return str(value).replace("|", "\\|")
+
+    numeric = [pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) for dtype in table.dtypes]
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |",
+             "|" + "|".join("---:" if is_number else "---" for is_number in numeric) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Tiles
+# --------------------------------------------------------------------------------------------
+
+
+def percent(share: float) -> str:
+    """A salt share as a label: '0%' only for none at all, one decimal below 1 % ('0.3%')."""
+    return f"{share:.1%}" if 0 < share < 0.01 else f"{share:.0%}"
+
+
+def draw_tile(ax, image, truth=None, prediction=None, title: str | None = None) -> None:
+    """One tile on ``ax``: the grey image, the labelled salt as an orange tint with its outline,
+    and a prediction as a sky-blue outline."""
+    ax.imshow(image, cmap="gray", vmin=0, vmax=255)
+    if truth is not None and truth.any():
+        ax.imshow(np.ma.masked_where(~truth, truth), cmap=matplotlib.colors.ListedColormap([TRUTH_COLOUR]), alpha=0.3, vmin=0, vmax=1)
+        _outline(ax, truth, TRUTH_COLOUR, 1.2)
+    if prediction is not None:
+        _outline(ax, prediction, PREDICTION_COLOUR, 1.2, linestyle="--")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=7, pad=2)
+
+
+def _outline(ax, mask, colour, width, linestyle="-") -> None:
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    if mask.all():  # a full tile has no inner boundary: outline the tile itself
+        ax.add_patch(matplotlib.patches.Rectangle((-0.5, -0.5), mask.shape[1], mask.shape[0], fill=False,
+                                                  edgecolor=colour, linewidth=2 * width, linestyle=linestyle))
+        return
+    # Pad so that salt touching the border gets a closed outline; then keep the tile's limits.
+    rows, cols = mask.shape
+    ax.contour(np.arange(-1, cols + 1), np.arange(-1, rows + 1), np.pad(mask, 1).astype(float), levels=[0.5],
+               colors=[colour], linewidths=width, linestyles=linestyle)
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)
+
+
+def _legend_handles(prediction: bool = False):
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=TRUTH_COLOUR, lw=1.5, label="labelled salt")]
+    if prediction:
+        handles.append(Line2D([], [], color=PREDICTION_COLOUR, lw=1.5, ls="--", label="prediction"))
+    return handles
+
+
+def plot_sample_tiles(tiles, groups: dict[str, np.ndarray]) -> plt.Figure:
+    """A row of tiles per coverage group (``eda.sample_by_group``), salt outlined."""
+    ncols = max(1, max(len(v) for v in groups.values()))
+    fig, axes = plt.subplots(len(groups), ncols, figsize=(FULL_WIDTH, 1.45 * len(groups) + 0.3), squeeze=False)
+    for row, (group, indices) in enumerate(groups.items()):
+        for col in range(ncols):
+            ax = axes[row, col]
+            if col >= len(indices):
+                ax.axis("off")
+                continue
+            i = indices[col]
+            draw_tile(ax, tiles.images[i], tiles.masks[i], title=f"{tiles.ids[i]} ({percent(tiles.coverage[i])})")
+        axes[row, 0].text(-0.08, 0.5, group, transform=axes[row, 0].transAxes, rotation=90, ha="right", va="center")
+    fig.legend(handles=_legend_handles(), loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0.02, 0.04, 1, 1))
+    return fig
+
+
+def plot_coverage(coverage, class_table: pd.DataFrame) -> plt.Figure:
+    """Left: share of tiles per coverage class (class 0 = no salt). Right: histogram of the
+    coverage of tiles that hold salt."""
+    coverage = np.asarray(coverage, dtype=float)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
+    colours = [OKABE_ITO["black"]] + [OKABE_ITO["blue"]] * 10
+    left.bar(class_table["coverage_class"], 100 * class_table["share"], color=colours)
+    left.set_xticks(class_table["coverage_class"], ["0"] + [f"{10 * k}" for k in range(1, 11)])
+    left.set(xlabel="coverage class (upper bound, % salt; 0 = empty)", ylabel="tiles (%)")
+    right.hist(100 * coverage[coverage > 0], bins=np.linspace(0, 100, 41), color=OKABE_ITO["blue"])
+    right.set(xlabel="salt coverage of tiles with salt (%)", ylabel="tiles")
+    fig.tight_layout()
+    return fig
+
+
+def plot_intensity(images, masks) -> plt.Figure:
+    """Grey-level distributions of pixels inside salt and outside it (in tiles with salt)."""
+    images, masks = np.asarray(images), np.asarray(masks, dtype=bool)
+    salt_tiles = masks.reshape(len(masks), -1).any(axis=1)
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
+    bins = np.arange(257) - 0.5
+    for label, pixels, colour in (("inside salt", images[masks], TRUTH_COLOUR),
+                                  ("outside salt (tiles with salt)", images[salt_tiles][~masks[salt_tiles]], OKABE_ITO["blue"])):
+        if len(pixels):
+            ax.hist(pixels, bins=bins, density=True, histtype="step", linewidth=1.3, color=colour, label=label)
+    ax.set(xlabel="grey level", ylabel="density", xlim=(0, 255))
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_depth(depths, coverage) -> plt.Figure:
+    """Left: depth histogram. Right: coverage against depth, with the mean per depth bin."""
+    depths, coverage = np.asarray(depths, dtype=float), np.asarray(coverage, dtype=float)
+    known = np.isfinite(depths)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
+    left.hist(depths[known], bins=30, color=OKABE_ITO["blue"])
+    left.set(xlabel="depth z (depths.csv)", ylabel="tiles")
+    right.scatter(depths[known], 100 * coverage[known], s=3, alpha=0.3, color=OKABE_ITO["blue"], linewidths=0)
+    edges = np.linspace(depths[known].min(), depths[known].max(), 11)
+    which = np.clip(np.digitize(depths[known], edges) - 1, 0, 9)
+    means = [100 * coverage[known][which == b].mean() if np.any(which == b) else np.nan for b in range(10)]
+    right.plot((edges[:-1] + edges[1:]) / 2, means, color=OKABE_ITO["vermillion"], marker="o", ms=3, label="mean per depth bin")
+    right.set(xlabel="depth z (depths.csv)", ylabel="salt coverage (%)")
+    right.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_split_coverage(class_counts: pd.DataFrame) -> plt.Figure:
+    """Share of each split's tiles per coverage class (``eda.split_class_counts``), side by side."""
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4))
+    splits = [c for c in ("train", "val", "test") if c in class_counts]
+    width = 0.8 / len(splits)
+    for k, split in enumerate(splits):
+        share = 100 * class_counts[split] / max(1, class_counts[split].sum())
+        ax.bar(class_counts["coverage_class"] + (k - (len(splits) - 1) / 2) * width, share, width,
+               color=SPLIT_COLOURS[split], label=f"{split} ({class_counts[split].sum()} tiles)")
+    ax.set_xticks(class_counts["coverage_class"], ["0"] + [f"{10 * k}" for k in range(1, 11)])
+    ax.set(xlabel="coverage class (upper bound, % salt; 0 = empty)", ylabel="tiles of the split (%)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_augmentation_grid(images, masks, policies, seed: int = 0) -> plt.Figure:
+    """Each augmentation policy (rows) applied to the same tiles (columns), with the transformed
+    mask outlined. The ``seed`` policy's row shows the mirrored copy it adds before training."""
+    from salt_lib.augment import augment_batch, expand_offline
+
+    images, masks = np.asarray(images), np.asarray(masks, dtype=bool)
+    rows = ["original"] + list(policies)
+    fig, axes = plt.subplots(len(rows), len(images), figsize=(FULL_WIDTH, 1.3 * len(rows) + 0.3), squeeze=False)
+    for r, policy in enumerate(rows):
+        if policy == "original" or policy == "none":
+            out_images, out_masks = images, masks
+        elif policy == "seed":
+            expanded_images, expanded_masks = expand_offline(images, masks, "seed")
+            out_images, out_masks = expanded_images[len(images):], expanded_masks[len(images):]
+        else:
+            out_images, out_masks = augment_batch(images, masks, policy, seed=seed)
+        for c in range(len(images)):
+            draw_tile(axes[r, c], out_images[c], out_masks[c])
+        label = {"seed": "seed (mirror)", "original": "original"}.get(policy, policy).replace("_", "\n")
+        axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, rotation=90, ha="right", va="center", fontsize=7)
+    fig.tight_layout(rect=(0.03, 0, 1, 1))
+    return fig
+
+
+def plot_policy_scores(table: pd.DataFrame) -> plt.Figure:
+    """Validation and test ``tgs_score`` per augmentation policy with 95 % bootstrap intervals
+    (``experiments.policy_table``)."""
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4))
+    x = np.arange(len(table))
+    for offset, split, colour in ((-0.12, "val", SPLIT_COLOURS["val"]), (0.12, "test", SPLIT_COLOURS["test"])):
+        mean = table[f"{split}_tgs_score"]
+        error = [mean - table[f"{split}_ci_low"], table[f"{split}_ci_high"] - mean]
+        ax.errorbar(x + offset, mean, yerr=error, fmt="o", ms=4, capsize=3, color=colour, label=split)
+    ax.set_xticks(x, table["policy"])
+    ax.set(xlabel="augmentation policy", ylabel="tgs_score (95 % CI)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------------------------
+
+
+def level_table(model) -> pd.DataFrame:
+    """The network level by level, in data-flow order: layers, output side and channels, and
+    parameters. Levels are the layer-name prefixes of ``salt_lib.models`` (input, enc1..,
+    dec..1, head); the output is the level's last layer before pooling."""
+    rows: dict[str, dict] = {}
+    for layer in model.layers:
+        level = layer.name.split("_")[0]
+        row = rows.setdefault(level, {"level": level, "layers": 0, "parameters": 0, "side": None, "channels": None})
+        row["layers"] += 1
+        row["parameters"] += int(layer.count_params())
+        if not layer.name.endswith("_pool"):
+            shape = layer.output.shape
+            row["side"], row["channels"] = int(shape[1]), int(shape[-1])
+    return pd.DataFrame(list(rows.values()))
+
+
+def plot_architecture(model) -> plt.Figure:
+    """The U-shaped network of ``model``: encoder levels down the left, decoder levels up the
+    right, each a box with its filters and side; concatenated skips as horizontal arrows; with a
+    residual shortcut (ResUNet), a loop beside each level that has one."""
+    levels = level_table(model).set_index("level")
+    config = getattr(model, "salt_config", {}) or {}
+    names = set(layer.name for layer in model.layers)
+    encoders = sorted((lv for lv in levels.index if lv.startswith("enc")), key=lambda s: int(s[3:]))
+    decoders = sorted((lv for lv in levels.index if lv.startswith("dec")), key=lambda s: -int(s[3:]))
+    depth = len(encoders)
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 0.62 * depth + 1.6))
+    box_w, box_h = 1.75, 0.46
+    # Encoder level k steps down and right; decoder level k mirrors it, a gap apart, so that
+    # levels at the same resolution sit on one row and the bottleneck is centred below.
+    step, gap = 0.9, 0.8
+    total_width = 2 * step * (depth - 1) + box_w + gap
+    position = {level: (step * (k - 1), -(k - 1)) for k, level in enumerate(encoders, start=1)}
+    position[encoders[-1]] = ((total_width - box_w) / 2, -(depth - 1))
+    for level in decoders:
+        k = int(level[3:])
+        position[level] = (total_width - step * (k - 1) - box_w, -(k - 1))
+    centre = total_width / 2
+
+    def box(level, colour, label):
+        x, y = position[level]
+        ax.add_patch(FancyBboxPatch((x, y - box_h / 2), box_w, box_h, boxstyle="round,pad=0.02,rounding_size=0.08",
+                                    facecolor=colour, edgecolor="black", linewidth=0.6, alpha=0.9))
+        row = levels.loc[level]
+        ax.text(x + box_w / 2, y, f"{label}\n{row['channels']} filters, {row['side']}×{row['side']}",
+                ha="center", va="center", fontsize=6.5)
+
+    def arrow(start, end, colour="black", style="-|>", rad=0.0, ls="-", lw=0.8):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=7, color=colour, lw=lw,
+                                     linestyle=ls, connectionstyle=f"arc3,rad={rad}", shrinkA=0, shrinkB=0))
+
+    for k, level in enumerate(encoders, start=1):
+        box(level, "#cfe3f3" if k < depth else "#f3e2c7", level + (" (bottleneck)" if k == depth else ""))
+        if k < depth:
+            x, y = position[level]
+            nx, ny = position[encoders[k]]
+            arrow((x + box_w * 0.5, y - box_h / 2), (nx + box_w * 0.3, ny + box_h / 2))
+            ax.text((x + nx) / 2 + box_w * 0.2, (y + ny) / 2, "pool", fontsize=6, ha="right", va="center", color="0.3")
+    previous = encoders[-1]
+    for level in decoders:
+        box(level, "#d5eedf", level)
+        x, y = position[level]
+        px, py = position[previous]
+        arrow((px + box_w * 0.7, py + box_h / 2), (x + box_w * 0.5, y - box_h / 2))
+        ax.text((x + px) / 2 + box_w * 0.85, (y + py) / 2, "up", fontsize=6, ha="left", va="center", color="0.3")
+        enc = "enc" + level[3:]
+        ex, ey = position[enc]
+        arrow((ex + box_w, ey), (x, y), colour=OKABE_ITO["blue"], ls="--")
+        previous = level
+    shortcut_colour = OKABE_ITO["vermillion"]
+    for level in encoders + decoders:
+        if f"{level}_add" in names:  # an arc on the outer side, from the level's input to its output
+            x, y = position[level]
+            if level.startswith("enc"):
+                arrow((x, y + box_h / 2 - 0.06), (x, y - box_h / 2 + 0.06), colour=shortcut_colour, rad=0.9, lw=1.0)
+            else:
+                arrow((x + box_w, y - box_h / 2 + 0.06), (x + box_w, y + box_h / 2 - 0.06), colour=shortcut_colour, rad=0.9, lw=1.0)
+    # Input and output.
+    x1, y1 = position["enc1"]
+    d1x, d1y = position[decoders[-1]]
+    ax.text(x1 + box_w / 2, y1 + 0.75, f"input {levels.loc['input', 'side']}×{levels.loc['input', 'side']}×{levels.loc['input', 'channels']}",
+            ha="center", fontsize=6.5)
+    arrow((x1 + box_w / 2, y1 + 0.65), (x1 + box_w / 2, y1 + box_h / 2))
+    ax.text(d1x + box_w / 2, d1y + 0.75, f"head: sigmoid, {levels.loc['head', 'side']}×{levels.loc['head', 'side']}×1",
+            ha="center", fontsize=6.5)
+    arrow((d1x + box_w / 2, d1y + box_h / 2), (d1x + box_w / 2, d1y + 0.65))
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=OKABE_ITO["blue"], ls="--", label="skip (concatenate)")]
+    if any(f"{lv}_add" in names for lv in encoders + decoders):
+        handles.append(Line2D([], [], color=shortcut_colour, label="residual shortcut (add)"))
+    ax.legend(handles=handles, loc="lower left", frameon=False, fontsize=7)
+    arch = {"unet": "U-Net", "resunet": "ResUNet"}.get(config.get("arch"), model.name)
+    title = f"{arch} ({config.get('preset', '?')} preset): {model.count_params():,} parameters"
+    ax.set_title(title)
+    ax.set_xlim(-0.45, 2 * centre + 0.45)
+    ax.set_ylim(-(depth - 1) - 0.6, 1.05)
+    ax.set_aspect("auto")
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(history: pd.DataFrame) -> plt.Figure:
+    """Training loss and validation ``tgs_score`` per epoch (``salt_lib.train``'s history.csv);
+    the Lovasz stage, if any, is shaded."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.3))
+    for stage, rows in history.groupby("stage", sort=False):
+        left.plot(rows["epoch"], rows["loss"], marker="o", ms=3, label=stage)
+    right.plot(history["epoch"], history["val_tgs_score"], marker="o", ms=3, color=OKABE_ITO["green"])
+    best = history["val_tgs_score"].idxmax()
+    right.scatter(history.loc[best, "epoch"], history.loc[best, "val_tgs_score"], s=40, facecolors="none",
+                  edgecolors=OKABE_ITO["vermillion"], zorder=3, label=f"best (epoch {history.loc[best, 'epoch']})")
+    lovasz = history[history["stage"] == "lovasz"]
+    for ax in (left, right):
+        if len(lovasz):
+            ax.axvspan(lovasz["epoch"].min() - 0.5, lovasz["epoch"].max() + 0.5, color="0.92", zorder=0)
+        ax.set_xlabel("epoch")
+    left.set_ylabel("training loss (of its stage)")
+    right.set_ylabel("validation tgs_score")
+    left.legend(frameon=False)
+    right.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float) -> plt.Figure:
+    """Validation ``tgs_score`` against the probability threshold; the chosen one marked."""
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
+    ax.plot(sweep["threshold"], sweep["tgs_score"], marker="o", ms=2.5, color=OKABE_ITO["blue"])
+    ax.axvline(chosen, color=OKABE_ITO["vermillion"], ls="--", lw=1, label=f"chosen threshold {chosen:.3f}")
+    ax.set(xlabel="probability threshold", ylabel="validation tgs_score")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def case_row(tiles, indices, predicted_masks, scores) -> dict:
+    """One row for ``plot_cases``: the tiles at ``indices`` with their labelled and predicted
+    masks, titled with the tile's score and salt coverage."""
+    indices = np.asarray(indices, dtype=int)
+    return {"images": tiles.images[indices], "truths": tiles.masks[indices], "predictions": np.asarray(predicted_masks)[indices],
+            "titles": [f"score {scores[i]:.1f}, salt {percent(tiles.coverage[i])}" for i in indices]}
+
+
+def plot_cases(rows: dict[str, dict]) -> plt.Figure:
+    """Rows of tiles with the labelled salt tinted and the prediction outlined.
+
+    ``rows`` maps a row label to ``{"images", "truths", "predictions", "titles"}`` (equal-length
+    sequences); all rows should have the same number of tiles.
+    """
+    ncols = max(len(r["images"]) for r in rows.values())
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(FULL_WIDTH, 1.5 * len(rows) + 0.35), squeeze=False)
+    for r, (label, row) in enumerate(rows.items()):
+        for c in range(ncols):
+            if c >= len(row["images"]):
+                axes[r, c].axis("off")
+                continue
+            draw_tile(axes[r, c], row["images"][c], row["truths"][c], row["predictions"][c], row["titles"][c])
+        axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, rotation=90, ha="right", va="center")
+    fig.legend(handles=_legend_handles(prediction=True), loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.01))
+    fig.tight_layout(rect=(0.03, 0.05, 1, 1))
+    return fig
+
+
+def plot_coverage_bins(table: pd.DataFrame, models) -> plt.Figure:
+    """Mean test ``tgs_score`` per coverage class for each model (``evaluate.coverage_bin_table``),
+    with the number of tiles per class on a second axis."""
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.5))
+    x = np.arange(len(table))
+    width = 0.8 / max(1, len(models))
+    for k, name in enumerate(models):
+        ax.bar(x + (k - (len(models) - 1) / 2) * width, table[name], width, label=name)
+    ax.set_xticks(x, table["coverage"], rotation=30, ha="right")
+    ax.set(xlabel="salt coverage of the tile", ylabel="mean tgs_score", ylim=(0, 1.05))
+    counts = ax.twinx()
+    counts.plot(x, table["tiles"], color="0.3", marker="_", ms=10, lw=0, label="tiles")
+    counts.set_ylabel("tiles")
+    counts.spines["right"].set_visible(True)
+    counts.set_ylim(0, max(1, table["tiles"].max()) * 1.15)
+    handles = ax.get_legend_handles_labels()[0] + counts.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, frameon=False, ncol=len(handles), loc="upper center", bbox_to_anchor=(0.5, 1.18))
+    fig.tight_layout()
+    return fig
+
+
+def plot_paired_difference(resampled_means, result: dict, label: str) -> plt.Figure:
+    """Histogram of the bootstrap means of a per-tile score difference, with its 95 % interval
+    (``evaluate.paired_bootstrap``) and zero marked."""
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
+    ax.hist(resampled_means, bins=40, color=OKABE_ITO["blue"], alpha=0.8)
+    ax.axvline(0, color="black", lw=0.8)
+    for bound in (result["low"], result["high"]):
+        ax.axvline(bound, color=OKABE_ITO["vermillion"], ls="--", lw=1)
+    ax.axvline(result["mean_difference"], color=OKABE_ITO["vermillion"], lw=1.2, label="mean and 95 % CI")
+    ax.set(xlabel=f"{label} (tgs_score)", ylabel="bootstrap resamples")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,334 @@
+"""Running the workbook: the notebooks in order, with papermill, under a parameter profile.
+
+``python -m salt_lib workbook --profile quick`` executes ``notebooks/NN_*.ipynb`` in order. Each
+notebook's parameters come from ``params/<profile>.yaml``::
+
+    shared:            # given to every notebook that declares the parameter
+      data_dir: data/synthetic-quick
+      figures_dir: "{out}/figures"
+    04_unet:           # only for notebooks/04_unet.ipynb; it must declare every key
+      training: {epochs: 3}
+
+Values may say ``{out}`` (the output folder). Values of keys ending in ``_dir``, ``_file``,
+``_path`` or ``_paths`` are paths relative to the repository root (a string, or a list or mapping
+of strings, or null); the runner makes them absolute, because the notebooks run in
+``notebooks/`` (their own defaults are written relative to that folder). ``--data DIR`` replaces
+``data_dir`` everywhere and turns off synthetic generation (``synthetic_tiles = 0``), so a
+mistyped path fails instead of filling with synthetic tiles.
+
+Executed copies go to the output folder (``reports/<profile>/`` by default). A failing notebook
+stops the run with a ``WorkbookError`` whose message names the notebook and the cell and points
+at the partly executed copy, which is kept. Trained models, predictions and the split are cached
+by the notebooks themselves (``salt_lib.experiments``), so a rerun redoes only what changed.
+
+Committed notebooks are kept reviewable: ``strip_volatile`` removes what changes on every run
+without changing the content (papermill's timestamps and durations, execution timing, the Python
+patch version), and the two model chapters, 04 and 05, are rendered from one template
+(``render_model_chapters``) so that they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = REPO / "notebooks"
+PARAMS_DIR = REPO / "params"
+TEMPLATE = NOTEBOOKS_DIR / "templates" / "model_chapter.py"
+TEMPLATE_VALUES = NOTEBOOKS_DIR / "templates" / "model_chapters.yaml"
+PATH_KEY_SUFFIXES = ("_dir", "_file", "_path", "_paths")
+NOTEBOOK_NAME = re.compile(r"\d\d_[a-z0-9_]+\.ipynb")
+
+
+class WorkbookError(RuntimeError):
+    """A notebook or a profile that cannot run; the message says which and what to do."""
+
+
+# --------------------------------------------------------------------------------------------
+# Profiles and parameters
+# --------------------------------------------------------------------------------------------
+
+
+def chapters(notebooks_dir=NOTEBOOKS_DIR) -> list[Path]:
+    """The workbook's notebooks, ``NN_name.ipynb``, in order."""
+    return sorted(p for p in Path(notebooks_dir).glob("*.ipynb") if NOTEBOOK_NAME.fullmatch(p.name))
+
+
+def select(notebooks: list[Path], only: str | None) -> list[Path]:
+    """The notebooks named by ``only`` ("03,04", or stems such as "04_unet"); all if None."""
+    if not only:
+        return notebooks
+    wanted = [part.strip() for part in only.split(",") if part.strip()]
+    chosen = []
+    for name in wanted:
+        matches = [p for p in notebooks if p.stem == name or p.stem.split("_")[0] == name]
+        if not matches:
+            raise WorkbookError(f"--only {only}: no notebook {name!r}; the workbook has {', '.join(p.stem for p in notebooks)}.")
+        chosen += [p for p in matches if p not in chosen]
+    return sorted(chosen)
+
+
+def load_profile(profile: str, params_dir=PARAMS_DIR) -> dict:
+    """``params/<profile>.yaml`` as ``{"shared": {...}, "<notebook stem>": {...}, ...}``."""
+    path = Path(params_dir) / f"{profile}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in Path(params_dir).glob("*.yaml"))
+        raise WorkbookError(f"{path}: no such profile. Profiles: {', '.join(known) or 'none'} (files in {params_dir}).")
+    content = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(content, dict) or not all(isinstance(v, dict) for v in content.values()):
+        raise WorkbookError(f"{path}: expected a mapping of 'shared' and notebook names to mappings of parameters.")
+    return content
+
+
+def _resolve(key: str, value, out: Path, root: Path):
+    """Fill ``{out}`` into strings; make the values of path keys absolute (relative to ``root``)."""
+    if isinstance(value, dict):
+        return {k: _resolve(key, v, out, root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(key, v, out, root) for v in value]
+    if not isinstance(value, str):
+        return value
+    value = value.replace("{out}", str(out))
+    if key.endswith(PATH_KEY_SUFFIXES):
+        value = str((root / value).resolve()) if not Path(value).is_absolute() else value
+    return value
+
+
+def declared_parameters(notebook: Path) -> dict:
+    """The parameters a notebook declares in its ``parameters`` cell (papermill's inspection)."""
+    import papermill
+
+    return papermill.inspect_notebook(str(notebook))
+
+
+def parameters_for(notebook: Path, profile: dict, out: Path, data=None, root: Path = REPO, profile_name: str = "") -> dict:
+    """The parameters to inject into ``notebook``: the profile's shared keys it declares, then
+    its own section (every key of which it must declare), then ``data`` (``--data``)."""
+    declared = declared_parameters(notebook)
+    own = profile.get(notebook.stem, {})
+    unknown = sorted(set(own) - set(declared))
+    if unknown:
+        raise WorkbookError(f"params/{profile_name}.yaml: {notebook.stem} sets {', '.join(unknown)}, which {notebook.name} "
+                            f"does not declare. Its parameters are: {', '.join(declared)}.")
+    values = {k: v for k, v in profile.get("shared", {}).items() if k in declared} | own
+    values = {k: _resolve(k, v, out, root) for k, v in values.items()}
+    if data is not None and "data_dir" in declared:
+        values["data_dir"] = str(Path(data).resolve())
+        if "synthetic_tiles" in declared:
+            values["synthetic_tiles"] = 0
+    return values
+
+
+def check_shared_keys(profile: dict, notebooks: list[Path], profile_name: str = "") -> None:
+    """Every shared key must be a parameter of some notebook: catches typos in the profile."""
+    declared = set().union(*(declared_parameters(nb) for nb in notebooks)) if notebooks else set()
+    unused = sorted(set(profile.get("shared", {})) - declared)
+    if unused:
+        raise WorkbookError(f"params/{profile_name}.yaml: shared key(s) {', '.join(unused)} are parameters of no notebook.")
+    stems = {nb.stem for nb in notebooks}
+    strangers = sorted(set(profile) - stems - {"shared"})
+    if strangers:
+        raise WorkbookError(f"params/{profile_name}.yaml: section(s) {', '.join(strangers)} name no notebook; notebooks: {', '.join(sorted(stems))}.")
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------------
+
+
+def run_workbook(profile: str = "quick", data=None, only: str | None = None, out=None, in_place: bool = False,
+                 notebooks_dir=NOTEBOOKS_DIR, params_dir=PARAMS_DIR, root: Path = REPO, progress: bool = True) -> dict[str, float]:
+    """Execute the workbook's notebooks in order; return seconds per notebook.
+
+    ``in_place``: run each notebook on its own defaults (no profile, no injected cell) and, once
+    it succeeded, write it back over the source with volatile metadata stripped: the commit-ready
+    outputs. Executed copies (and partly executed ones after a failure) go to ``out``.
+    """
+    from tqdm.auto import tqdm
+
+    all_notebooks = chapters(notebooks_dir)
+    if not all_notebooks:
+        raise WorkbookError(f"{notebooks_dir}: no notebooks named NN_name.ipynb.")
+    notebooks = select(all_notebooks, only)
+    settings = {} if in_place else load_profile(profile, params_dir)
+    if not in_place:
+        check_shared_keys(settings, all_notebooks, profile)
+    out = Path(out) if out else root / "reports" / ("in-place" if in_place else profile)
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    # Parameters first, for every notebook: a bad profile fails before an hour of training.
+    plans = [(nb, {} if in_place else parameters_for(nb, settings, out, data, root, profile)) for nb in notebooks]
+    seconds = {}
+    for position, (notebook, parameters) in enumerate(tqdm(plans, desc="workbook", unit="notebook", disable=not progress, file=sys.stdout)):
+        target = out / notebook.name
+        start = time.perf_counter()
+        remaining = [nb for nb, _ in plans[position:]]
+        execute(notebook, target, parameters, progress=progress, rerun=_rerun_command(profile, remaining, data, out, in_place))
+        seconds[notebook.stem] = round(time.perf_counter() - start, 1)
+        strip_volatile(target)
+        if in_place:
+            shutil.copyfile(target, notebook)
+        if progress:
+            tqdm.write(f"{notebook.name}: done in {seconds[notebook.stem]:.0f} s -> {target}")
+    return seconds
+
+
+def _rerun_command(profile, notebooks: list[Path], data, out: Path, in_place: bool) -> str:
+    """The command that runs ``notebooks`` (the failed one and those after it) again."""
+    parts = ["python -m salt_lib workbook", "--in-place" if in_place else f"--profile {profile}"]
+    if data is not None:
+        parts.append(f"--data {data}")
+    parts += [f"--only {','.join(nb.stem.split('_')[0] for nb in notebooks)}", f"--out {out}"]
+    return " ".join(parts)
+
+
+def execute(notebook: Path, target: Path, parameters: dict, progress: bool = True, rerun: str = "") -> None:
+    """Run one notebook with papermill (cwd: the notebook's folder) into ``target``; on failure
+    raise ``WorkbookError`` with ``failure_message``, keeping the partly executed ``target``."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(str(notebook), str(target), parameters=parameters, cwd=str(notebook.parent),
+                                   progress_bar=progress, log_output=False)
+    except PapermillExecutionError as error:
+        raise WorkbookError(failure_message(notebook, target, error.exec_count, error.source, f"{error.ename}: {error.evalue}", rerun)) from None
+    except Exception as error:  # the kernel died, could not start, timed out, ...
+        raise WorkbookError(failure_message(notebook, target, None, "", f"{type(error).__name__}: {error}", rerun)) from None
+
+
+def failure_message(notebook: Path, target: Path, exec_count, source: str, error: str, rerun: str = "") -> str:
+    """One paragraph: which notebook and cell failed, with what, where the partial copy is and
+    how to rerun just that notebook."""
+    first_line = next((line for line in (source or "").splitlines() if line.strip() and not line.startswith("#")), "")
+    cell = f"in cell In [{exec_count}] (the one starting `{first_line.strip()[:80]}`)" if exec_count is not None else "before or between cells"
+    kept = f"The partly executed notebook is kept at {target}" if Path(target).is_file() else f"No executed copy was written ({target})"
+    error = " ".join(str(error).split())[:400].rstrip(".")
+    return (f"workbook: {notebook.name} failed {cell} with {error}. {kept}; open it to see the traceback under that cell. "
+            "Finished work is cached (split, trained models, predictions), so after fixing the cause rerun only this "
+            f"notebook and what follows it{': ' + rerun if rerun else ''}.")
+
+
+# --------------------------------------------------------------------------------------------
+# Reviewable notebooks
+# --------------------------------------------------------------------------------------------
+
+# Kept language_info keys: the rest (the Python patch version) changes with the machine.
+_LANGUAGE_INFO_KEYS = ("name", "file_extension", "mimetype", "codemirror_mode", "nbconvert_exporter", "pygments_lexer")
+
+
+# TensorFlow's C++ start-up log (absl format: level, date, time, thread id, file:line), which the
+# kernel captures into whichever cell first imports TensorFlow. It names the CPU, probes for CUDA
+# and carries timestamps and thread ids, so it differs on every run and says nothing about the work.
+_NATIVE_LOG_LINE = re.compile(
+    r"^(?:[IWEF]\d{4} \d\d:\d\d:[\d.]+\s+\d+ [\w.]+:\d+\] .*"
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.)$")
+
+
+def strip_volatile(path) -> None:
+    """Remove run-to-run noise from a notebook file, in place: papermill's metadata (times,
+    durations, input/output paths), per-cell execution timing, empty tag lists, jupytext's
+    header, the Python patch version, and TensorFlow's native start-up log lines in stderr
+    (``_NATIVE_LOG_LINE``). Cell sources, other outputs, tags and execution counts stay."""
+    import nbformat
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    for key in ("papermill", "jupytext", "widgets"):
+        nb.metadata.pop(key, None)
+    if "language_info" in nb.metadata:
+        nb.metadata["language_info"] = {k: v for k, v in nb.metadata["language_info"].items() if k in _LANGUAGE_INFO_KEYS}
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags")
+        cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
+        if cell.cell_type == "code":
+            cell.outputs = [output for output in map(_without_native_log, cell.outputs) if output is not None]
+    nbformat.write(nb, path)
+
+
+def _without_native_log(output):
+    """The output without native log lines; None for a stderr stream that held nothing else."""
+    if output.get("output_type") != "stream" or output.get("name") != "stderr":
+        return output
+    kept = [line for line in output["text"].splitlines(keepends=True) if not _NATIVE_LOG_LINE.match(line.rstrip("\n"))]
+    if not "".join(kept).strip():
+        return None
+    output["text"] = "".join(kept)
+    return output
+
+
+def render_model_chapters(template=TEMPLATE, values_file=TEMPLATE_VALUES, notebooks_dir=NOTEBOOKS_DIR) -> list[Path]:
+    """Write the model chapters (04_unet, 05_resunet) from one jupytext template.
+
+    ``values_file`` maps each notebook stem to the values of the template's ``{{name}}``
+    placeholders; a value is written as a Python literal (``repr``) inside code cells and as
+    text in Markdown. Outputs are not kept: execute the notebooks afterwards.
+    """
+    import jupytext
+    import nbformat
+
+    text = Path(template).read_text()
+    written = []
+    for stem, values in yaml.safe_load(Path(values_file).read_text()).items():
+        nb = jupytext.reads(_fill(text, values), fmt="py:percent")
+        nb.metadata = nbformat.NotebookNode({"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+                                             "language_info": {"name": "python"}})
+        for index, cell in enumerate(nb.cells):
+            tags = cell.metadata.get("tags")
+            cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
+            cell.id = f"cell-{index:02d}"  # stable ids: rendering twice gives the same file
+        path = Path(notebooks_dir) / f"{stem}.ipynb"
+        nbformat.write(nb, path)
+        written.append(path)
+    return written
+
+
+def _fill(text: str, values: dict) -> str:
+    """Replace ``{{name}}`` (Markdown: the text) and ``{{name!r}}`` (code: a Python literal)."""
+    def replace(match):
+        name, as_literal = match.group(1), match.group(2)
+        if name not in values:
+            raise WorkbookError(f"template placeholder {{{{{name}}}}} has no value in {TEMPLATE_VALUES.name}")
+        value = values[name]
+        # Markdown in a percent-format script is commented: every line of the text needs "# ".
+        return _literal(value) if as_literal else str(value).strip().replace("\n", "\n# ")
+
+    return re.sub(r"\{\{(\w+)(!r)?\}\}", replace, text)
+
+
+def _literal(value) -> str:
+    """A Python literal for a YAML value, strings in double quotes like the other notebooks'."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_literal, value)) + "]"
+    return repr(value)
+
+
+def model_chapter_sources(path) -> list[tuple[str, str]]:
+    """(cell type, source) of each cell of a notebook: what ``render_model_chapters`` decides."""
+    import nbformat
+
+    return [(cell.cell_type, cell.source) for cell in nbformat.read(Path(path), as_version=4).cells]
+
+
+def main(profile: str, data=None, only=None, out=None, in_place: bool = False, render: bool = False) -> int:
+    """The ``workbook`` subcommand: render the model chapters, or run notebooks; print timings."""
+    if render:
+        for path in render_model_chapters():
+            print(f"rendered {path.relative_to(REPO)} from {TEMPLATE.relative_to(REPO)}")
+        return 0
+    start = time.perf_counter()
+    seconds = run_workbook(profile, data=data, only=only, out=out, in_place=in_place)
+    print(json.dumps({"seconds_per_notebook": seconds, "total_seconds": round(time.perf_counter() - start, 1)}, indent=2))
+    return 0

@@ -1,0 +1,465 @@
+"""The notebook layer: scoring with intervals, figure and table files, train-or-reuse caching,
+the papermill runner, and the rules the committed notebooks follow."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from PIL import Image
+
+from salt_lib import eda, evaluate, experiments, metrics, report, workbook
+from salt_lib.data import DataError
+from conftest import disk_mask
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+TINY_MODEL = {"filters": 4, "depth": 2, "input_size": 101, "upsampling": "transpose"}
+
+
+# --------------------------------------------------------------------------------------------
+# evaluate
+# --------------------------------------------------------------------------------------------
+
+
+def test_bootstrap_interval_contains_the_mean_and_narrows_with_more_tiles():
+    rng = np.random.default_rng(1)
+    few, many = rng.random(40) < 0.6, rng.random(4000) < 0.6
+    wide, narrow = evaluate.bootstrap_ci(few.astype(float)), evaluate.bootstrap_ci(many.astype(float))
+    for interval, values in ((wide, few), (narrow, many)):
+        assert interval["mean"] == pytest.approx(values.mean())
+        assert interval["low"] < interval["mean"] < interval["high"]
+    # The interval of a mean shrinks like 1/sqrt(n): 100x the tiles, about a tenth of the width.
+    ratio = (narrow["high"] - narrow["low"]) / (wide["high"] - wide["low"])
+    assert 0.05 < ratio < 0.2
+
+
+def test_bootstrap_is_repeatable_and_rejects_empty_input():
+    values = np.linspace(0, 1, 50)
+    assert evaluate.bootstrap_ci(values, seed=3) == evaluate.bootstrap_ci(values, seed=3)
+    with pytest.raises(ValueError):
+        evaluate.bootstrap_ci([])
+
+
+def test_paired_bootstrap_of_a_constant_difference_is_that_constant():
+    base = np.random.default_rng(0).random(200)
+    same = evaluate.paired_bootstrap(base, base)
+    assert same["mean_difference"] == same["low"] == same["high"] == 0
+    shifted = evaluate.paired_bootstrap(base + 0.1, base)
+    assert shifted["low"] == pytest.approx(0.1) and shifted["high"] == pytest.approx(0.1)
+    assert shifted["share_positive"] == 1.0 and shifted["tiles"] == 200
+    with pytest.raises(ValueError):
+        evaluate.paired_bootstrap(base, base[:-1])
+
+
+def test_paired_interval_is_narrower_than_the_unpaired_difference():
+    # Tile difficulty varies a lot and both models share it: pairing removes that variation.
+    rng = np.random.default_rng(2)
+    difficulty = rng.random(300)
+    a, b = difficulty + 0.02 * rng.random(300), difficulty + 0.02 * rng.random(300)
+    paired = evaluate.paired_bootstrap(a, b)
+    unpaired = evaluate.bootstrap_ci(a)
+    assert paired["high"] - paired["low"] < 0.2 * (unpaired["high"] - unpaired["low"])
+
+
+def test_coverage_bin_table_counts_add_up_and_means_are_per_class():
+    coverage = np.array([0, 0, 0.05, 0.1, 0.15, 0.95, 1.0])
+    scores = np.array([1, 0, 0.5, 0.3, 0.2, 0.9, 0.7])
+    table = evaluate.coverage_bin_table(coverage, {"model": scores, "other": 1 - scores})
+    assert table["tiles"].sum() == len(coverage)
+    assert table["coverage_class"].tolist() == [0, 1, 2, 10]
+    assert table.set_index("coverage_class").loc[1, "model"] == pytest.approx(0.4)  # 0.05 and 0.1
+    assert table.set_index("coverage_class").loc[10, "other"] == pytest.approx(0.2)  # 0.95 and 1.0
+    assert table.set_index("coverage_class").loc[0, "coverage"] == "empty"
+
+
+def test_per_tile_scores_average_to_the_metrics():
+    truth = np.stack([disk_mask(20), np.zeros((101, 101), bool), disk_mask(30), disk_mask(10)])
+    pred = np.stack([disk_mask(18), disk_mask(3), disk_mask(30, (55, 50)), np.zeros((101, 101), bool)])
+    per_tile = evaluate.per_tile_scores(truth, pred)
+    for name, value in evaluate.score_masks(truth, pred).items():
+        assert per_tile[name].mean() == pytest.approx(value), name
+    assert evaluate.seed_iou_per_tile(truth, pred).mean() == pytest.approx(metrics.seed_iou_metric(truth, pred))
+
+
+def test_score_table_has_an_interval_per_score():
+    truth = np.stack([disk_mask(r) for r in (0, 10, 20, 30)] * 5)
+    table = evaluate.score_table(truth, truth, n_resamples=200)
+    assert table["score"].tolist() == list(evaluate.SCORES)
+    assert np.allclose(table[["value", "ci_low", "ci_high"]], 1.0)  # a perfect prediction
+    assert evaluate.check_intervals(table, [("value", "ci_low", "ci_high")])["passed"].all()
+
+
+def test_check_intervals_catches_an_interval_that_misses_its_value():
+    table = pd.DataFrame({"v": [0.5, 0.7], "lo": [0.4, 0.75], "hi": [0.6, 0.8]})
+    checks = evaluate.check_intervals(table, [("v", "lo", "hi")]).set_index("check")["passed"]
+    assert not checks["[lo, hi] contains v"] and checks["v in [0, 1]"]
+
+
+def test_best_tiles_hold_salt_and_worst_are_the_lowest():
+    scores = np.array([1.0, 1.0, 0.9, 0.0, 0.2, 0.5])
+    coverage = np.array([0.0, 0.3, 0.5, 0.2, 0.0, 0.1])
+    best, worst = evaluate.best_and_worst(scores, scores, coverage, n=2)
+    assert best.tolist() == [1, 2]  # tile 0 scores 1 too but is empty
+    assert worst.tolist() == [3, 4]
+
+
+def test_failure_cases_are_where_both_models_fail():
+    scores = {"a": np.array([0.9, 0.0, 0.5, 0.0]), "b": np.array([1.0, 0.1, 0.0, 0.0])}
+    assert evaluate.failure_cases(scores, scores, n=2).tolist() == [3, 1]
+
+
+def test_threshold_sweep_finds_the_right_cut():
+    truth = np.stack([disk_mask(20), disk_mask(30)])
+    probs = np.where(truth, 0.7, 0.2).astype(np.float32)
+    sweep = evaluate.threshold_sweep(probs, truth, thresholds=[0.1, 0.5, 0.8])
+    assert sweep["tgs_score"].tolist() == [0.0, 1.0, 0.0]
+
+
+# --------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------
+
+
+def test_save_table_writes_csv_tex_and_md_with_the_same_rows(tmp_path):
+    table = pd.DataFrame({"model": ["U-Net", "ResUNet", "x_y"], "tgs_score": [0.81234, 0.8, np.nan], "parameters": [1, 2, 3]})
+    returned = report.save_table(table, "06_demo", tmp_path)
+    assert returned is table
+    csv = pd.read_csv(tmp_path / "06_demo.csv")
+    assert csv["model"].tolist() == table["model"].tolist()
+    assert csv["tgs_score"].iloc[0] == pytest.approx(0.81234)  # full precision in the CSV
+    tex = (tmp_path / "06_demo.tex").read_text()
+    body = tex[tex.index("\\midrule") + len("\\midrule"): tex.index("\\bottomrule")].strip().splitlines()
+    assert "\\toprule" in tex and "\\begin{tabular}" in tex and "\\begin{table}" not in tex
+    assert len(body) == 3 and body[0].startswith("U-Net & 0.8123 & 1")
+    assert "x\\_y" in tex and "tgs\\_score" in tex  # LaTeX specials escaped
+    md = (tmp_path / "06_demo.md").read_text().splitlines()
+    assert len(md) == 2 + 3 and md[0] == "| model | tgs_score | parameters |" and md[1] == "|---|---:|---:|"
+    assert md[2] == "| U-Net | 0.8123 | 1 |" and md[4] == "| x_y |  | 3 |"
+
+
+def test_save_figure_writes_png_at_300_dpi_and_a_stable_pdf(tmp_path):
+    import matplotlib.pyplot as plt
+
+    report.use_thesis_style()
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [1, 0])
+    png, pdf = report.save_figure(fig, "01_demo", tmp_path)
+    first = pdf.read_bytes()
+    report.save_figure(fig, "01_demo", tmp_path)
+    plt.close(fig)
+    with Image.open(png) as image:
+        assert round(image.info["dpi"][0]) == 300
+    assert pdf.read_bytes() == first  # no creation date: same figure, same file
+
+
+def test_names_must_be_chapter_prefixed(tmp_path):
+    with pytest.raises(ValueError, match="chapter"):
+        report.save_table(pd.DataFrame({"a": [1]}), "Comparison Table", tmp_path)
+
+
+def test_level_table_adds_up_to_the_model_and_follows_the_data_flow():
+    from salt_lib.models import build_model
+
+    model = build_model("resunet", "lite", TINY_MODEL)
+    levels = report.level_table(model)
+    assert levels["parameters"].sum() == model.count_params()
+    assert levels["level"].tolist() == ["input", "enc1", "enc2", "enc3", "dec2", "dec1", "head"]
+    assert levels.set_index("level").loc["enc3", "side"] == 25 and levels.set_index("level").loc["dec1", "side"] == 101
+    fig = report.plot_architecture(model)
+    assert f"{model.count_params():,} parameters" in fig.axes[0].get_title()
+    matplotlib.pyplot.close(fig)
+
+
+def test_percent_labels_never_call_a_little_salt_none():
+    assert [report.percent(x) for x in (0.0, 0.003, 0.01, 0.456, 1.0)] == ["0%", "0.3%", "1%", "46%", "100%"]
+
+
+def test_tile_outline_lies_on_the_mask():
+    import matplotlib.pyplot as plt
+
+    mask = np.zeros((101, 101), bool)
+    mask[70:90, 10:30] = True  # a square low in the tile: a flipped outline would sit high
+    fig, ax = plt.subplots()
+    report.draw_tile(ax, np.zeros((101, 101), np.uint8), truth=mask)
+    vertices = np.concatenate([path.vertices for collection in ax.collections for path in collection.get_paths()])
+    plt.close(fig)
+    assert 68 < vertices[:, 1].min() and vertices[:, 1].max() < 91
+    assert 8 < vertices[:, 0].min() and vertices[:, 0].max() < 31
+
+
+# --------------------------------------------------------------------------------------------
+# eda and experiments (data, split, cache)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic_dataset(tmp_path_factory):
+    base = tmp_path_factory.mktemp("experiments")
+    return experiments.prepare(base / "data", base / "split.csv", synthetic_tiles=40, seed=3), base
+
+
+def test_synthetic_data_is_made_once_and_a_size_mismatch_is_an_error(synthetic_dataset):
+    dataset, base = synthetic_dataset
+    assert len(dataset.tiles) == 40 and (base / "data" / "SYNTHETIC.txt").is_file()
+    assert not list(base.glob("data.part*"))  # written to a temporary folder, then renamed
+    with pytest.raises(DataError, match="ask for 50"):
+        experiments.ensure_data(base / "data", synthetic_tiles=50)
+    with pytest.raises(DataError, match="no train/images"):
+        experiments.ensure_data(base / "nowhere", synthetic_tiles=0)
+
+
+def test_split_is_reused_and_rewritten_when_made_for_other_tiles(synthetic_dataset, tmp_path):
+    dataset, _ = synthetic_dataset
+    split_file = tmp_path / "split.csv"
+    first = experiments.read_or_write_split(dataset.tiles, split_file)
+    assert experiments.split_hash(first) == experiments.split_hash(first.sample(frac=1, random_state=0))
+    split_file.write_text("id,split\nnot-a-tile,train\n")
+    again = experiments.read_or_write_split(dataset.tiles, split_file)
+    assert experiments.split_hash(again) == experiments.split_hash(first)
+
+
+def test_eda_tables_count_every_tile(synthetic_dataset):
+    dataset, _ = synthetic_dataset
+    tiles = dataset.tiles
+    assert eda.coverage_class_table(tiles.coverage)["tiles"].sum() == len(tiles)
+    counts = eda.split_class_counts(tiles, dataset.split)
+    assert counts[["train", "val", "test"]].to_numpy().sum() == len(tiles)
+    summary = eda.split_summary(tiles, dataset.split).set_index("split")
+    assert summary.loc[["train", "val", "test"], "tiles"].sum() == summary.loc["all", "tiles"] == len(tiles)
+    stats = eda.intensity_stats(tiles.images, tiles.masks).set_index("region")
+    assert stats.loc["inside salt", "pixels"] + stats.loc["outside salt", "pixels"] == tiles.images.size
+    groups = eda.sample_by_group(tiles.coverage, 3, seed=1)
+    assert all((tiles.coverage[groups["no salt"]] == 0)) and all(tiles.coverage[groups["full"]] == 1)
+
+
+def _record(dataset, arch="unet", overrides=None, training=None):
+    return experiments.model_fields(arch, "lite", overrides) | {
+        "training": experiments.training_settings(training), "provenance": dataset.provenance()}
+
+
+def test_reuse_needs_the_same_model_training_and_data(synthetic_dataset):
+    dataset, _ = synthetic_dataset
+    training = {"epochs": 3, "augment": "flip"}
+    record = _record(dataset, overrides=TINY_MODEL, training=training)
+    assert experiments.reuse_problems(record, "unet", "lite", TINY_MODEL, training, dataset) == []
+    # A longer time budget or more workers is the same model.
+    assert experiments.reuse_problems(record, "unet", "lite", TINY_MODEL, training | {"minutes": 5, "workers": 2}, dataset) == []
+    problems = experiments.reuse_problems(record, "unet", "lite", TINY_MODEL | {"filters": 8}, training | {"epochs": 4}, dataset)
+    assert any("filters" in p for p in problems) and any("epochs" in p for p in problems)
+    record["provenance"]["data_fingerprint"] = "other"
+    assert any("fingerprint" in p for p in experiments.reuse_problems(record, "unet", "lite", TINY_MODEL, training, dataset))
+    with pytest.raises(ValueError, match="unknown training setting"):
+        experiments.training_settings({"epoch": 3})
+
+
+def test_run_key_depends_on_what_defines_a_model(synthetic_dataset):
+    dataset, _ = synthetic_dataset
+    key = experiments.run_key("unet", "lite", TINY_MODEL, {"epochs": 2}, dataset)
+    assert key == experiments.run_key("unet", "lite", dict(TINY_MODEL), {"epochs": 2, "minutes": 9}, dataset)
+    assert key != experiments.run_key("resunet", "lite", TINY_MODEL, {"epochs": 2}, dataset)
+    assert key != experiments.run_key("unet", "lite", TINY_MODEL, {"epochs": 3}, dataset)
+
+
+def test_train_or_reuse_trains_once_then_reuses_and_publishes(synthetic_dataset, tmp_path):
+    dataset, _ = synthetic_dataset
+    training = {"epochs": 1, "batch_size": 8}
+    first = experiments.train_or_reuse("unet", dataset, tmp_path / "runs", "lite", TINY_MODEL, training)
+    assert not first.reused and first.model_path.is_file() and len(first.history) == 1
+    assert first.run_dir.name.startswith("unet-flip-")
+    assert first.record["provenance"]["split_hash"] == dataset.split_hash
+    again = experiments.train_or_reuse("unet", dataset, tmp_path / "runs", "lite", TINY_MODEL, training)
+    assert again.reused and again.run_dir == first.run_dir and "finished run" in again.note
+
+    published = experiments.publish(first, tmp_path / "models", "unet")
+    assert sorted(p.name for p in published.parent.iterdir()) == ["unet.config.json", "unet.history.csv", "unet.keras"]
+    reused = experiments.train_or_reuse("unet", dataset, tmp_path / "elsewhere", "lite", TINY_MODEL, training, model_path=published)
+    assert reused.reused and reused.model_path == published and len(reused.history) == 1
+    assert not (tmp_path / "elsewhere").exists()
+    # An exported model (salt_lib.train.export_model) finds its history through exported_from.
+    exported = tmp_path / "exported" / "unet_lite.keras"
+    exported.parent.mkdir()
+    exported.write_bytes(published.read_bytes())
+    exported.with_name("unet_lite.config.json").write_text(json.dumps(first.record | {"exported_from": str(first.run_dir)}))
+    assert len(experiments.read_history(exported)) == 1
+    # Another training setting: the published model does not fit, so a new run trains.
+    other = experiments.train_or_reuse("unet", dataset, tmp_path / "runs", "lite", TINY_MODEL, training | {"seed": 1}, model_path=published)
+    assert not other.reused and other.run_dir != first.run_dir and "does not fit" in other.note
+
+    # Predictions are cached by model and tiles: the second call reads the file.
+    cache = tmp_path / "cache"
+    test = dataset.part("test")
+    probs = experiments.predictions(published, test, cache)
+    assert probs.shape == (len(test), 101, 101) and probs.dtype == np.float32
+    assert len(list(cache.glob("probs-*.npy"))) == 1
+    assert np.array_equal(experiments.predictions(published, test, cache), probs)
+    result = experiments.evaluate_saved(published, test, cache, "U-Net")
+    table = experiments.comparison_table({"U-Net": result}, len(dataset.part("train")))
+    assert table.loc[0, "parameters"] == first.record["parameters"] and 0 <= table.loc[0, "tgs_score"] <= 1
+    assert table.loc[0, "tgs_score"] == pytest.approx(evaluate.evaluate_model(published, test)["tgs_score"], abs=1e-4)
+
+
+def test_missing_model_names_the_chapters_to_run(synthetic_dataset, tmp_path):
+    dataset, _ = synthetic_dataset
+    with pytest.raises(DataError, match="04_unet"):
+        experiments.evaluate_saved(tmp_path / "unet.keras", dataset.part("test"), tmp_path)
+
+
+# --------------------------------------------------------------------------------------------
+# workbook runner
+# --------------------------------------------------------------------------------------------
+
+
+def _notebook(path: Path, parameters: str, *cells: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells.append(nbformat.v4.new_markdown_cell("# A chapter"))
+    nb.cells.append(nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(nb, path)
+
+
+def test_runner_names_the_failing_notebook_and_cell_and_keeps_the_partial_copy(tmp_path):
+    notebooks, params = tmp_path / "notebooks", tmp_path / "params"
+    notebooks.mkdir()
+    params.mkdir()
+    _notebook(notebooks / "01_fine.ipynb", "x = 1\nout_dir = 'nowhere'", "print('x is', x)", "print(out_dir)")
+    _notebook(notebooks / "02_broken.ipynb", "x = 1", "y = x + 1", "ratio = y / 0", "print('never')")
+    _notebook(notebooks / "03_after.ipynb", "x = 1", "print('not reached')")
+    (params / "demo.yaml").write_text(yaml.safe_dump({"shared": {"x": 5}, "01_fine": {"out_dir": "{out}/sub"}}))
+    with pytest.raises(workbook.WorkbookError) as failure:
+        workbook.run_workbook("demo", out=tmp_path / "out", notebooks_dir=notebooks, params_dir=params, root=tmp_path, progress=False)
+    message = str(failure.value)
+    assert "02_broken.ipynb" in message and "ZeroDivisionError" in message
+    assert "In [4]" in message  # parameters, injected parameters, y = ..., then this and "ratio = y / 0" in message
+    assert str(tmp_path / "out" / "02_broken.ipynb") in message and "--only 02,03" in message
+    assert "\n" not in message  # one paragraph
+    partial = nbformat.read(tmp_path / "out" / "02_broken.ipynb", as_version=4)
+    assert any(o.get("ename") == "ZeroDivisionError" for c in partial.cells if c.cell_type == "code" for o in c.outputs)
+    assert not (tmp_path / "out" / "03_after.ipynb").exists()  # the run stops at the failure
+    fine = nbformat.read(tmp_path / "out" / "01_fine.ipynb", as_version=4)
+    printed = [o["text"] for c in fine.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream"]
+    assert printed == ["x is 5\n", f"{tmp_path / 'out' / 'sub'}\n"]  # shared value, {out}, path made absolute
+    assert "papermill" not in fine.metadata and all("papermill" not in c.metadata for c in fine.cells)
+
+
+def test_profile_keys_must_be_parameters_of_the_notebook(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / "01_a.ipynb", "epochs = 1\ndata_dir = 'x'\nsynthetic_tiles = 5")
+    with pytest.raises(workbook.WorkbookError, match="epoch.*does not declare"):
+        workbook.parameters_for(notebooks / "01_a.ipynb", {"01_a": {"epoch": 3}}, tmp_path, profile_name="demo")
+    with pytest.raises(workbook.WorkbookError, match="parameters of no notebook"):
+        workbook.check_shared_keys({"shared": {"epochz": 1}}, [notebooks / "01_a.ipynb"], "demo")
+    values = workbook.parameters_for(notebooks / "01_a.ipynb", {"shared": {"data_dir": "d", "epochs": 2}}, tmp_path,
+                                     data=tmp_path / "real", root=tmp_path)
+    assert values == {"data_dir": str(tmp_path / "real"), "epochs": 2, "synthetic_tiles": 0}
+    with pytest.raises(workbook.WorkbookError, match="no notebook '09'"):
+        workbook.select([notebooks / "01_a.ipynb"], "01,09")
+
+
+@pytest.mark.parametrize("profile", ["quick", "thesis"])
+def test_profiles_fit_the_notebooks(profile, tmp_path):
+    settings = workbook.load_profile(profile)
+    workbook.check_shared_keys(settings, NOTEBOOKS, profile)
+    for notebook in NOTEBOOKS:
+        values = workbook.parameters_for(notebook, settings, tmp_path, profile_name=profile)
+        for key, value in values.items():
+            if key.endswith(("_dir", "_file", "_path")) and value is not None:
+                assert Path(value).is_absolute(), (notebook.stem, key)
+
+
+def test_strip_volatile_removes_timings_and_native_logs_only(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"duration": 3.2, "start_time": "2025-01-01"}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.9"}
+    cell = nbformat.v4.new_code_cell("import keras", metadata={"papermill": {"duration": 1.0}, "execution": {"iopub.execute_input": "2025-01-01T00:00:00"}, "tags": []})
+    log = "I0000 00:00:1795599382.707529   13573 port.cc:153] oneDNN custom operations are on.\n"
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=log),
+                    nbformat.v4.new_output("stream", name="stderr", text=log + "UserWarning: keep me\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="result\n")]
+    nb.cells.append(cell)
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    workbook.strip_volatile(path)
+    cleaned = nbformat.read(path, as_version=4)
+    assert "papermill" not in cleaned.metadata and cleaned.metadata["language_info"] == {"name": "python"}
+    assert cleaned.cells[0].metadata == {}
+    assert [o["text"] for o in cleaned.cells[0].outputs] == ["UserWarning: keep me\n", "result\n"]
+
+
+# --------------------------------------------------------------------------------------------
+# The committed notebooks
+# --------------------------------------------------------------------------------------------
+
+
+def test_there_are_six_chapters():
+    assert [p.stem for p in NOTEBOOKS] == ["01_eda", "02_split", "03_augmentation", "04_unet", "05_resunet", "06_comparison"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_is_first_and_plain(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    tagged = [cell for cell in code if "parameters" in cell.metadata.get("tags", [])]
+    assert len(tagged) == 1 and code[0] is tagged[0], "exactly one parameters cell, the first code cell"
+    for statement in ast.parse(tagged[0].source).body:
+        assert isinstance(statement, ast.Assign) and len(statement.targets) == 1, ast.unparse(statement)
+        ast.literal_eval(statement.value)  # plain literals only
+    assert all("environ" not in cell.source and "getenv" not in cell.source for cell in code)
+    assert all("injected-parameters" not in cell.metadata.get("tags", []) for cell in code)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_cells_stay_thin(path):
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
+            tree = ast.parse(cell.source)
+            assert not any(isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in ast.walk(tree)), cell.source
+            assert len(cell.source.splitlines()) <= 8, cell.source
+
+
+def test_model_chapters_are_the_rendered_template(tmp_path):
+    rendered = workbook.render_model_chapters(notebooks_dir=tmp_path)
+    assert [p.name for p in rendered] == ["04_unet.ipynb", "05_resunet.ipynb"]
+    first = rendered[0].read_bytes()
+    workbook.render_model_chapters(notebooks_dir=tmp_path)
+    assert rendered[0].read_bytes() == first  # deterministic, cell ids included
+    for path in rendered:
+        assert workbook.model_chapter_sources(path) == workbook.model_chapter_sources(REPO / "notebooks" / path.name), (
+            f"{path.name} differs from notebooks/templates/model_chapter.py: run `python -m salt_lib workbook --render`")
+    unet, resunet = (workbook.model_chapter_sources(p) for p in rendered)
+    differing = [i for i, (a, b) in enumerate(zip(unet, resunet)) if a != b]
+    assert len(unet) == len(resunet) and differing == [0, 1]  # the title cell and the parameters cell
+
+
+def test_quick_profile_mirrors_the_notebook_defaults():
+    """`make workbook` and the committed notebooks share their caches only if they agree."""
+    settings = workbook.load_profile("quick")
+    for notebook in NOTEBOOKS:
+        defaults = {name: ast.literal_eval(info["default"]) for name, info in workbook.declared_parameters(notebook).items()}
+        for key, value in ({k: v for k, v in settings["shared"].items() if k in defaults} | settings.get(notebook.stem, {})).items():
+            if key.endswith(("_dir", "_file", "_path", "_paths")):
+                continue
+            assert defaults[key] == value, (notebook.stem, key)
+    assert json.loads(json.dumps(settings["shared"]))  # plain YAML, no Python objects
+
+
+def test_cli_workbook_reports_a_bad_selection_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "salt_lib", "workbook", "--only", "99", "--out", str(tmp_path)],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "no notebook '99'" in result.stderr
