@@ -120,9 +120,7 @@ def score_table(masks_true, masks_pred, n_resamples: int = 2000, seed: int = 0) 
 
 def seed_iou_per_tile(masks_true, masks_pred) -> np.ndarray:
     """The per-tile form of ``metrics.seed_iou_metric`` (its mean is that metric)."""
-    tile_iou = metrics.iou_per_tile(masks_true, masks_pred)
-    steps = np.floor(np.round(np.maximum(0.0, (tile_iou - 0.45) * 20), 9)) / 10
-    return np.minimum(steps, 1.0)
+    return metrics.seed_iou_per_tile(masks_true, masks_pred)
 
 
 def per_tile_scores(masks_true, masks_pred) -> dict[str, np.ndarray]:

@@ -76,10 +76,15 @@ def seed_iou_metric(y_true, y_pred) -> float:
     and 0 there); and at IoU 1 the formula gives 1.1, which we clip to 1 so that the two scores
     share a scale. Two empty masks count as IoU 1 in both.
     """
+    return float(seed_iou_per_tile(y_true, y_pred).mean())
+
+
+def seed_iou_per_tile(y_true, y_pred) -> np.ndarray:
+    """The per-tile form of :func:`seed_iou_metric` (N,), in steps of 0.1 from 0 to 1."""
     tile_iou = iou_per_tile(y_true, y_pred)
     # Round before flooring so that e.g. (0.55 - 0.45) * 20 = 1.9999999999999996 counts as 2.
     steps = np.floor(np.round(np.maximum(0.0, (tile_iou - 0.45) * 20), 9)) / 10
-    return float(np.minimum(steps, 1.0).mean())
+    return np.minimum(steps, 1.0)
 
 
 def iou(y_true, y_pred) -> float:

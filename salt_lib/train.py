@@ -10,7 +10,7 @@ Everything a run needs to continue is written after each finished epoch into ``o
     last-e<k>.keras   model and optimizer state after epoch k (older ones are removed)
     state.json        where the run stands: stage, epoch, best score, elapsed seconds
     history.csv       one row per finished epoch
-    best.keras        the weights with the best validation score so far, and best.json beside it
+    best.keras        the weights with the best validation score so far, and best.config.json beside it
 
 Run the same command again after a crash, even ``kill -9``, and it goes on from the last finished
 epoch. Files are written to a temporary name and renamed, so a kill never leaves half a file.
@@ -76,7 +76,7 @@ class RunMismatch(FileExistsError):
 def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None = None, verbose: bool = True) -> pd.DataFrame:
     """Train ``model`` on ``train`` (a TGSData), select on ``val``; return the history table.
 
-    ``provenance`` (data fingerprint, split file, ...) is stored in best.json with the scores.
+    ``provenance`` (data fingerprint, split file, ...) is stored in best.config.json with the scores.
     If ``out_dir`` holds an unfinished run with the same settings, training resumes from it.
     """
     out_dir = Path(out_dir)
@@ -110,7 +110,7 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
             print(f"resuming stage {stage!r} at epoch {start_epoch + 1} of {epochs} from {out_dir}")
         for _ in range(start_epoch):
             batches.on_epoch_end()  # replay the shuffles, so a resumed run sees the same order
-        recorder = EpochRecorder(model, val, config, out_dir, state, stage, stage_index, epochs, run_key, provenance, verbose)
+        recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose)
         model.fit(batches, epochs=epochs, initial_epoch=start_epoch, callbacks=[recorder], verbose=0, shuffle=False)
         state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
         _write_json(out_dir / "state.json", state)
@@ -139,11 +139,11 @@ def stage_deadline(config: TrainConfig, stage_index: int) -> float | None:
 class EpochRecorder(keras.callbacks.Callback):
     """After each epoch: score validation, log a history row, keep the best, save a resume point."""
 
-    def __init__(self, model, val, config, out_dir, state, stage, stage_index, epochs, run_key, provenance, verbose):
+    def __init__(self, val, config, out_dir, state, stage, stage_index, epochs, verbose):
         super().__init__()
         self.val, self.config, self.out_dir, self.state = val, config, out_dir, state
         self.stage, self.stage_index, self.epochs = stage, stage_index, epochs
-        self.run_key, self.provenance, self.verbose = run_key, provenance or {}, verbose
+        self.verbose = verbose
         self.bar = None
         self.n_train = 0
 
@@ -272,7 +272,7 @@ def _append_history(out_dir: Path, row: dict) -> None:
 
 def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | None, architecture: dict) -> dict:
     """Re-score the best weights on validation with flip TTA, tune the threshold and the minimum
-    component size there, and write best.json: the model's provenance. Returns that dict."""
+    component size there, and write best.config.json: the model's provenance. Returns that dict."""
     from salt_lib.predict import choose_min_size
 
     state = json.loads((out_dir / "state.json").read_text())
