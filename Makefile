@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OPENCV_HEADLESS := $(shell grep '^opencv-python-headless==' requirements.lock)
 
-.PHONY: workbook thesis notebooks nbval test bench lock clean-venv
+.PHONY: workbook thesis notebooks nbval unit test bench lock clean-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version'
@@ -37,8 +37,12 @@ notebooks: $(STAMP)
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# The unit tests (tests/, about 2 minutes on 2 cores).
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/
+
+# Everything CI runs: the unit tests, then the six notebooks under nbval (about 6 minutes).
+test: unit nbval
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_foundation.py

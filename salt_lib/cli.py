@@ -59,7 +59,7 @@ def load_run_data(data_dir, split_file=None, seed: int = 0):
 
 def cmd_train(args) -> None:
     from salt_lib.data import data_fingerprint
-    from salt_lib.split import ids_of
+    from salt_lib.split import ids_of, split_hash
 
     out = Path(args.out)
     split_file = Path(args.split) if args.split else out / "split.csv"
@@ -76,7 +76,7 @@ def cmd_train(args) -> None:
     config = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
     model.salt_config["geometry"] = config.geometry
     provenance = {"data": str(Path(args.data).resolve()), "data_fingerprint": data_fingerprint(args.data),
-                  "split_file": str(split_file.resolve()), "command": "python -m salt_lib " + " ".join(sys.argv[1:])}
+                  "split_file": str(split_file.resolve()), "split_hash": split_hash(table), "command": "python -m salt_lib " + " ".join(sys.argv[1:])}
     print(f"training {args.arch} ({args.preset}, {model.count_params():,} parameters) on {len(train)} tiles, "
           f"validating on {len(val)}; run folder {out}")
     fit(model, train, val, config, out, provenance=provenance)
@@ -100,11 +100,11 @@ def cmd_predict(args) -> None:
     import numpy as np
     from tqdm.auto import tqdm
 
-    from salt_lib.data import _png_files, _read_image
+    from salt_lib.data import png_files, read_image
     from salt_lib.rle import rle_encode
 
     model_path = _existing_model(args.model)
-    files = _png_files(Path(args.images)) if Path(args.images).is_dir() else None
+    files = png_files(args.images) if Path(args.images).is_dir() else None
     if files is None:
         raise DataError(f"{args.images}: no such folder of PNG tiles.")
     if not files:
@@ -116,7 +116,7 @@ def cmd_predict(args) -> None:
             pass
     except OSError as error:
         raise DataError(f"{out}: cannot write the submission here ({error.strerror}). Choose another --out.") from None
-    _read_image(files[min(files)])  # a broken first tile fails now, not after loading Keras
+    read_image(files[min(files)])  # a broken first tile fails now, not after loading Keras
     from salt_lib.models import load_model
     from salt_lib.predict import predict, to_masks, write_submission
 
@@ -128,7 +128,7 @@ def cmd_predict(args) -> None:
     with tqdm(total=len(ids), unit="tile", desc="predict") as bar:
         for start in range(0, len(ids), args.batch):
             batch_ids = ids[start : start + args.batch]
-            images = np.stack([_read_image(files[tile_id]) for tile_id in batch_ids])
+            images = np.stack([read_image(files[tile_id]) for tile_id in batch_ids])
             masks = to_masks(predict(model, images, tta=not args.no_tta), threshold, min_size)
             rows.extend((tile_id, rle_encode(mask)) for tile_id, mask in zip(batch_ids, masks))
             bar.update(len(batch_ids))

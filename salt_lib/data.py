@@ -94,11 +94,11 @@ def load_tgs(root, split: str = "train", cache_dir=None, use_cache: bool = True)
     split_dir = root / split
     if not split_dir.is_dir():
         raise DataError(f"{split_dir}: missing. Unzip Kaggle's {split}.zip into {root} so that {split}/images/ exists.")
-    image_files = _png_files(split_dir / "images")
+    image_files = png_files(split_dir / "images")
     if not image_files:
         raise DataError(f"{split_dir / 'images'}: no PNG images. Expected one <id>.png per tile.")
     mask_dir = split_dir / "masks"
-    mask_files = _png_files(mask_dir) if split == "train" and mask_dir.is_dir() else {}
+    mask_files = png_files(mask_dir) if split == "train" and mask_dir.is_dir() else {}
     rle_csv = root / "train.csv" if split == "train" and (root / "train.csv").is_file() else None
     depths_csv = root / "depths.csv" if (root / "depths.csv").is_file() else None
 
@@ -122,8 +122,10 @@ def data_fingerprint(root, split: str = "train") -> str:
     return _fingerprint(files)
 
 
-def _png_files(folder: Path) -> dict[str, Path]:
-    """Map tile id -> PNG path; raise on ids that occur twice (e.g. a.png and a.PNG)."""
+def png_files(folder) -> dict[str, Path]:
+    """Map tile id -> PNG path for a folder of tiles (e.g. Kaggle's test/images); empty if the
+    folder is missing. DataError on ids that occur twice (e.g. a.png and a.PNG)."""
+    folder = Path(folder)
     if not folder.is_dir():
         return {}
     files: dict[str, Path] = {}
@@ -146,7 +148,7 @@ def _fingerprint(paths) -> str:
 
 def _decode(split, image_files, mask_files, mask_dir, rle_csv, depths_csv) -> TGSData:
     ids = np.array(sorted(image_files))
-    images = _read_all(lambda tile_id: _read_image(image_files[tile_id]), ids, np.uint8)
+    images = _read_all(lambda tile_id: read_image(image_files[tile_id]), ids, np.uint8)
     masks = None
     if split == "train":
         orphans = sorted(set(mask_files) - set(image_files))
@@ -195,8 +197,10 @@ def _open_png(path: Path) -> np.ndarray:
     return array
 
 
-def _read_image(path: Path) -> np.ndarray:
-    """Grayscale uint8 (101, 101) from an RGB(A) PNG with equal channels or a grayscale PNG."""
+def read_image(path) -> np.ndarray:
+    """One tile as grayscale uint8 from an RGB(A) PNG with equal channels or a grayscale PNG;
+    DataError names the file if it is not an 8-bit image."""
+    path = Path(path)
     array = _open_png(path)
     if array.ndim == 3:
         array = array[..., 0]  # Kaggle's images repeat one channel three times

@@ -42,7 +42,7 @@ import pandas as pd
 
 from salt_lib.data import DataError, TGSData, data_fingerprint, load_tgs
 from salt_lib.evaluate import bootstrap_ci, per_tile_scores
-from salt_lib.split import ids_of, load_split, save_split, split_622
+from salt_lib.split import ids_of, load_split, save_split, split_622, split_hash
 
 with warnings.catch_warnings():
     # salt_lib.train's tqdm.auto warns once, in notebooks without ipywidgets, that it falls back to
@@ -96,12 +96,6 @@ def ensure_data(data_dir, synthetic_tiles: int = 0, seed: int = 0) -> Path:
 def load_data(data_dir, synthetic_tiles: int = 0, seed: int = 0) -> TGSData:
     """The labelled tiles of ``data_dir`` (made first if synthetic and missing: ``ensure_data``)."""
     return load_tgs(ensure_data(data_dir, synthetic_tiles, seed))
-
-
-def split_hash(table: pd.DataFrame) -> str:
-    """A short hash of a split's content (which id is in which split), independent of row order."""
-    rows = sorted(f"{tile_id},{split}" for tile_id, split in zip(table["id"], table["split"]))
-    return hashlib.sha1("\n".join(rows).encode()).hexdigest()[:12]
 
 
 def write_split(tiles: TGSData, split_file, seed: int = 0) -> pd.DataFrame:

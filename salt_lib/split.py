@@ -7,6 +7,7 @@ and cut 6:2:2, so every split sees the same mix of empty, small, large and full 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,13 @@ def load_split(path) -> pd.DataFrame:
     if table["id"].duplicated().any():
         raise ValueError(f"{path}: id {table['id'][table['id'].duplicated()].iloc[0]!r} is listed twice")
     return table
+
+
+def split_hash(table: pd.DataFrame) -> str:
+    """A short hash of a split's content (which id is in which split), independent of row order:
+    models record it, so a model is only reused on the split it was validated on."""
+    rows = sorted(f"{tile_id},{split}" for tile_id, split in zip(table["id"], table["split"]))
+    return hashlib.sha1("\n".join(rows).encode()).hexdigest()[:12]
 
 
 def ids_of(table: pd.DataFrame, split: str) -> np.ndarray:

@@ -320,11 +320,19 @@ def git_commit() -> str | None:
 
 def export_model(run_dir, destination) -> Path:
     """Copy a run's best model to ``destination`` (a ``.keras`` path) without optimizer state
-    (a third of the size), with its provenance JSON beside it. Returns the JSON's path."""
+    (a third of the size), with its provenance JSON and its history (``<stem>.history.csv``)
+    beside it. A record without a split hash gets one from its split file. Returns the JSON's path."""
+    from salt_lib.experiments import history_path
+    from salt_lib.split import load_split, split_hash
+
     run_dir, destination = Path(run_dir), Path(destination)
     record = json.loads(config_path(run_dir / "best.keras").read_text())
+    provenance = record.get("provenance", {})
+    if "split_hash" not in provenance and Path(provenance.get("split_file", "")).is_file():
+        provenance["split_hash"] = split_hash(load_split(provenance["split_file"]))
     model = keras.models.load_model(run_dir / "best.keras", compile=False)  # drops the optimizer
     destination.parent.mkdir(parents=True, exist_ok=True)
     model.save(destination)
+    read_history(run_dir).to_csv(history_path(destination), index=False)
     _write_json(config_path(destination), record | {"exported_from": str(run_dir)})
     return config_path(destination)

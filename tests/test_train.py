@@ -53,6 +53,28 @@ def test_fit_records_history_best_model_and_provenance(tmp_path):
     assert again.equals(history)
 
 
+def test_export_drops_optimizer_and_keeps_record_history_and_split_hash(tmp_path):
+    from salt_lib.models import build_model, load_model
+    from salt_lib.split import save_split, split_622, split_hash
+    from salt_lib.train import TrainConfig, export_model, fit
+
+    split_file = tmp_path / "split.csv"
+    split = split_622([f"t{i}" for i in range(20)], np.linspace(0, 1, 20), seed=0)
+    save_split(split, split_file)
+    fit(build_model("unet", "lite", TINY), tiles(16, 1), tiles(8, 2), TrainConfig(epochs=2, batch_size=8),
+        tmp_path / "run", provenance={"split_file": str(split_file)}, verbose=False)
+    json_path = export_model(tmp_path / "run", tmp_path / "models" / "unet_lite.keras")
+    exported = tmp_path / "models" / "unet_lite.keras"
+    assert json_path == tmp_path / "models" / "unet_lite.config.json"
+    assert exported.stat().st_size < (tmp_path / "run" / "best.keras").stat().st_size  # no optimizer slots
+    record, original = json.loads(json_path.read_text()), json.loads((tmp_path / "run" / "best.config.json").read_text())
+    assert record["provenance"]["split_hash"] == split_hash(split)
+    assert record["exported_from"] == str(tmp_path / "run") and record["val"] == original["val"]
+    history = pd.read_csv(tmp_path / "models" / "unet_lite.history.csv")
+    assert history.equals(pd.read_csv(tmp_path / "run" / "history.csv")) and len(history) == 2
+    assert load_model(exported, compile=False).salt_config["threshold"] == original["threshold"]
+
+
 def test_other_settings_in_the_same_folder_are_refused(tmp_path):
     from salt_lib.models import build_model
     from salt_lib.train import RunMismatch, TrainConfig, fit
