@@ -458,13 +458,16 @@ def policy_table(runs: dict[str, Experiment], dataset: Dataset, cache_dir, n_res
     return pd.DataFrame(rows)
 
 
-def comparison_table(results: dict[str, Evaluation], train_tiles: int) -> pd.DataFrame:
-    """Chapter 6's table: one row per model with its size, training cost and test scores."""
+def comparison_table(results: dict[str, Evaluation], train_tiles: int, n_resamples: int = 2000) -> pd.DataFrame:
+    """Chapter 6's table: one row per model with its size, training cost and test scores, and the
+    95% bootstrap interval of its test ``tgs_score`` (``tgs_score_ci_low`` / ``_high``)."""
     rows = []
     for name, result in results.items():
         record = result.record
+        interval = bootstrap_ci(result.per_tile["tgs_score"], n_resamples)
         rows.append({"model": name, "arch": record.get("arch"), "parameters": record.get("parameters"),
                      "training_minutes": (record.get("wall_seconds") or np.nan) / 60,
                      "train_images_per_s": training_images_per_second(record, result.history, train_tiles),
-                     **result.scores, "threshold": record.get("threshold"), "min_size": record.get("min_size")})
+                     **result.scores, "tgs_score_ci_low": interval["low"], "tgs_score_ci_high": interval["high"],
+                     "threshold": record.get("threshold"), "min_size": record.get("min_size")})
     return pd.DataFrame(rows)

@@ -307,6 +307,7 @@ def test_train_or_reuse_trains_once_then_reuses_and_publishes(synthetic_dataset,
     table = experiments.comparison_table({"U-Net": result}, len(dataset.part("train")))
     assert table.loc[0, "parameters"] == first.record["parameters"] and 0 <= table.loc[0, "tgs_score"] <= 1
     assert table.loc[0, "tgs_score"] == pytest.approx(evaluate.evaluate_model(published, test)["tgs_score"], abs=1e-4)
+    assert table.loc[0, "tgs_score_ci_low"] <= table.loc[0, "tgs_score"] <= table.loc[0, "tgs_score_ci_high"]
 
 
 def test_missing_model_names_the_chapters_to_run(synthetic_dataset, tmp_path):
