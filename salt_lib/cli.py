@@ -96,6 +96,26 @@ def cmd_evaluate(args) -> None:
     print(json.dumps({"split": args.split, **report}, indent=2))
 
 
+def cmd_export(args) -> None:
+    from salt_lib.models import config_path
+    from salt_lib.split import ids_of, split_hash
+
+    best = Path(args.run_dir) / "best.keras"
+    if not best.is_file() or not config_path(best).is_file():
+        raise DataError(f"{args.run_dir}: no best.keras with its best.config.json. Point --run at a folder `train --out` wrote.")
+    record = json.loads(config_path(best).read_text())
+    data, table = load_run_data(args.data, record.get("provenance", {}).get("split_file"))
+    saved_hash = record.get("provenance", {}).get("split_hash")
+    if saved_hash and saved_hash != split_hash(table):
+        raise DataError(f"{args.run_dir} was validated on split {saved_hash}, but {args.data} gives split {split_hash(table)}: "
+                        "pass the data it was trained on (its split file must still be where its JSON says).")
+    from salt_lib.train import export_model
+
+    test = evaluate_model(best, data.subset(ids_of(table, "test")))
+    print("test:", json.dumps(test))
+    print(f"wrote {args.out} and {export_model(args.run_dir, args.out, test_scores=test)}")
+
+
 def cmd_predict(args) -> None:
     import numpy as np
     from tqdm.auto import tqdm
@@ -200,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=("train", "val", "test"), default="test")
     evaluate.add_argument("--split-file", help="default: the split file named in the model's JSON")
     evaluate.set_defaults(run=cmd_evaluate)
+
+    export = commands.add_parser("export", help="score a run's best model on the test split and copy it, "
+                                 "without optimizer state, with its JSON and history (e.g. to models/)")
+    export.add_argument("--run", dest="run_dir", required=True, help="run folder of `train`")
+    export.add_argument("--data", required=True, help="the data the run was trained on")
+    export.add_argument("--out", required=True, help="destination .keras file, e.g. models/unet_lite.keras")
+    export.set_defaults(run=cmd_export)
 
     predict = commands.add_parser("predict", help="write a competition submission (id,rle_mask)")
     predict.add_argument("--model", required=True)

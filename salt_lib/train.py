@@ -318,10 +318,12 @@ def git_commit() -> str | None:
         return None
 
 
-def export_model(run_dir, destination) -> Path:
+def export_model(run_dir, destination, test_scores: dict | None = None) -> Path:
     """Copy a run's best model to ``destination`` (a ``.keras`` path) without optimizer state
     (a third of the size), with its provenance JSON and its history (``<stem>.history.csv``)
-    beside it. A record without a split hash gets one from its split file. Returns the JSON's path."""
+    beside it. A record without a split hash gets one from its split file; ``test_scores``
+    (``salt_lib.evaluate.evaluate_model`` on the test split) are stored as ``test``. Returns the
+    JSON's path."""
     from salt_lib.experiments import history_path
     from salt_lib.split import load_split, split_hash
 
@@ -334,5 +336,6 @@ def export_model(run_dir, destination) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     model.save(destination)
     read_history(run_dir).to_csv(history_path(destination), index=False)
-    _write_json(config_path(destination), record | {"exported_from": str(run_dir)})
+    extra = {"exported_from": str(run_dir)} | ({"test": test_scores} if test_scores else {})
+    _write_json(config_path(destination), record | extra)
     return config_path(destination)

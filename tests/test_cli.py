@@ -67,6 +67,26 @@ def test_evaluate_prints_all_scores(trained):
     assert report["split"] == "val"
 
 
+def test_export_scores_the_test_split_and_copies_model_json_and_history(trained, tmp_path):
+    from salt_lib.data import load_tgs
+    from salt_lib.split import ids_of, split_622
+
+    root, model = trained
+    out = tmp_path / "models" / "unet_tiny.keras"
+    result = cli("export", "--run", model.parent, "--data", root, "--out", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads(out.with_name("unet_tiny.config.json").read_text())
+    data = load_tgs(root, cache_dir=tmp_path / "cache")
+    assert record["test"]["tiles"] == len(ids_of(split_622(data.ids, data.coverage, seed=0), "test"))
+    assert 0 <= record["test"]["tgs_score"] <= 1 and record["exported_from"] == str(model.parent)
+    assert len(pd.read_csv(out.with_name("unet_tiny.history.csv"))) == 1
+
+
+def test_export_of_a_folder_that_is_no_run(trained, tmp_path):
+    root, _ = trained
+    assert_clean_error(cli("export", "--run", tmp_path, "--data", root, "--out", tmp_path / "m.keras"), "no best.keras")
+
+
 def test_missing_model_file(trained, tmp_path):
     root, _ = trained
     result = cli("predict", "--model", tmp_path / "nope.keras", "--images", root / "test" / "images", "--out", tmp_path / "s.csv")
