@@ -84,14 +84,23 @@ def cmd_train(args) -> None:
     print("test:", json.dumps(report))
 
 
-def cmd_evaluate(args) -> None:
+def model_data(model_path, data_dir, split_file=None):
+    """A saved model's JSON record (empty if it has none), the labelled tiles and their split:
+    ``split_file`` (see ``load_run_data``), else the split file the record names if it is still
+    there, else ``split_622`` made afresh and not written (the stored path may be another machine's)."""
     from salt_lib.models import config_path
+
+    record = json.loads(config_path(model_path).read_text()) if config_path(model_path).is_file() else {}
+    saved = record.get("provenance", {}).get("split_file")
+    data, table = load_run_data(data_dir, split_file or (saved if saved and Path(saved).is_file() else None))
+    return record, data, table
+
+
+def cmd_evaluate(args) -> None:
     from salt_lib.split import ids_of
 
     model_path = _existing_model(args.model)
-    record = json.loads(config_path(model_path).read_text()) if config_path(model_path).is_file() else {}
-    split_file = args.split_file or record.get("provenance", {}).get("split_file")
-    data, table = load_run_data(args.data, split_file)
+    _, data, table = model_data(model_path, args.data, args.split_file)
     report = evaluate_model(model_path, data.subset(ids_of(table, args.split)))
     print(json.dumps({"split": args.split, **report}, indent=2))
 
@@ -103,8 +112,7 @@ def cmd_export(args) -> None:
     best = Path(args.run_dir) / "best.keras"
     if not best.is_file() or not config_path(best).is_file():
         raise DataError(f"{args.run_dir}: no best.keras with its best.config.json. Point --run at a folder `train --out` wrote.")
-    record = json.loads(config_path(best).read_text())
-    data, table = load_run_data(args.data, record.get("provenance", {}).get("split_file"))
+    record, data, table = model_data(best, args.data)
     saved_hash = record.get("provenance", {}).get("split_hash")
     if saved_hash and saved_hash != split_hash(table):
         raise DataError(f"{args.run_dir} was validated on split {saved_hash}, but {args.data} gives split {split_hash(table)}: "

@@ -8,8 +8,6 @@ validation score stored in that JSON: the numbers in the README come from these 
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 
@@ -20,7 +18,9 @@ MODELS = sorted((REPO / "models").glob("*.keras"))
 
 
 def record_of(path):
-    return json.loads(path.with_name(path.stem + ".config.json").read_text())
+    from salt_lib.experiments import load_record
+
+    return load_record(path)
 
 
 @pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
