@@ -65,8 +65,9 @@ def cmd_train(args) -> None:
     split_file = Path(args.split) if args.split else out / "split.csv"
     data, table = load_run_data(args.data, split_file)  # bad data fails here, before Keras loads
     from salt_lib.models import build_model
-    from salt_lib.train import TrainConfig, fit
+    from salt_lib.train import TrainConfig, fit, use_devices
 
+    devices = use_devices(args.devices)  # before the model is built: its weights are placed per device
     train, val = data.subset(ids_of(table, "train")), data.subset(ids_of(table, "val"))
     overrides = json.loads(args.overrides) if args.overrides else {}
     model = build_model(args.arch, args.preset, overrides)
@@ -77,8 +78,10 @@ def cmd_train(args) -> None:
     model.salt_config["geometry"] = config.geometry
     provenance = {"data": str(Path(args.data).resolve()), "data_fingerprint": data_fingerprint(args.data),
                   "split_file": str(split_file.resolve()), "split_hash": split_hash(table), "command": "python -m salt_lib " + " ".join(sys.argv[1:])}
+    if devices:
+        provenance["devices"] = devices
     print(f"training {args.arch} ({args.preset}, {model.count_params():,} parameters) on {len(train)} tiles, "
-          f"validating on {len(val)}; run folder {out}")
+          f"validating on {len(val)}; run folder {out}" + (f"; data parallel on {', '.join(devices)}" if devices else ""))
     fit(model, train, val, config, out, provenance=provenance)
     report = evaluate_model(out / "best.keras", data.subset(ids_of(table, "test")))
     print("test:", json.dumps(report))
@@ -219,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--patience", type=int, help="epochs without a better validation score before a stage stops")
     train.add_argument("--split", help="split CSV to use (default: made and saved as OUT/split.csv)")
+    train.add_argument("--devices", help="data parallel over local devices: all | a count | gpu:0,gpu:1 "
+                       "(several devices need KERAS_BACKEND=jax; the batch size is the global batch)")
     train.add_argument("--out", required=True, help="run folder")
     train.set_defaults(run=cmd_train)
 

@@ -301,11 +301,46 @@ def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | N
 
 
 def library_versions() -> dict:
-    import numpy
-    import tensorflow
+    """Versions of Python, salt_lib, Keras, numpy and the Keras backend that runs (TensorFlow or JAX)."""
+    import importlib
 
+    backend = keras.backend.backend()
+    module = importlib.import_module({"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, backend))
     return {"python": platform.python_version(), "salt_lib": __version__, "keras": keras.__version__,
-            "tensorflow": tensorflow.__version__, "numpy": numpy.__version__, "backend": keras.backend.backend()}
+            backend: getattr(module, "__version__", None), "numpy": np.__version__, "backend": backend}
+
+
+def use_devices(spec: str | None) -> list[str]:
+    """Train on the local devices that ``spec`` names, data parallel; returns their names.
+
+    ``spec``: None or "default" (Keras's own choice, nothing set), "all" (every local accelerator,
+    or the CPU when there is none), a count ("2": the first two) or names ("gpu:0,gpu:1"). With
+    more than one device this sets a ``keras.distribution.DataParallel`` distribution: every device
+    holds the weights and takes an equal share of each global batch, so ``batch_size`` is the
+    global batch and results match one device's up to floating-point rounding. Call it before the
+    model is built. Keras distributes on the JAX backend only: more than one device under another
+    backend is a ValueError that says so; one device is the plain single-device run anyway.
+    """
+    if spec in (None, "", "default"):
+        return []
+    available = keras.distribution.list_devices()
+    if spec == "all":
+        devices = available
+    elif str(spec).isdigit():
+        if not 0 < int(spec) <= len(available):
+            raise ValueError(f"--devices {spec}: this machine has {len(available)} device(s): {', '.join(available)}")
+        devices = available[: int(spec)]
+    else:
+        devices = [name.strip() for name in str(spec).split(",") if name.strip()]
+        unknown = sorted(set(devices) - set(available))
+        if unknown:
+            raise ValueError(f"--devices: unknown device(s) {', '.join(unknown)}; this machine has {', '.join(available)}")
+    if len(devices) > 1:
+        if keras.backend.backend() != "jax":
+            raise ValueError(f"data-parallel training over {len(devices)} devices needs KERAS_BACKEND=jax "
+                             f"(Keras distributes on JAX only); this run uses {keras.backend.backend()}")
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    return list(devices)
 
 
 def git_commit() -> str | None:
