@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf  # only for GradientTape in the gradient test; the losses use keras.ops
 
 from salt_lib import losses
-from salt_lib.losses import bce, bce_dice, get_loss, lovasz_hinge, soft_dice_loss, soft_iou_loss
+from salt_lib.losses import bce, bce_dice, get_loss, lovasz_hinge, lovasz_symmetric, soft_dice_loss, soft_iou_loss
 
-ALL_LOSSES = [bce, soft_iou_loss, soft_dice_loss, bce_dice, lovasz_hinge]
+ALL_LOSSES = [bce, soft_iou_loss, soft_dice_loss, bce_dice, lovasz_hinge, lovasz_symmetric]
 
 
 def value(loss, y_true, y_pred) -> float:
@@ -115,6 +115,33 @@ def test_lovasz_on_an_empty_truth_is_the_largest_error():
     assert value(lovasz_hinge, truth, pred) == pytest.approx(1 + math.log(0.7 / 0.3), abs=1e-5)
 
 
+def test_symmetric_lovasz_matches_numpy_reference():
+    # The background's hinge is the salt hinge of the flipped truth and flipped probabilities.
+    rng = np.random.default_rng(4)
+    truth = (rng.random((4, 5, 6, 1)) > 0.6).astype(np.float32)
+    truth[1] = 0
+    truth[2] = 1
+    pred = rng.uniform(0.01, 0.99, truth.shape).astype(np.float32)
+    expected = (lovasz_reference(truth, pred) + lovasz_reference(1 - truth, 1 - pred)) / 2
+    assert value(lovasz_symmetric, truth, pred) == pytest.approx(expected, rel=1e-5)
+
+
+def test_symmetric_lovasz_on_an_empty_truth_counts_every_false_positive():
+    # No salt, logits (2, 1, -3) by hand. Salt hinge: only the largest error counts, 1 + 2 = 3.
+    # Background hinge: truth all 1, logits (-2, -1, 3); errors 1 + 2 = 3, 1 + 1 = 2, 1 - 3 = -2;
+    # sorted (3, 2, -2) with truth (1, 1, 1): intersection 3 - (1, 2, 3) = (2, 1, 0), union 3;
+    # Jaccard loss (1/3, 2/3, 1), gradient (1/3, 1/3, 1/3): 3/3 + 2/3 + 0 = 5/3.
+    # Mean of the two: (3 + 5/3) / 2 = 7/3. The second false positive (logit 1) adds 1/3 here,
+    # while the one-class hinge ignores it.
+    truth = batch([[0, 0, 0]])
+    pred = batch(sigmoid([[2.0, 1.0, -3.0]]))
+    assert value(lovasz_hinge, truth, pred) == pytest.approx(3.0, abs=1e-4)
+    assert value(lovasz_symmetric, truth, pred) == pytest.approx(7 / 3, abs=1e-4)
+    fewer = batch(sigmoid([[2.0, -1.0, -3.0]]))  # the second false positive removed
+    assert value(lovasz_hinge, truth, fewer) == pytest.approx(3.0, abs=1e-4)
+    assert value(lovasz_symmetric, truth, fewer) < value(lovasz_symmetric, truth, pred)
+
+
 # ---- properties of every loss -----------------------------------------------------------------
 
 
@@ -179,4 +206,4 @@ def test_usable_in_compile_and_saved_models(tmp_path):
         assert np.isfinite(model.train_on_batch(x, y)), name
     # The losses are registered, so a compiled model loads without custom_objects.
     model.save(tmp_path / "m.keras")
-    assert keras.models.load_model(tmp_path / "m.keras").loss is lovasz_hinge
+    assert keras.models.load_model(tmp_path / "m.keras").loss is losses.LOSSES[name]  # the last one compiled
