@@ -15,6 +15,7 @@ import pandas as pd
 
 SPLITS = ("train", "val", "test")
 RATIOS = (0.6, 0.2, 0.2)
+COVERAGE_CLASS_LABELS = ["empty"] + [f"({10 * k - 10}, {10 * k}] %" for k in range(1, 11)]  # by class number
 
 
 def coverage_class(coverage) -> np.ndarray:
