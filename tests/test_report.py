@@ -288,11 +288,11 @@ def test_profile_keys_must_be_parameters_of_the_notebook(tmp_path):
 
 
 @pytest.mark.parametrize("profile", ["quick", "thesis"])
-def test_profiles_fit_the_notebooks(profile, tmp_path):
+def test_profiles_fit_the_notebooks(profile):
     settings = workbook.load_profile(profile)
     workbook.check_shared_keys(settings, NOTEBOOKS, profile)
     for notebook in NOTEBOOKS:
-        values = workbook.parameters_for(notebook, settings, tmp_path, profile_name=profile)
+        values = workbook.parameters_for(notebook, settings, REPO / "reports" / profile, profile_name=profile)
         for key, value in values.items():
             if key.endswith(("_dir", "_file", "_path")) and value is not None:
                 assert not Path(value).is_absolute(), (notebook.stem, key)  # executed notebooks carry no machine paths
