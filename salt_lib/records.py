@@ -151,8 +151,8 @@ def export_model(run_dir, destination, test_scores: dict | None = None) -> Path:
     best = run_dir / "best.keras"
     record = load_record(best)
     provenance = record.setdefault("provenance", {})
-    if "split_hash" not in provenance:
-        provenance["split_hash"] = _split_hash_of_file(provenance.get("split_file"))
+    if "split_hash" not in provenance and (saved_split := _split_hash_of_file(provenance.get("split_file"))):
+        provenance["split_hash"] = saved_split
     model = keras.models.load_model(best, compile=False)  # drops the optimizer
     with atomic_write(destination) as partial:
         model.save(partial)

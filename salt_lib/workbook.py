@@ -21,12 +21,16 @@ mistyped path fails instead of filling with synthetic tiles.
 Executed copies go to the output folder (``reports/<profile>/`` by default). A failing notebook
 stops the run with a ``WorkbookError`` whose message names the notebook and the cell and points
 at the partly executed copy, which is kept. Trained models, predictions and the split are cached
-by the notebooks themselves (``salt_lib.experiments``), so a rerun redoes only what changed.
+by the notebooks themselves (``salt_lib.dataset``, ``salt_lib.experiments``, ``salt_lib.evaluate``), so a
+rerun redoes only what changed.
 
 Committed notebooks are kept reviewable: ``strip_volatile`` removes what changes on every run
 without changing the content (papermill's timestamps and durations, execution timing, the Python
 patch version), and the two model chapters, 04 and 05, are rendered from one template
 (``render_model_chapters``) so that they cannot drift apart.
+
+papermill, nbformat and jupytext are imported inside the functions that run or render notebooks:
+they are heavy, and the command line imports this module for every command.
 """
 
 from __future__ import annotations
