@@ -1,5 +1,6 @@
 """Training end to end on tiny synthetic data: bookkeeping, provenance, resume after kill -9."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -48,9 +49,10 @@ def test_fit_records_history_best_model_and_provenance(tmp_path):
     assert 0.05 <= record["threshold"] <= 0.95
     reloaded = load_model(tmp_path / "run" / "best.keras", compile=False)
     assert reloaded.salt_config["threshold"] == record["threshold"]
-    # Finished runs are not retrained: a second call returns the same history at once.
-    again = fit(build_model("unet", "lite", TINY), tiles(32, 1), tiles(16, 2), config, tmp_path / "run",
-                provenance={"data_fingerprint": "abc"}, verbose=False)
+    # Finished runs are not retrained: a second call returns the same history at once, also with
+    # another worker count or budget (the run key ignores exactly those).
+    again = fit(build_model("unet", "lite", TINY), tiles(32, 1), tiles(16, 2), dataclasses.replace(config, workers=2, minutes=30),
+                tmp_path / "run", provenance={"data_fingerprint": "abc"}, verbose=False)
     assert again.equals(history)
 
 
