@@ -19,7 +19,6 @@ fingerprint and the split. ``train_or_reuse``
 
 from __future__ import annotations
 
-import json
 import shutil
 import warnings
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ with warnings.catch_warnings():
     # salt_lib.train's tqdm.auto warns once, in notebooks without ipywidgets, that it falls back to
     # text progress bars: harmless, and noise in every chapter's output.
     warnings.filterwarnings("ignore", message="IProgress not found")
-    from salt_lib.train import TrainConfig, fit
+    from salt_lib.train import TrainConfig, fit, run_finished
 
 
 @dataclass
@@ -105,7 +104,7 @@ def train_or_reuse(arch: str, dataset: Dataset, runs_dir, preset: str = "lite", 
     key = run_key(network, settings, dataset.fingerprint, dataset.split_hash)
     run_dir = Path(runs_dir) / f"{arch}-{check_policy(settings['augment'])}-{key}"
     best = run_dir / "best.keras"
-    reused = _finished(run_dir)
+    reused = run_finished(run_dir)
     if reused:
         notes.append(f"reused the finished run {run_dir};")
     else:
@@ -113,11 +112,6 @@ def train_or_reuse(arch: str, dataset: Dataset, runs_dir, preset: str = "lite", 
                   command=f"salt_lib.experiments.train_or_reuse({arch!r}, preset={preset!r}, overrides={overrides!r}, training={training!r})")
         notes.append(f"trained in {run_dir};")
     return Experiment(name, best, load_record(best), read_history(best), run_dir, reused=reused, note=" ".join(notes))
-
-
-def _finished(run_dir: Path) -> bool:
-    state = run_dir / "state.json"
-    return state.is_file() and json.loads(state.read_text()).get("finished", False) and config_path(run_dir / "best.keras").is_file()
 
 
 def publish(experiment: Experiment, models_dir, name: str) -> Path:

@@ -38,7 +38,7 @@ from salt_lib.geometry import to_model
 from salt_lib.losses import get_loss
 from salt_lib.models import model_config
 from salt_lib.predict import choose_min_size, choose_threshold, model_geometry, predict
-from salt_lib.records import history_path, load_model, read_history, run_key, write_json, write_record
+from salt_lib.records import config_path, history_path, load_model, read_history, run_key, write_json, write_record
 
 
 @dataclass(frozen=True)
@@ -221,11 +221,21 @@ def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, to
     return model
 
 
-def _load_state(out_dir: Path, run_key: str) -> dict:
+def run_finished(out_dir) -> bool:
+    """Whether ``out_dir`` holds a finished run: its state says so and its best model has a record."""
+    state = _read_state(Path(out_dir))
+    return bool(state and state.get("finished")) and config_path(Path(out_dir) / "best.keras").is_file()
+
+
+def _read_state(out_dir: Path) -> dict | None:
     path = out_dir / "state.json"
-    if not path.is_file():
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _load_state(out_dir: Path, run_key: str) -> dict:
+    state = _read_state(out_dir)
+    if state is None:
         return {"run_key": run_key, "stage": 0, "epoch": 0}
-    state = json.loads(path.read_text())
     if state.get("run_key") != run_key:
         raise RunMismatch(f"{out_dir} holds a run with other settings (key {state.get('run_key')}, now {run_key}). "
                           "Use another --out folder, or delete that folder to start over.")
@@ -259,7 +269,7 @@ def _append_history(out_dir: Path, row: dict) -> None:
 def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | None, architecture: dict) -> dict:
     """Re-score the best weights on validation with flip TTA, tune the threshold and the minimum
     component size there, and write best.config.json: the model's provenance. Returns that dict."""
-    state = json.loads((out_dir / "state.json").read_text())
+    state = _read_state(out_dir)
     model = keras.models.load_model(out_dir / "best.keras", compile=False)
     model.salt_config = architecture
     probs = predict(model, val.images, tta=True)

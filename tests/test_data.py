@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import disk_mask, write_tiny_tgs
+from conftest import disk_mask
 from salt_lib.data import DataError, load_tgs
 from salt_lib.rle import rle_encode
 
