@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -232,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    # Old names (the "seed" preset and policy) still work for one release; say so on the console.
+    warnings.filterwarnings("default", category=DeprecationWarning, module="salt_lib")
     args = build_parser().parse_args(argv)
     try:
         args.run(args)

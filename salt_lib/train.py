@@ -32,7 +32,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from salt_lib import __version__
-from salt_lib.augment import TileBatches
+from salt_lib.augment import TileBatches, check_policy
 from salt_lib.files import REPO, atomic_write
 from salt_lib.geometry import to_model
 from salt_lib.losses import get_loss
@@ -67,9 +67,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, settings: dict | None) -> "TrainConfig":
-        """A config from a dict of its fields (missing ones take their defaults); a ValueError
-        names unknown keys (``geometry`` is the network's now: ``ModelConfig.geometry``)."""
+        """A config from a dict of its fields (missing ones take their defaults, an old policy
+        name its current one); a ValueError names unknown keys (``geometry`` is the network's
+        now: ``ModelConfig.geometry``)."""
         settings = dict(settings or {})
+        if "augment" in settings:
+            settings["augment"] = check_policy(settings["augment"])
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(settings) - known)
         if unknown:

@@ -55,6 +55,8 @@ def test_reuse_needs_the_same_network_training_and_data():
     assert records.reuse_problems(old, network(), settings(), "f1", "s1") == []
     with pytest.raises(ValueError, match="geometry is a model option"):
         TrainConfig.from_dict({"geometry": "pad"})
+    with pytest.warns(DeprecationWarning):  # the old policy name is the same run
+        assert records.run_key(network(), settings(augment="seed"), "f1", "s1") == records.run_key(network(), settings(augment="mirror"), "f1", "s1")
 
 
 def test_old_records_with_absolute_paths_are_still_read(tmp_path):
