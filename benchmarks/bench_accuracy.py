@@ -47,9 +47,8 @@ def train_variant(name: str, overrides: dict, seed: int, data: dict, epochs: int
     """Train (or resume / reuse) one variant with one seed; its test scores per tile and speed."""
     import keras
 
-    from salt_lib.evaluate import per_tile_scores
-    from salt_lib.models import build_model, load_model
-    from salt_lib.predict import predict, to_masks
+    from salt_lib.evaluate import evaluate_model
+    from salt_lib.models import build_model
     from salt_lib.train import TrainConfig, fit
 
     keras.utils.set_random_seed(seed)
@@ -57,10 +56,8 @@ def train_variant(name: str, overrides: dict, seed: int, data: dict, epochs: int
     config = TrainConfig(epochs=epochs, augment="flip", patience=epochs, seed=seed)
     history = fit(build_model("unet", "lite", overrides), data["train"], data["val"], config, run_dir,
                   provenance={"benchmark": "bench_accuracy", "variant": name}, verbose=True)
-    model = load_model(run_dir / "best.keras", compile=False)
-    record = model.salt_config  # the JSON beside the model: threshold, min_size, val scores
-    masks = to_masks(predict(model, data["test"].images, tta=True), record["threshold"], record.get("min_size", 0))
-    per_tile = per_tile_scores(data["test"].masks, masks)["tgs_score"]
+    result = evaluate_model(run_dir / "best.keras", data["test"])  # at the record's threshold and min_size
+    record, per_tile = result.record, result.per_tile["tgs_score"]
     return {"variant": name, "seed": seed, "epochs": int(len(history)),
             "train_images_per_s": float(history["images_per_second"].median()),
             "val_tgs_score": record["val"]["tgs_score"], "test_tgs_score": float(per_tile.mean()), "per_tile": per_tile}

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_foundation.py [--data DIR]
 
 Reports: cold load (empty cache) and warm load (cache hit) of a Kaggle-layout folder, and the
-time of tgs_score / seed_iou_metric / iou / dice on 10,000 tiles. Medians of several repeats.
+time of tgs_score / thesis_iou_metric / iou / dice on 10,000 tiles. Medians of several repeats.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from salt_lib.data import load_tgs
-from salt_lib.metrics import dice, iou, seed_iou_metric, tgs_score
+from salt_lib.metrics import dice, iou, tgs_score, thesis_iou_metric
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "tgs-salt"
 
@@ -50,7 +50,7 @@ def bench_metrics(n: int = 10_000) -> None:
     radius = rng.integers(0, 50, n)[:, None, None]
     truth = (rows - 50) ** 2 + (cols - 50) ** 2 < radius**2
     pred = (rows - 53) ** 2 + (cols - 48) ** 2 < (radius + rng.integers(-5, 5, n)[:, None, None]) ** 2
-    for function in (tgs_score, seed_iou_metric, iou, dice):
+    for function in (tgs_score, thesis_iou_metric, iou, dice):
         print(f"{function.__name__} on {n} tiles: median {timed(lambda: function(truth, pred)):.3f} s")
 
 

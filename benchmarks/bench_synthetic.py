@@ -17,8 +17,40 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from salt_lib.metrics import tgs_score  # noqa: E402
-from salt_lib.synthetic import brightness_threshold_scores, make_synthetic_tgs, synthesize_tiles  # noqa: E402
+from salt_lib.metrics import IOU_THRESHOLDS, tgs_score  # noqa: E402
+from salt_lib.synthetic import make_synthetic_tgs, synthesize_tiles  # noqa: E402
+
+
+def brightness_threshold_scores(images, masks) -> dict[str, np.ndarray]:
+    """Competition score of the global grey-level rules ``image > t`` and ``image < t``.
+
+    images uint8 (N, H, W), masks bool (N, H, W). Returns ``{"above": (256,), "below": (256,),
+    "empty": float}``: the score of each t = 0..255 for each rule, and of predicting no salt
+    anywhere. Same definition as ``salt_lib.metrics.tgs_score`` (its ``IOU_THRESHOLDS``), computed for all 512 rules
+    at once from per-tile grey-level histograms of the salt and non-salt pixels.
+    """
+    images = np.asarray(images, dtype=np.int64).reshape(len(images), -1)
+    masks = np.asarray(masks, dtype=bool).reshape(len(masks), -1)
+    n = len(images)
+    offsets = 256 * np.arange(n)[:, None]
+    salt_hist = np.bincount((images + offsets)[masks], minlength=256 * n).reshape(n, 256)
+    rock_hist = np.bincount((images + offsets)[~masks], minlength=256 * n).reshape(n, 256)
+    truth_area = masks.sum(axis=1)[:, None]
+
+    def score(true_positive, false_positive):
+        union = truth_area + false_positive
+        iou = np.where(union == 0, 1.0, true_positive / np.maximum(union, 1))
+        return (iou[:, :, None] > IOU_THRESHOLDS).mean(axis=2).mean(axis=0)
+
+    # Pixels with grey level > t: reverse cumulative sums, shifted by one level.
+    salt_above = np.cumsum(salt_hist[:, ::-1], axis=1)[:, ::-1]
+    rock_above = np.cumsum(rock_hist[:, ::-1], axis=1)[:, ::-1]
+    pad = np.zeros((n, 1), np.int64)
+    above = score(np.hstack([salt_above[:, 1:], pad]), np.hstack([rock_above[:, 1:], pad]))
+    # Pixels with grey level < t: cumulative sums up to t - 1.
+    below = score(np.hstack([pad, np.cumsum(salt_hist, axis=1)[:, :-1]]),
+                  np.hstack([pad, np.cumsum(rock_hist, axis=1)[:, :-1]]))
+    return {"above": above, "below": below, "empty": float(np.mean(truth_area == 0))}
 
 
 def time_writing(n_train: int, n_test: int) -> float:

@@ -98,7 +98,7 @@ def train_thesis(arch, preset, packed, args, deadline, out_dir: Path, devices) -
     """Train ``arch`` with the thesis's recipe until ``args.epochs`` or ``deadline``; write the run."""
     out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
-    images, masks = expand_offline(packed["train_images"], packed["train_masks"], "seed")
+    images, masks = expand_offline(packed["train_images"], packed["train_masks"], "mirror")
     x_train, y_train = to_model(images, 128, "resize"), to_model(masks, 128, "resize", mask=True)
     x_val, x_test = to_model(packed["val_images"], 128, "resize"), to_model(packed["test_images"], 128, "resize")
     val_masks = packed["val_masks"]

@@ -1,14 +1,22 @@
 """salt_lib: the shared library of the salt segmentation thesis workbook.
 
-One module per concern, in the order data flows through them: ``rle`` (competition run-length
-codes), ``data`` (loading Kaggle's layout), ``synthetic`` (the embedded TGS-like default data),
-``split`` (the 6:2:2 split), ``geometry`` (101x101 tiles to model inputs and back), ``augment``
-(imgaug policies), ``models`` (U-Net and ResUNet from one skeleton), ``losses``, ``train``
-(resumable training with provenance), ``predict`` (TTA, thresholds, submissions), ``metrics``
-(the competition score) and ``bench``. The notebook layer: ``eda`` (describing the tiles),
-``evaluate`` (scores, bootstrap intervals, per-coverage tables), ``experiments`` (train or reuse,
-cached predictions), ``report`` (the thesis style, figures and tables) and ``workbook`` (the
-papermill runner). Notebooks call these; they hold no logic of their own.
+One module per concern, imports going one way (from the notebooks and the command line down):
+
+* foundations: ``rle`` (competition run-length codes, ``TILE``), ``files`` (``atomic_write``,
+  portable paths for records), ``metrics`` (the competition score), ``geometry`` (101x101 tiles
+  to model inputs and back), ``losses``, ``augment`` (imgaug policies);
+* data: ``data`` (Kaggle's layout to ``TGSData`` with its content fingerprint), ``synthetic``
+  (the embedded TGS-like default data), ``split`` (the 6:2:2 split), ``dataset``
+  (``load_dataset``: the one way from a folder to tiles, split and fingerprint);
+* models: ``models`` (U-Net and ResUNet from one skeleton; ``ModelConfig`` holds the input size
+  and geometry), ``records`` (everything beside a model file: record, history, run key, reuse,
+  export), ``predict`` (TTA, thresholds, submissions), ``train`` (resumable training);
+* the notebook layer: ``experiments`` (train one run from a config, or reuse), ``evaluate``
+  (the one way to score a saved model, bootstrap intervals, result tables), ``eda`` (describing
+  the tiles), ``report`` (the thesis style, figures and tables), ``workbook`` (the papermill
+  runner), ``cli`` and ``bench``.
+
+Notebooks call these; they hold no logic of their own.
 """
 
 __version__ = "0.1.0"

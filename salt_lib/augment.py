@@ -8,9 +8,9 @@ mirror, on the other hand, is just as plausible a section as the original.
 The policies, from least to most augmentation (``POLICIES``, explained in ``DESCRIPTIONS``):
 
 * ``none``: the tiles as they are.
-* ``seed``: the source thesis's winner. Before training, every training tile is joined by its
-  left-right mirror, so the training set doubles (``expand_offline``); nothing random happens
-  during training.
+* ``mirror`` (called ``seed`` before): the source thesis's winner. Before training, every
+  training tile is joined by its left-right mirror, so the training set doubles
+  (``expand_offline``); nothing random happens during training.
 * ``flip``: each tile is mirrored left-right with probability 0.5, drawn anew every epoch.
 * ``flip_geo``: ``flip``, then on half of the tiles a small affine warp (shift up to 10 %,
   zoom 0.9-1.1, rotation up to 10 degrees) and on half of them a mild elastic warp; pixels that
@@ -41,17 +41,20 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Callable
 
 import imgaug.augmenters as iaa
 import keras
 import numpy as np
 
-POLICIES = ("none", "seed", "flip", "flip_geo", "flip_geo_intensity")
+POLICIES = ("none", "mirror", "flip", "flip_geo", "flip_geo_intensity")
+# Old names, accepted with a DeprecationWarning for one release (records and commands may use them).
+DEPRECATED_POLICIES = {"seed": "mirror"}
 
 DESCRIPTIONS = {
     "none": "No augmentation: the network sees the training tiles exactly as they are.",
-    "seed": (
+    "mirror": (
         "The source thesis's winner: before training every training tile is joined by its "
         "left-right mirror, doubling the training set; nothing random happens during training."
     ),
@@ -83,14 +86,19 @@ _AUGMENT_STREAM = 1
 
 
 def check_policy(policy: str) -> str:
-    """Return ``policy`` if it is one of ``POLICIES``; otherwise raise a ValueError naming them."""
+    """The current name of ``policy`` if it is one of ``POLICIES`` (an old name of
+    ``DEPRECATED_POLICIES`` gives a DeprecationWarning); otherwise a ValueError naming them."""
+    if policy in DEPRECATED_POLICIES:
+        warnings.warn(f"augmentation policy {policy!r} is called {DEPRECATED_POLICIES[policy]!r} now; "
+                      "the old name goes in the next release", DeprecationWarning, stacklevel=2)
+        policy = DEPRECATED_POLICIES[policy]
     if policy not in POLICIES:
         raise ValueError(f"unknown augmentation policy {policy!r}; valid policies are: {', '.join(POLICIES)}")
     return policy
 
 
 # --------------------------------------------------------------------------------------------
-# Offline expansion (the "seed" policy)
+# Offline expansion (the "mirror" policy)
 # --------------------------------------------------------------------------------------------
 
 
@@ -102,15 +110,14 @@ def mirror(tiles: np.ndarray) -> np.ndarray:
 def expand_offline(images: np.ndarray, masks: np.ndarray, policy: str) -> tuple[np.ndarray, np.ndarray]:
     """Expand the TRAINING split before training, as the policy asks.
 
-    Takes ``images`` (N, H, W) and ``masks`` (N, H, W). For ``seed`` returns (2N, H, W) arrays:
+    Takes ``images`` (N, H, W) and ``masks`` (N, H, W). For ``mirror`` returns (2N, H, W) arrays:
     the N originals followed by their N mirrors, in the same order (row N + i mirrors row i).
     For every other policy returns the inputs unchanged (the very same arrays).
 
     Call this after splitting and only on the training split: a mirror of a validation tile in
     the training set would leak that tile's answer into training.
     """
-    check_policy(policy)
-    if policy != "seed":
+    if check_policy(policy) != "mirror":
         return images, masks
     images, masks = np.asarray(images), np.asarray(masks)
     if images.shape != masks.shape:
@@ -119,11 +126,10 @@ def expand_offline(images: np.ndarray, masks: np.ndarray, policy: str) -> tuple[
 
 
 def expand_ids(ids, policy: str) -> np.ndarray:
-    """The ids that go with ``expand_offline``'s rows: for ``seed`` the N ids followed by
+    """The ids that go with ``expand_offline``'s rows: for ``mirror`` the N ids followed by
     ``"<id>_mirror"`` for each (2N strings); for other policies the ids unchanged (as an array)."""
-    check_policy(policy)
     ids = np.asarray(ids).astype(str)
-    if policy != "seed":
+    if check_policy(policy) != "mirror":
         return ids
     return np.concatenate([ids, np.char.add(ids, MIRROR_SUFFIX)])
 
@@ -194,10 +200,10 @@ def _intensity() -> list[iaa.Augmenter]:
 
 
 def augmenter(policy: str) -> iaa.Augmenter | None:
-    """A fresh imgaug augmenter for an on-the-fly policy, or None for ``none`` and ``seed``
+    """A fresh imgaug augmenter for an on-the-fly policy, or None for ``none`` and ``mirror``
     (which draw nothing at training time). Each call builds a new object (about 0.2 ms), so
     threads never share one augmenter's random state."""
-    check_policy(policy)
+    policy = check_policy(policy)
     if policy not in RANDOM_POLICIES:
         return None
     steps = [_flip()]
@@ -224,12 +230,11 @@ def augment_batch(images: np.ndarray, masks: np.ndarray, policy: str, seed: int)
 
     Takes ``images`` uint8 (B, H, W) and ``masks`` bool (B, H, W) and returns new arrays of the
     same shapes: uint8 images and bool masks that went through identical geometry. The same
-    (images, masks, policy, seed) always give the same result. ``none`` and ``seed`` return
-    copies unchanged (``seed``'s mirrors are made once, by ``expand_offline``).
+    (images, masks, policy, seed) always give the same result. ``none`` and ``mirror`` return
+    copies unchanged (``mirror``'s copies are made once, by ``expand_offline``).
 
     Validation and test tiles must never pass through here: they are scored as they are.
     """
-    check_policy(policy)
     images, masks = _check_batch(images, masks)
     pipeline = augmenter(policy)
     if pipeline is None or len(images) == 0:
@@ -246,7 +251,7 @@ def augmentation_cost(
     """Seconds per batch that augmentation alone costs: the mean over ``batches`` calls of
     ``augment_batch`` on ``batch_size`` tiles taken in turn from ``images`` uint8 (N, H, W) and
     ``masks`` bool (N, H, W) (cycling when N is small). One untimed warm-up batch first."""
-    check_policy(policy)
+    policy = check_policy(policy)
     n = len(images)
     if n == 0 or batch_size < 1 or batches < 1:
         raise ValueError("need at least one tile, batch_size >= 1 and batches >= 1")
@@ -291,7 +296,7 @@ class TileBatches(keras.utils.PyDataset):
         batches = TileBatches(train.images, train.masks, 32, "flip", prepare, seed=0)
         model.fit(batches, epochs=..., validation_data=(x_val, y_val), shuffle=False)
 
-    * ``len(batches)`` is ceil(N / batch_size), or ceil(2N / batch_size) for ``seed``, whose
+    * ``len(batches)`` is ceil(N / batch_size), or ceil(2N / batch_size) for ``mirror``, whose
       mirrors are made once here; the last batch may be smaller.
     * Each epoch visits every (expanded) tile exactly once, in an order drawn from (seed,
       epoch); ``on_epoch_end`` (called by Keras) moves on to the next epoch. With
@@ -325,7 +330,7 @@ class TileBatches(keras.utils.PyDataset):
         max_queue_size: int = 10,
     ):
         super().__init__(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
-        check_policy(policy)
+        policy = check_policy(policy)
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         images, masks = _check_batch(images, masks)

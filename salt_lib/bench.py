@@ -2,7 +2,7 @@
 
 ``python -m salt_lib bench --out bench.json`` measures, on random tiles at batch 32:
 
-* the four named models (lite and seed presets of U-Net and ResUNet): train and predict images/s;
+* the four named models (lite and thesis presets of U-Net and ResUNet): train and predict images/s;
 * the speed levers for the lite U-Net, side by side: the plain fp32 baseline (128x128
   reflect-padded input), 112 padded, the native 101 input (valid transposed convolutions), a
   narrower decoder, XLA ``jit_compile``, bfloat16 mixed precision, batch 64;
@@ -16,6 +16,7 @@ interleaved rounds, each round a few steps of every variant in turn, and the med
 from __future__ import annotations
 
 import json
+import os
 import platform
 import resource
 import statistics
@@ -25,9 +26,13 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 
+from salt_lib.augment import POLICIES, augmentation_cost
 from salt_lib.losses import get_loss
 from salt_lib.models import build_model
+from salt_lib.report import markdown_table
+from salt_lib.synthetic import synthesize_tiles
 
 
 @dataclass
@@ -54,7 +59,7 @@ LEVERS = [
     Variant("128, batch 64", batch_size=64),
 ]
 
-PRESET_MODELS = [Variant(f"{arch} {preset}", arch=arch, preset=preset) for arch in ("unet", "resunet") for preset in ("lite", "seed")]
+PRESET_MODELS = [Variant(f"{arch} {preset}", arch=arch, preset=preset) for arch in ("unet", "resunet") for preset in ("lite", "thesis")]
 
 
 def build_variant(variant: Variant):
@@ -119,9 +124,6 @@ def compare(variants, rounds: int, steps: int, warmup: int = 2, predict: bool = 
 
 def augmentation_overhead(step_seconds: float, batch_size: int = 32) -> list[dict]:
     """Seconds of augmentation per batch for each policy, and its share of a training step."""
-    from salt_lib.augment import POLICIES, augmentation_cost
-    from salt_lib.synthetic import synthesize_tiles
-
     images, masks, _ = synthesize_tiles(256, seed=1)
     rows = []
     for policy in POLICIES:
@@ -134,13 +136,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def run(rounds: int = 5, steps: int = 4, include_seed: bool = True) -> dict:
+def run(rounds: int = 5, steps: int = 4, include_thesis: bool = True) -> dict:
     """All measurements as one JSON-ready dict."""
     levers = compare(LEVERS, rounds=rounds, steps=steps)
     baseline = levers[0]["train_images_per_s"]
     for row in levers:
         row["speedup_vs_baseline"] = round(row["train_images_per_s"] / baseline, 2)
-    presets = compare([v for v in PRESET_MODELS if include_seed or v.preset == "lite"], rounds=max(2, rounds // 2), steps=2, warmup=1)
+    presets = compare([v for v in PRESET_MODELS if include_thesis or v.preset == "lite"], rounds=max(2, rounds // 2), steps=2, warmup=1)
     step_seconds = 32 / baseline
     return {
         "machine": {"processor": platform.processor() or platform.machine(), "cores": _cores(), "keras": keras.__version__,
@@ -154,25 +156,15 @@ def run(rounds: int = 5, steps: int = 4, include_seed: bool = True) -> dict:
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 
-def markdown_table(rows: list[dict], columns: list[str]) -> str:
-    """A Markdown table of ``rows`` (for the README and the console)."""
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(row.get(c, "")) for c in columns) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def main(out: str | None, rounds: int, steps: int, include_seed: bool) -> dict:
-    result = run(rounds=rounds, steps=steps, include_seed=include_seed)
-    print(markdown_table(result["levers"], ["variant", "input", "batch", "parameters", "train_images_per_s", "train_min", "train_max", "speedup_vs_baseline", "predict_images_per_s"]))
-    print()
-    print(markdown_table(result["presets"], ["variant", "parameters", "train_images_per_s", "predict_images_per_s"]))
-    print()
-    print(markdown_table(result["augmentation"], ["policy", "ms_per_batch", "share_of_step"]))
+def main(out: str | None, rounds: int, steps: int, include_thesis: bool) -> dict:
+    result = run(rounds=rounds, steps=steps, include_thesis=include_thesis)
+    levers = ["variant", "input", "batch", "parameters", "train_images_per_s", "train_min", "train_max", "speedup_vs_baseline", "predict_images_per_s"]
+    print(markdown_table(pd.DataFrame(result["levers"])[levers], float_digits=2))
+    print(markdown_table(pd.DataFrame(result["presets"])[["variant", "parameters", "train_images_per_s", "predict_images_per_s"]], float_digits=2))
+    print(markdown_table(pd.DataFrame(result["augmentation"])[["policy", "ms_per_batch", "share_of_step"]], float_digits=4))
     print(f"\npeak resident memory: {result['peak_rss_mb']} MB")
     if out:
         Path(out).write_text(json.dumps(result, indent=2) + "\n")

@@ -1,7 +1,11 @@
 """Command line: ``python -m salt_lib COMMAND`` (or the ``salt-lib`` console script).
 
-Errors a user can cause (a missing folder, a broken tile) print one clear line and exit with
-status 2, never a traceback.
+Errors a user can cause (a missing folder, a broken tile, a split file made for other data, a
+notebook that fails) print one clear line and exit with status 2, never a traceback.
+
+Keras and everything built on it (``models``, ``records``, ``train``, ``experiments``,
+``evaluate``, ``predict``, ``bench``) is imported inside the commands, after the data were
+checked: importing it takes seconds, and a mistyped path should fail at once.
 """
 
 from __future__ import annotations
@@ -10,15 +14,23 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
-from salt_lib.data import DataError
-from salt_lib.evaluate import evaluate_model
+import numpy as np
+from tqdm.auto import tqdm
+
+from salt_lib.data import DataError, load_tgs, png_files, read_image
+from salt_lib.dataset import load_dataset
+from salt_lib.files import stored_path
+from salt_lib.rle import rle_encode
+from salt_lib.split import split_622
+from salt_lib.synthetic import make_synthetic_tgs
+from salt_lib.workbook import WorkbookError
+from salt_lib.workbook import main as workbook_main
 
 
 def cmd_synth(args) -> None:
-    from salt_lib.synthetic import make_synthetic_tgs
-
     root = Path(args.out)
     if args.if_missing and (root / "train" / "images").is_dir():
         print(f"synthetic data already at {root}; reusing it")
@@ -29,9 +41,6 @@ def cmd_synth(args) -> None:
 
 
 def cmd_summary(args) -> None:
-    from salt_lib.data import load_tgs
-    from salt_lib.split import split_622
-
     start = time.perf_counter()
     data = load_tgs(args.data)
     elapsed = time.perf_counter() - start
@@ -41,99 +50,65 @@ def cmd_summary(args) -> None:
     print(json.dumps(summary, indent=2))
 
 
-def load_run_data(data_dir, split_file=None, seed: int = 0):
-    """The labelled tiles and their 6:2:2 split: read from ``split_file`` if it exists, else made
-    with ``split_622`` (and written there when a path is given)."""
-    from salt_lib.data import load_tgs
-    from salt_lib.split import load_split, save_split, split_622
-
-    data = load_tgs(data_dir)
-    if split_file and Path(split_file).is_file():
-        table = load_split(split_file)
-    else:
-        table = split_622(data.ids, data.coverage, seed=seed)
-        if split_file:
-            save_split(table, split_file)
-    return data, table
-
-
 def cmd_train(args) -> None:
-    from salt_lib.data import data_fingerprint
-    from salt_lib.split import ids_of, split_hash
-
     out = Path(args.out)
-    split_file = Path(args.split) if args.split else out / "split.csv"
-    data, table = load_run_data(args.data, split_file)  # bad data fails here, before Keras loads
-    from salt_lib.models import build_model
-    from salt_lib.train import TrainConfig, fit, use_devices
+    dataset = load_dataset(args.data, args.split or out / "split.csv")  # bad data fails here, before Keras loads
+    from salt_lib.evaluate import evaluate_model
+    from salt_lib.experiments import train_run
+    from salt_lib.train import use_devices
 
     devices = use_devices(args.devices)  # before the model is built: its weights are placed per device
-    train, val = data.subset(ids_of(table, "train")), data.subset(ids_of(table, "val"))
+    if devices:
+        print(f"data parallel on {', '.join(devices)} (global batch split across them)")
     overrides = json.loads(args.overrides) if args.overrides else {}
-    model = build_model(args.arch, args.preset, overrides)
+    if args.geometry:
+        overrides["geometry"] = args.geometry
     fields = {"epochs": args.epochs, "minutes": args.minutes, "augment": args.augment, "loss": args.loss,
               "batch_size": args.batch_size, "learning_rate": args.lr, "lovasz_epochs": args.lovasz_epochs,
-              "geometry": args.geometry, "seed": args.seed, "patience": args.patience}
-    config = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
-    model.salt_config["geometry"] = config.geometry
-    provenance = {"data": str(Path(args.data).resolve()), "data_fingerprint": data_fingerprint(args.data),
-                  "split_file": str(split_file.resolve()), "split_hash": split_hash(table), "command": "python -m salt_lib " + " ".join(sys.argv[1:])}
-    if devices:
-        provenance["devices"] = devices
-    print(f"training {args.arch} ({args.preset}, {model.count_params():,} parameters) on {len(train)} tiles, "
-          f"validating on {len(val)}; run folder {out}" + (f"; data parallel on {', '.join(devices)}" if devices else ""))
-    fit(model, train, val, config, out, provenance=provenance)
-    report = evaluate_model(out / "best.keras", data.subset(ids_of(table, "test")))
-    print("test:", json.dumps(report))
+              "seed": args.seed, "patience": args.patience}
+    training = {k: v for k, v in fields.items() if v is not None}
+    best = train_run(args.arch, dataset, out, args.preset, overrides, training, command="python -m salt_lib " + " ".join(sys.argv[1:]))
+    print("test:", json.dumps(evaluate_model(best, dataset.test).summary()))
 
 
-def model_data(model_path, data_dir, split_file=None):
-    """A saved model's JSON record (empty if it has none), the labelled tiles and their split:
-    ``split_file`` (see ``load_run_data``), else the split file the record names if it is still
-    there, else ``split_622`` made afresh and not written (the stored path may be another machine's)."""
-    from salt_lib.models import config_path
-
-    record = json.loads(config_path(model_path).read_text()) if config_path(model_path).is_file() else {}
-    saved = record.get("provenance", {}).get("split_file")
-    data, table = load_run_data(data_dir, split_file or (saved if saved and Path(saved).is_file() else None))
-    return record, data, table
+def record_split_file(record: dict, split_file=None) -> Path | None:
+    """The split to score a saved model on: ``split_file`` if given, else the split file its
+    record names if that is on this machine, else None (``split_622`` made afresh, not written:
+    a stored path may be another machine's)."""
+    if split_file:
+        return Path(split_file)
+    saved = stored_path(record.get("provenance", {}).get("split_file"))
+    return saved if saved and saved.is_file() else None
 
 
 def cmd_evaluate(args) -> None:
-    from salt_lib.split import ids_of
-
     model_path = _existing_model(args.model)
-    _, data, table = model_data(model_path, args.data, args.split_file)
-    report = evaluate_model(model_path, data.subset(ids_of(table, args.split)))
-    print(json.dumps({"split": args.split, **report}, indent=2))
+    from salt_lib.evaluate import evaluate_model
+    from salt_lib.records import load_record
+
+    dataset = load_dataset(args.data, record_split_file(load_record(model_path), args.split_file))
+    print(json.dumps({"split": args.split, **evaluate_model(model_path, dataset.part(args.split)).summary()}, indent=2))
 
 
 def cmd_export(args) -> None:
-    from salt_lib.models import config_path
-    from salt_lib.split import ids_of, split_hash
+    from salt_lib.evaluate import evaluate_model
+    from salt_lib.records import config_path, export_model, load_record
 
     best = Path(args.run_dir) / "best.keras"
     if not best.is_file() or not config_path(best).is_file():
         raise DataError(f"{args.run_dir}: no best.keras with its best.config.json. Point --run at a folder `train --out` wrote.")
-    record, data, table = model_data(best, args.data)
+    record = load_record(best)
+    dataset = load_dataset(args.data, record_split_file(record))
     saved_hash = record.get("provenance", {}).get("split_hash")
-    if saved_hash and saved_hash != split_hash(table):
-        raise DataError(f"{args.run_dir} was validated on split {saved_hash}, but {args.data} gives split {split_hash(table)}: "
+    if saved_hash and saved_hash != dataset.split_hash:
+        raise DataError(f"{args.run_dir} was validated on split {saved_hash}, but {args.data} gives split {dataset.split_hash}: "
                         "pass the data it was trained on (its split file must still be where its JSON says).")
-    from salt_lib.train import export_model
-
-    test = evaluate_model(best, data.subset(ids_of(table, "test")))
+    test = evaluate_model(best, dataset.test).summary()
     print("test:", json.dumps(test))
     print(f"wrote {args.out} and {export_model(args.run_dir, args.out, test_scores=test)}")
 
 
 def cmd_predict(args) -> None:
-    import numpy as np
-    from tqdm.auto import tqdm
-
-    from salt_lib.data import png_files, read_image
-    from salt_lib.rle import rle_encode
-
     model_path = _existing_model(args.model)
     files = png_files(args.images) if Path(args.images).is_dir() else None
     if files is None:
@@ -148,8 +123,8 @@ def cmd_predict(args) -> None:
     except OSError as error:
         raise DataError(f"{out}: cannot write the submission here ({error.strerror}). Choose another --out.") from None
     read_image(files[min(files)])  # a broken first tile fails now, not after loading Keras
-    from salt_lib.models import load_model
     from salt_lib.predict import predict, to_masks, write_submission
+    from salt_lib.records import load_model
 
     model = load_model(model_path, compile=False)
     threshold, min_size = model.salt_config.get("threshold", 0.5), model.salt_config.get("min_size", 0)
@@ -177,17 +152,11 @@ def _existing_model(path) -> Path:
 def cmd_bench(args) -> None:
     from salt_lib.bench import main as bench_main
 
-    bench_main(args.out, rounds=args.rounds, steps=args.steps, include_seed=not args.no_seed)
+    bench_main(args.out, rounds=args.rounds, steps=args.steps, include_thesis=not args.no_thesis)
 
 
 def cmd_workbook(args) -> None:
-    from salt_lib.workbook import WorkbookError, main as workbook_main
-
-    try:
-        workbook_main(args.profile, data=args.data, only=args.only, out=args.out, in_place=args.in_place, render=args.render)
-    except WorkbookError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
+    workbook_main(args.profile, data=args.data, only=args.only, out=args.out, in_place=args.in_place, render=args.render)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,16 +178,17 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a U-Net or ResUNet (resumes an unfinished run in --out)")
     train.add_argument("--data", required=True)
     train.add_argument("--arch", choices=("unet", "resunet"), required=True)
-    train.add_argument("--preset", choices=("lite", "seed"), default="lite")
+    train.add_argument("--preset", choices=("lite", "thesis", "seed"), default="lite",
+                       help="lite (sized for a CPU) or thesis (the source thesis's network; 'seed' is its old name)")
     train.add_argument("--overrides", help='model options as JSON, e.g. \'{"filters": 8}\'')
     train.add_argument("--epochs", type=int)
     train.add_argument("--minutes", type=float, help="wall-clock budget")
-    train.add_argument("--augment", help="none | seed | flip | flip_geo | flip_geo_intensity")
+    train.add_argument("--augment", help="none | mirror | flip | flip_geo | flip_geo_intensity ('seed' is mirror's old name)")
     train.add_argument("--loss", help="bce | iou | dice | bce_dice | lovasz")
     train.add_argument("--lovasz-epochs", type=int, help="second stage with the Lovasz hinge")
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float)
-    train.add_argument("--geometry", choices=("pad", "resize"))
+    train.add_argument("--geometry", choices=("pad", "resize"), help="how tiles reach the input size (a model option)")
     train.add_argument("--seed", type=int)
     train.add_argument("--patience", type=int, help="epochs without a better validation score before a stage stops")
     train.add_argument("--split", help="split CSV to use (default: made and saved as OUT/split.csv)")
@@ -253,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", help="JSON file for the results")
     bench.add_argument("--rounds", type=int, default=5)
     bench.add_argument("--steps", type=int, default=4)
-    bench.add_argument("--no-seed", action="store_true", help="skip the 31M/40M-parameter seed presets")
+    bench.add_argument("--no-thesis", "--no-seed", dest="no_thesis", action="store_true",
+                       help="skip the 31M/40M-parameter thesis presets")
     bench.set_defaults(run=cmd_bench)
     workbook = commands.add_parser("workbook", help="run the notebooks in order with papermill (params/<profile>.yaml)")
     workbook.add_argument("--profile", default="quick", help="quick (synthetic data, minutes) or thesis (real data, hours)")
@@ -268,10 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    # Old names (the "seed" preset and policy) still work for one release; say so on the console.
+    warnings.filterwarnings("default", category=DeprecationWarning, module="salt_lib")
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (DataError, FileExistsError, FileNotFoundError, ValueError, KeyError) as error:
+    except (DataError, WorkbookError, FileExistsError, FileNotFoundError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -8,11 +8,13 @@
 
 The user's folder is only ever read. Decoded arrays are cached in a ``.npz`` under a cache folder
 (``~/.cache/salt_lib`` or ``$XDG_CACHE_HOME/salt_lib``, or the ``cache_dir`` you pass), keyed by
-the bytes of every input file, so a changed file can never be served from a stale cache.
+the bytes of every input file, so a changed file can never be served from a stale cache. That key
+is also the data's content fingerprint (``TGSData.fingerprint``), which models record.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from salt_lib.files import atomic_write
 from salt_lib.rle import TILE_SHAPE, RLEError, rle_decode
 
 LOADER_VERSION = "1"  # bump when decoding changes, so old caches are not reused
@@ -37,13 +40,15 @@ class DataError(Exception):
 class TGSData:
     """Tiles of one split. ``images`` (N, 101, 101) uint8; ``masks`` (N, 101, 101) bool or None
     for the unlabelled test split; ``depths`` (N,) float or None; ``coverage`` (N,) salt share of
-    each tile in [0, 1] (NaN for unlabelled tiles)."""
+    each tile in [0, 1] (NaN for unlabelled tiles); ``fingerprint`` a short hash of every file
+    ``load_tgs`` read (None for a subset or for tiles made in memory)."""
 
     ids: np.ndarray
     images: np.ndarray
     masks: np.ndarray | None
     depths: np.ndarray | None
     coverage: np.ndarray
+    fingerprint: str | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -82,7 +87,8 @@ def default_cache_dir() -> Path:
 
 
 def load_tgs(root, split: str = "train", cache_dir=None, use_cache: bool = True) -> TGSData:
-    """Load the ``train`` (labelled) or ``test`` (unlabelled) tiles under ``root``.
+    """Load the ``train`` (labelled) or ``test`` (unlabelled) tiles under ``root``, with their
+    content fingerprint (the hash of every input file, computed once: it is also the cache key).
 
     Raises DataError for anything in the folder that does not fit the layout above.
     """
@@ -103,23 +109,14 @@ def load_tgs(root, split: str = "train", cache_dir=None, use_cache: bool = True)
     depths_csv = root / "depths.csv" if (root / "depths.csv").is_file() else None
 
     inputs = sorted(image_files.values()) + sorted(mask_files.values()) + [p for p in (rle_csv, depths_csv) if p]
-    cache_file = None
+    fingerprint = _fingerprint(inputs)
+    cache_file = Path(cache_dir or default_cache_dir()) / f"tgs-{split}-{fingerprint}.npz"
+    if use_cache and cache_file.is_file():
+        return dataclasses.replace(_read_cache(cache_file), fingerprint=fingerprint)
+    data = dataclasses.replace(_decode(split, image_files, mask_files, mask_dir, rle_csv, depths_csv), fingerprint=fingerprint)
     if use_cache:
-        cache_file = Path(cache_dir or default_cache_dir()) / f"tgs-{split}-{_fingerprint(inputs)}.npz"
-        if cache_file.is_file():
-            return _read_cache(cache_file)
-
-    data = _decode(split, image_files, mask_files, mask_dir, rle_csv, depths_csv)
-    if cache_file is not None:
         _write_cache(cache_file, data)
     return data
-
-
-def data_fingerprint(root, split: str = "train") -> str:
-    """A short hash of every file a ``load_tgs(root, split)`` reads: provenance for models."""
-    root = Path(root)
-    files = sorted((root / split).rglob("*.png")) + [p for p in (root / "train.csv", root / "depths.csv") if p.is_file()]
-    return _fingerprint(files)
 
 
 def png_files(folder) -> dict[str, Path]:
@@ -257,7 +254,6 @@ def _read_depths(path: Path, ids) -> np.ndarray | None:
 
 
 def _write_cache(cache_file: Path, data: TGSData) -> None:
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     arrays = {"ids": data.ids.astype(str), "images": data.images, "coverage": data.coverage}
     if data.masks is not None:
@@ -265,10 +261,8 @@ def _write_cache(cache_file: Path, data: TGSData) -> None:
     if data.depths is not None:
         arrays["depths"] = data.depths
     np.savez(buffer, **arrays)
-    # Write then rename, so a killed process never leaves a half-written cache behind.
-    partial = cache_file.with_suffix(f".{os.getpid()}.part")
-    partial.write_bytes(buffer.getvalue())
-    partial.replace(cache_file)
+    with atomic_write(cache_file) as partial:
+        partial.write_bytes(buffer.getvalue())
 
 
 def _read_cache(cache_file: Path) -> TGSData:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salt_lib.evaluate import COVERAGE_CLASS_LABELS
-from salt_lib.split import SPLITS, coverage_class
+from salt_lib.split import COVERAGE_CLASS_LABELS, SPLITS, coverage_class
 
 GROUPS = ("no salt", "partial", "full")
 

@@ -1,41 +1,121 @@
-"""Scoring segmentations: the competition score and its relatives, with uncertainty.
+"""Scoring saved models: the one way to score a model file, its cached predictions, the scores
+with their uncertainty, and the chapters' result tables.
 
-Everything here works on numpy arrays (bool masks (N, 101, 101), probabilities in [0, 1]), except
-``evaluate_model``, which loads a saved model and predicts first. Uncertainty comes from the
-bootstrap over tiles: the test set is one sample of tiles, so we resample its tiles with
-replacement and look at how the mean score moves. ``paired_bootstrap`` resamples the same tiles
-for two models, which is what a comparison of two models on one test set needs.
+``evaluate_model(model_path, tiles, cache_dir)`` loads a saved model with its record, predicts
+(with flip TTA; cached in ``cache_dir`` when one is given), cuts at the record's threshold and
+minimum size, and scores every tile (``Evaluation``). Everything else works on numpy arrays
+(bool masks (N, 101, 101), probabilities in [0, 1]). Uncertainty comes from the bootstrap over
+tiles: the test set is one sample of tiles, so we resample its tiles with replacement and look at
+how the mean score moves. ``paired_bootstrap`` resamples the same tiles for two models, which is
+what a comparison of two models on one test set needs.
 """
 
 from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from salt_lib import metrics
-from salt_lib.split import coverage_class
+from salt_lib.augment import check_policy
+from salt_lib.data import DataError, TGSData
+from salt_lib.files import atomic_write
+from salt_lib.predict import THRESHOLDS, predict, to_masks
+from salt_lib.records import load_model, load_record, read_history
+from salt_lib.split import COVERAGE_CLASS_LABELS, coverage_class
 
-SCORES = ("tgs_score", "seed_iou_metric", "iou", "dice", "empty_tile_accuracy")
-
-COVERAGE_CLASS_LABELS = ["empty"] + [f"({10 * k - 10}, {10 * k}] %" for k in range(1, 11)]
-
-
-def evaluate_model(model_path, tiles, tta: bool = True) -> dict:
-    """Scores of a saved model on labelled tiles, with the threshold and minimum size in its JSON."""
-    from salt_lib.models import load_model
-    from salt_lib.predict import predict, to_masks
-
-    model = load_model(model_path, compile=False)
-    config = model.salt_config
-    probs = predict(model, tiles.images, tta=tta)
-    masks = to_masks(probs, config.get("threshold", 0.5), config.get("min_size", 0))
-    scores = {name: round(value, 4) for name, value in score_masks(tiles.masks, masks).items()}
-    return {"tiles": len(tiles), **scores, "threshold": config.get("threshold", 0.5), "min_size": config.get("min_size", 0)}
+SCORES = ("tgs_score", "thesis_iou_metric", "iou", "dice", "empty_tile_accuracy")
 
 
-def score_masks(masks_true, masks_pred) -> dict[str, float]:
-    """The five scores of ``SCORES`` (each a mean over tiles, in [0, 1]) for bool masks."""
-    return {name: getattr(metrics, name)(masks_true, masks_pred) for name in SCORES}
+# --------------------------------------------------------------------------------------------
+# Scoring a saved model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    """A saved model scored on labelled tiles at the threshold and minimum size of its record:
+    probabilities and masks (N, 101, 101), per-tile scores (``per_tile_scores``) and their
+    means (``scores``)."""
+
+    name: str
+    model_path: Path
+    record: dict
+    history: pd.DataFrame
+    probs: np.ndarray
+    masks: np.ndarray
+    per_tile: dict
+    scores: dict
+
+    def summary(self) -> dict:
+        """What the command line prints and an export stores: tiles, the scores (4 decimals),
+        threshold and minimum size."""
+        return {"tiles": len(self.masks), **{name: round(value, 4) for name, value in self.scores.items()},
+                "threshold": self.record.get("threshold", 0.5), "min_size": self.record.get("min_size", 0)}
+
+
+def evaluate_model(model_path, tiles: TGSData, cache_dir=None, name: str | None = None, tta: bool = True) -> Evaluation:
+    """Predict (cached in ``cache_dir`` if given, see ``predictions``) and score a saved model
+    on labelled ``tiles``, with the threshold and minimum size of its record."""
+    model_path = Path(model_path)
+    probs = predictions(model_path, tiles, cache_dir, tta)
+    record = load_record(model_path)
+    masks = to_masks(probs, record.get("threshold", 0.5), record.get("min_size", 0))
+    per_tile = per_tile_scores(tiles.masks, masks)
+    return Evaluation(name or model_path.stem, model_path, record, read_history(model_path), probs, masks, per_tile,
+                      {score: float(values.mean()) for score, values in per_tile.items()})
+
+
+def predictions(model_path, tiles: TGSData, cache_dir=None, tta: bool = True) -> np.ndarray:
+    """Salt probabilities (N, 101, 101) float32 of a saved model for ``tiles``, with flip TTA.
+
+    With a ``cache_dir`` they are cached there under a key of the model file's bytes and the
+    tiles (ids and pixels), so a retrained model or other tiles never get stale probabilities.
+    """
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise DataError(f"{model_path}: no such model. Train it first (`python -m salt_lib train`, or the chapters "
+                        "04_unet / 05_resunet, which publish theirs to models_dir), or fix the path.")
+    path = None
+    if cache_dir is not None:
+        tiles_key = _digest("\n".join(tiles.ids.astype(str)), tiles.images.tobytes())
+        path = Path(cache_dir) / f"probs-{_digest(model_path.read_bytes())}-{tiles_key}-{'tta' if tta else 'plain'}.npy"
+        if path.is_file():
+            return np.load(path)
+    probs = predict(load_model(model_path, compile=False), tiles.images, tta=tta).astype(np.float32)
+    if path is not None:
+        with atomic_write(path) as partial:
+            np.save(partial, probs)
+    return probs
+
+
+def _digest(*parts) -> str:
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else str(part).encode())
+    return digest.hexdigest()[:16]
+
+
+def per_tile_scores(masks_true, masks_pred) -> dict[str, np.ndarray]:
+    """Each score of ``SCORES`` per tile (N,); their means are the scores (the ``salt_lib.metrics``
+    function of the same name)."""
+    true_empty = ~np.asarray(masks_true).reshape(len(masks_true), -1).any(axis=1)
+    pred_empty = ~np.asarray(masks_pred).reshape(len(masks_pred), -1).any(axis=1)
+    return {
+        "tgs_score": metrics.tgs_score_per_tile(masks_true, masks_pred),
+        "thesis_iou_metric": metrics.thesis_iou_per_tile(masks_true, masks_pred),
+        "iou": metrics.iou_per_tile(masks_true, masks_pred),
+        "dice": metrics.dice_per_tile(masks_true, masks_pred),
+        "empty_tile_accuracy": (true_empty == pred_empty).astype(float),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Uncertainty
+# --------------------------------------------------------------------------------------------
 
 
 def bootstrap_means(values, n_resamples: int = 2000, seed: int = 0) -> np.ndarray:
@@ -98,42 +178,19 @@ def coverage_bin_table(coverage, per_tile: dict[str, np.ndarray]) -> pd.DataFram
 
 def threshold_sweep(probs, masks, thresholds=None) -> pd.DataFrame:
     """``tgs_score`` of ``probs > t`` for each threshold t: columns ``threshold``, ``tgs_score``."""
-    from salt_lib.predict import THRESHOLDS
-
     thresholds = THRESHOLDS if thresholds is None else np.asarray(thresholds)
     return pd.DataFrame({"threshold": thresholds, "tgs_score": [metrics.tgs_score(masks, probs > t) for t in thresholds]})
 
 
 def score_table(masks_true, masks_pred, n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """One row per score of ``SCORES``: the value and a bootstrap 95 % CI over tiles.
-
-    ``seed_iou_metric`` has no per-tile form in ``salt_lib.metrics``; its interval comes from the
-    same formula applied tile by tile (``seed_iou_per_tile``).
-    """
+    """One row per score of ``SCORES``: the value and a bootstrap 95 % CI over tiles (each
+    score's per-tile form, ``per_tile_scores``, resampled)."""
     per_tile = per_tile_scores(masks_true, masks_pred)
     rows = []
     for name in SCORES:
         interval = bootstrap_ci(per_tile[name], n_resamples, seed=seed)
         rows.append({"score": name, "value": interval["mean"], "ci_low": interval["low"], "ci_high": interval["high"]})
     return pd.DataFrame(rows)
-
-
-def seed_iou_per_tile(masks_true, masks_pred) -> np.ndarray:
-    """The per-tile form of ``metrics.seed_iou_metric`` (its mean is that metric)."""
-    return metrics.seed_iou_per_tile(masks_true, masks_pred)
-
-
-def per_tile_scores(masks_true, masks_pred) -> dict[str, np.ndarray]:
-    """Each score of ``SCORES`` per tile (N,): their means are the scores of ``score_masks``."""
-    true_empty = ~np.asarray(masks_true).reshape(len(masks_true), -1).any(axis=1)
-    pred_empty = ~np.asarray(masks_pred).reshape(len(masks_pred), -1).any(axis=1)
-    return {
-        "tgs_score": metrics.tgs_score_per_tile(masks_true, masks_pred),
-        "seed_iou_metric": seed_iou_per_tile(masks_true, masks_pred),
-        "iou": metrics.iou_per_tile(masks_true, masks_pred),
-        "dice": metrics.dice_per_tile(masks_true, masks_pred),
-        "empty_tile_accuracy": (true_empty == pred_empty).astype(float),
-    }
 
 
 def best_and_worst(scores, iou, coverage, n: int = 4) -> tuple[np.ndarray, np.ndarray]:
@@ -188,3 +245,51 @@ def check_comparison(bin_table: pd.DataFrame, tiles: int, paired: dict) -> pd.Da
         "paired bootstrap used every test tile": paired["tiles"] == tiles,
     }
     return pd.DataFrame({"check": list(checks), "passed": [bool(v) for v in checks.values()]})
+
+
+# --------------------------------------------------------------------------------------------
+# The chapters' result tables
+# --------------------------------------------------------------------------------------------
+
+
+def training_images_per_second(record: dict, history: pd.DataFrame, train_tiles: int) -> float:
+    """Training throughput (tiles per second): the median over epochs of the history's
+    ``images_per_second``; without a history, epochs x tiles / wall seconds (which also counts
+    the per-epoch validation, so it is a little lower)."""
+    if len(history) and "images_per_second" in history:
+        return float(history["images_per_second"].median())
+    policy = check_policy(record.get("training", {}).get("augment", "none"))
+    tiles_per_epoch = train_tiles * (2 if policy == "mirror" else 1)
+    seconds = record.get("wall_seconds") or np.nan
+    return float((record.get("epochs_trained") or 0) * tiles_per_epoch / seconds)
+
+
+def policy_table(runs: dict, val: TGSData, test: TGSData, cache_dir, n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """The augmentation study's table: per policy (``runs`` maps it to a trained model with
+    ``model_path`` and ``record``, e.g. ``salt_lib.experiments.Experiment``), the validation and
+    test ``tgs_score`` (at the policy's own validation-tuned threshold) with bootstrap 95 %
+    intervals over tiles."""
+    rows = []
+    for policy, run in runs.items():
+        row = {"policy": policy, "epochs": run.record.get("epochs_trained"), "train_seconds": run.record.get("wall_seconds")}
+        for split, tiles in (("val", val), ("test", test)):
+            scores = evaluate_model(run.model_path, tiles, cache_dir, policy).per_tile["tgs_score"]
+            interval = bootstrap_ci(scores, n_resamples, seed=seed)
+            row |= {f"{split}_tgs_score": interval["mean"], f"{split}_ci_low": interval["low"], f"{split}_ci_high": interval["high"]}
+        rows.append(row | {"threshold": run.record.get("threshold")})
+    return pd.DataFrame(rows)
+
+
+def comparison_table(results: dict[str, Evaluation], train_tiles: int, n_resamples: int = 2000) -> pd.DataFrame:
+    """Chapter 6's table: one row per model with its size, training cost and test scores, and the
+    95% bootstrap interval of its test ``tgs_score`` (``tgs_score_ci_low`` / ``_high``)."""
+    rows = []
+    for name, result in results.items():
+        record = result.record
+        interval = bootstrap_ci(result.per_tile["tgs_score"], n_resamples)
+        rows.append({"model": name, "arch": record.get("arch"), "parameters": record.get("parameters"),
+                     "training_minutes": (record.get("wall_seconds") or np.nan) / 60,
+                     "train_images_per_s": training_images_per_second(record, result.history, train_tiles),
+                     **result.scores, "tgs_score_ci_low": interval["low"], "tgs_score_ci_high": interval["high"],
+                     "threshold": record.get("threshold"), "min_size": record.get("min_size")})
+    return pd.DataFrame(rows)

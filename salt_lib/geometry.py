@@ -1,10 +1,10 @@
 """Input geometry: 101x101 tiles to the model's size x size input, and predictions back.
 
 The TGS tiles are 101x101 pixels, an odd size that 2x2 pooling cannot halve cleanly, so the
-models take ``size`` x ``size`` (128 for the seed; 112 is also used: both are divisible by
+models take ``size`` x ``size`` (128 for the source thesis; 112 is also used: both are divisible by
 2**4). Two ways to get there, each with an exact inverse for predictions:
 
-* ``mode="resize"`` (the seed's choice): bicubic interpolation to size x size, and bicubic back.
+* ``mode="resize"`` (the source thesis's choice): bicubic interpolation to size x size, and bicubic back.
   We use scikit-image's ``resize(order=3)`` (a cubic spline through the pixel values, pixel
   centres aligned): scikit-image is a declared dependency of the project, whereas OpenCV only
   arrives indirectly (through imaug, in two competing wheels), and its spline is the more
@@ -32,7 +32,8 @@ from __future__ import annotations
 import numpy as np
 from skimage.transform import resize
 
-TILE = 101  # the competition's tile height and width in pixels
+from salt_lib.rle import TILE
+
 MODES = ("resize", "pad")
 
 

@@ -3,12 +3,12 @@
 The TGS competition treats each tile's mask as one object. A tile scores the mean, over the IoU
 thresholds 0.50, 0.55, ..., 0.95, of ``IoU > t``; a tile with no salt scores 1 if the prediction is
 empty too, else 0. The data set's score is the mean over tiles. Everything here is vectorised
-numpy over whole stacks of tiles; ``TGSScore`` is the same score as a Keras metric (built on
-``keras.ops``) for ``model.compile``. It is loaded lazily so that numpy-only users never pay for
-importing Keras.
+numpy over whole stacks of tiles. ``thesis_iou_metric`` is the source thesis's approximation of it.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -67,8 +67,8 @@ def tgs_score(y_true, y_pred) -> float:
     return float(tgs_score_per_tile(y_true, y_pred).mean())
 
 
-def seed_iou_metric(y_true, y_pred) -> float:
-    """The source blog's stepwise approximation of the competition metric, kept for comparison.
+def thesis_iou_metric(y_true, y_pred) -> float:
+    """The source thesis's stepwise approximation of the competition metric, kept for comparison.
 
     Per tile ``floor(max(0, (iou - 0.45) * 20)) / 10``, averaged over tiles. It differs from
     :func:`tgs_score` in two places: at an IoU exactly on a threshold (0.5, 0.55, ...) it counts
@@ -76,15 +76,27 @@ def seed_iou_metric(y_true, y_pred) -> float:
     and 0 there); and at IoU 1 the formula gives 1.1, which we clip to 1 so that the two scores
     share a scale. Two empty masks count as IoU 1 in both.
     """
-    return float(seed_iou_per_tile(y_true, y_pred).mean())
+    return float(thesis_iou_per_tile(y_true, y_pred).mean())
 
 
-def seed_iou_per_tile(y_true, y_pred) -> np.ndarray:
-    """The per-tile form of :func:`seed_iou_metric` (N,), in steps of 0.1 from 0 to 1."""
+def thesis_iou_per_tile(y_true, y_pred) -> np.ndarray:
+    """The per-tile form of :func:`thesis_iou_metric` (N,), in steps of 0.1 from 0 to 1."""
     tile_iou = iou_per_tile(y_true, y_pred)
     # Round before flooring so that e.g. (0.55 - 0.45) * 20 = 1.9999999999999996 counts as 2.
     steps = np.floor(np.round(np.maximum(0.0, (tile_iou - 0.45) * 20), 9)) / 10
     return np.minimum(steps, 1.0)
+
+
+def seed_iou_metric(y_true, y_pred) -> float:
+    """Deprecated name of :func:`thesis_iou_metric` (goes in the next release)."""
+    warnings.warn("seed_iou_metric is called thesis_iou_metric now", DeprecationWarning, stacklevel=2)
+    return thesis_iou_metric(y_true, y_pred)
+
+
+def seed_iou_per_tile(y_true, y_pred) -> np.ndarray:
+    """Deprecated name of :func:`thesis_iou_per_tile` (goes in the next release)."""
+    warnings.warn("seed_iou_per_tile is called thesis_iou_per_tile now", DeprecationWarning, stacklevel=2)
+    return thesis_iou_per_tile(y_true, y_pred)
 
 
 def iou(y_true, y_pred) -> float:
@@ -108,12 +120,3 @@ def empty_tile_accuracy(y_true, y_pred) -> float:
     """Share of tiles whose emptiness (salt / no salt) the prediction gets right."""
     _, _, true_area, pred_area = _overlaps(y_true, y_pred)
     return float(np.mean((true_area == 0) == (pred_area == 0)))
-
-
-def __getattr__(name: str):
-    # TGSScore needs Keras; import it only when somebody asks for it.
-    if name == "TGSScore":
-        from salt_lib._keras_metrics import TGSScore
-
-        return TGSScore
-    raise AttributeError(f"module 'salt_lib.metrics' has no attribute {name!r}")

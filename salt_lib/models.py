@@ -15,22 +15,24 @@ Reading the network (names match ``model.summary()`` and the thesis figure)::
                 enc{depth+1}  (the bottleneck: the deepest level, not pooled)
 
 * Level ``k`` works at resolution ``size / 2**(k-1)``; ``deck`` concatenates ``enck``'s output, so
-  an encoder level and the decoder level at the same resolution share a number. The seed's
-  classic numbering (encoder levels 1..5, decoder levels 6..9) maps to enc1..enc5 and dec4..dec1.
+  an encoder level and the decoder level at the same resolution share a number. The source
+  thesis's classic numbering (encoder levels 1..5, decoder levels 6..9) maps to enc1..enc5 and dec4..dec1.
 * Inside a level: ``enc3_conv1``, ``enc3_conv1_bn`` (lite only), ``enc3_conv1_relu``, the same for
   ``conv2``, then with a shortcut ``enc3_shortcut`` (+ ``_bn``), ``enc3_add``, ``enc3_add_relu``;
   then ``enc3_dropout`` where there is one, then ``enc3_pool``.
 * A decoder level: ``dec3_up`` (UpSampling2D) + ``dec3_upconv`` (2x2 conv, + ``_bn``, ``_relu``),
   or with ``upsampling="transpose"`` just ``dec3_up`` (Conv2DTranspose, + ``_bn``, ``_relu``);
   then ``dec3_concat``, ``dec3_conv1``, ``dec3_conv2`` and the optional shortcut as above.
-* The head: ``head_conv`` (the seed's 3x3 two-filter conv, optional) and ``head_sigmoid``.
+* The head: ``head_conv`` (the thesis's 3x3 two-filter conv, optional) and ``head_sigmoid``.
 
-Every option lives in the frozen dataclass ``ModelConfig``; named presets are instances of it
-(``PRESETS``). ``unet(preset, **overrides)`` and ``resunet(...)`` pick a preset, replace fields and
-build. The resolved configuration is attached as ``model.salt_config`` (a JSON-ready dict) for
-provenance. A ``.keras`` file does not keep that attribute, so ``save_model`` writes it to a JSON
-file next to the ``.keras`` file and ``load_model`` reattaches it; ``model_from_config`` rebuilds a
-fresh model from such a dict. Training code should save through ``save_model``.
+Every option lives in the frozen dataclass ``ModelConfig``, the network's whole contract with
+the data included: its input size and how a 101x101 tile is brought to it and back
+(``geometry``, see ``salt_lib.geometry``). Named presets are instances of it (``PRESETS``:
+``lite``, sized for a CPU, and ``thesis``, the source thesis's networks). ``unet(preset,
+**overrides)`` and ``resunet(...)`` pick a preset, replace fields and build. The resolved
+configuration is attached as ``model.salt_config`` (a JSON-ready dict) for provenance;
+``salt_lib.records`` saves it beside the ``.keras`` file and reattaches it on loading, and
+``model_from_config`` rebuilds a fresh model from such a dict.
 
 Only ``keras.layers`` / ``keras.ops`` are used (nothing from TensorFlow itself), so the models
 run on any Keras 3 backend.
@@ -40,11 +42,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
+import warnings
 from typing import Any
 
 import keras
 from keras import layers
+
+from salt_lib.geometry import MODES
 
 UPSAMPLING_MODES = ("upsample", "transpose")
 SHORTCUT_KINDS = (None, "conv3", "conv1", "identity")
@@ -65,25 +69,28 @@ class ModelConfig:
     filters: width of level 1; level k has ``filters * 2**(k-1)`` (doubling per level).
     depth: number of 2x2 poolings; the network has ``depth + 1`` encoder levels (the last is
         the bottleneck) and ``depth`` decoder levels.
-    batch_norm: True: every conv is conv (no bias) -> BatchNorm -> ReLU. False (the seed): conv
+    batch_norm: True: every conv is conv (no bias) -> BatchNorm -> ReLU. False (the thesis): conv
         with bias -> ReLU.
     dropout: Dropout rate after the deepest ``dropout_levels`` encoder levels (0: none).
     dropout_levels: how many encoder levels, counted from the bottleneck up, get that dropout
-        (the seed: 2, i.e. levels 4 and 5; lite: 1, the bottleneck only).
-    upsampling: ``"upsample"`` (UpSampling2D, then a 2x2 conv, as the seed) or ``"transpose"``
+        (the thesis: 2, i.e. levels 4 and 5; lite: 1, the bottleneck only).
+    upsampling: ``"upsample"`` (UpSampling2D, then a 2x2 conv, as the thesis) or ``"transpose"``
         (a 2x2 stride-2 Conv2DTranspose).
     decoder_filters_scale: decoder level k has ``round(scale * filters * 2**(k-1))`` filters; below
         1 gives a narrower (cheaper) decoder.
     shortcut: None (U-Net) or the residual shortcut of each level (ResU-Net): ``"conv3"`` a 3x3
-        conv (the seed), ``"conv1"`` a 1x1 conv, ``"identity"`` the input itself where the channel
+        conv (the thesis), ``"conv1"`` a 1x1 conv, ``"identity"`` the input itself where the channel
         counts match and a 1x1 projection where they differ (ResNet's "option B"). In this
         skeleton the encoder levels always change the channel count (so ``identity`` projects
         there) and the decoder levels never do (so it is a true identity there). With
         ``batch_norm`` a shortcut conv has no bias and is followed by BatchNorm; never a ReLU.
     shortcut_top_decoder: whether the full-resolution decoder level (dec1) also gets a shortcut;
-        the seed's ResU-Net leaves it out.
-    head_filters: filters of an extra 3x3 conv before the 1x1 sigmoid (the seed: 2); None: none.
-    kernel_initializer: initializer of every conv kernel (the seed: ``"he_normal"``).
+        the thesis's ResU-Net leaves it out.
+    head_filters: filters of an extra 3x3 conv before the 1x1 sigmoid (the thesis: 2); None: none.
+    kernel_initializer: initializer of every conv kernel (the thesis: ``"he_normal"``).
+    geometry: how a 101x101 tile becomes the ``input_size`` input and a prediction comes back:
+        ``"pad"`` (reflect padding, cropped back) or ``"resize"`` (bicubic both ways); see
+        ``salt_lib.geometry``.
     """
 
     input_size: int = 128
@@ -99,6 +106,7 @@ class ModelConfig:
     shortcut_top_decoder: bool = True
     head_filters: int | None = None
     kernel_initializer: str = "he_normal"
+    geometry: str = "pad"
 
     def __post_init__(self) -> None:
         # Validate here so that an invalid configuration cannot exist at all.
@@ -127,6 +135,8 @@ class ModelConfig:
             raise ValueError(f"decoder_filters_scale must be positive, got {self.decoder_filters_scale!r}")
         if self.head_filters is not None and (not _is_int(self.head_filters) or self.head_filters < 1):
             raise ValueError(f"head_filters must be None or a positive integer, got {self.head_filters!r}")
+        if self.geometry not in MODES:
+            raise ValueError(f"geometry must be one of {MODES}, got {self.geometry!r}")
 
     def encoder_filters(self, level: int) -> int:
         """Filters of encoder level ``level`` (1 = full resolution, depth+1 = bottleneck)."""
@@ -152,9 +162,11 @@ def _is_int(value: Any) -> bool:
 # The lite U-Net: small enough to train on a CPU (about 1.9 M parameters).
 LITE = ModelConfig()
 
-# The seed U-Net (the classic zhixuhao Keras U-Net at 128x128): 31,031,685 parameters.
-SEED = ModelConfig(
+# The source thesis's U-Net (the classic zhixuhao Keras U-Net at 128x128): 31,031,685 parameters.
+# The thesis resized its 101x101 tiles to 128x128 (bicubic), so that is this preset's geometry.
+THESIS = ModelConfig(
     input_size=128,
+    geometry="resize",
     filters=64,
     depth=4,
     batch_norm=False,
@@ -165,14 +177,17 @@ SEED = ModelConfig(
 )
 
 PRESETS: dict[str, dict[str, ModelConfig]] = {
-    "unet": {"lite": LITE, "seed": SEED},
+    "unet": {"lite": LITE, "thesis": THESIS},
     "resunet": {
         "lite": dataclasses.replace(LITE, shortcut="conv1"),
         # 3x3 conv shortcuts at encoder levels 1-5 and decoder levels 6-8 (not 9):
         # 40,398,597 parameters.
-        "seed": dataclasses.replace(SEED, shortcut="conv3", shortcut_top_decoder=False),
+        "thesis": dataclasses.replace(THESIS, shortcut="conv3", shortcut_top_decoder=False),
     },
 }
+
+# Old names, accepted with a DeprecationWarning for one release (records and commands may use them).
+DEPRECATED_PRESETS = {"seed": "thesis"}
 
 CONFIG_FIELDS = tuple(field.name for field in dataclasses.fields(ModelConfig))
 
@@ -185,6 +200,7 @@ def resolve_config(arch: str, preset: str = "lite", overrides: dict[str, Any] | 
     """
     if arch not in PRESETS:
         raise ValueError(f"unknown architecture {arch!r}; valid: {', '.join(PRESETS)}")
+    preset = preset_name(preset)
     if preset not in PRESETS[arch]:
         raise ValueError(f"unknown preset {preset!r} for {arch}; valid: {', '.join(PRESETS[arch])}")
     overrides = dict(overrides or {})
@@ -192,6 +208,15 @@ def resolve_config(arch: str, preset: str = "lite", overrides: dict[str, Any] | 
     if unknown:
         raise TypeError(f"unknown model option(s) {', '.join(unknown)}; valid options: {', '.join(CONFIG_FIELDS)}")
     return dataclasses.replace(PRESETS[arch][preset], **overrides)
+
+
+def preset_name(preset: str) -> str:
+    """The current name of ``preset``: ``"seed"`` is ``"thesis"`` now (with a DeprecationWarning)."""
+    if preset in DEPRECATED_PRESETS:
+        warnings.warn(f"preset {preset!r} is called {DEPRECATED_PRESETS[preset]!r} now; the old name goes in the next release",
+                      DeprecationWarning, stacklevel=3)
+        return DEPRECATED_PRESETS[preset]
+    return preset
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,7 +275,7 @@ def shortcut_branch(x, filters: int, prefix: str, cfg: ModelConfig):
 def residual_merge(x, shortcut, prefix: str):
     """``ReLU(x + shortcut)``: layers ``{prefix}_add`` and ``{prefix}_add_relu``.
 
-    As in the seed, the level's convs keep their own ReLU and the sum gets one more.
+    As in the source thesis, the level's convs keep their own ReLU and the sum gets one more.
     """
     x = layers.Add(name=f"{prefix}_add")([x, shortcut])
     return layers.Activation("relu", name=f"{prefix}_add_relu")(x)
@@ -301,7 +326,7 @@ def decoder_block(x, skip, level: int, cfg: ModelConfig):
 
     Takes ``x`` (N, s/2, s/2, c) from the level below and ``skip`` (N, s, s, c') from encoder level
     ``level``; returns (N, s, s, decoder_filters(level)). The shortcut (if any) is of the
-    upsampled tensor, as in the seed.
+    upsampled tensor, as in the source thesis.
     """
     prefix = f"dec{level}"
     filters = cfg.decoder_filters(level)
@@ -350,6 +375,7 @@ def build_model(arch: str, preset: str = "lite", overrides: dict[str, Any] | Non
     The model is named ``{arch}_{preset}`` and carries ``model.salt_config``: every field of the
     resolved ``ModelConfig`` plus ``arch``, ``preset`` and the ``overrides`` as given.
     """
+    preset = preset_name(preset)
     cfg = resolve_config(arch, preset, overrides)
     model = assemble(cfg, name=f"{arch}_{preset}")
     model.salt_config = dataclasses.asdict(cfg) | {"arch": arch, "preset": preset, "overrides": dict(overrides or {})}
@@ -357,23 +383,23 @@ def build_model(arch: str, preset: str = "lite", overrides: dict[str, Any] | Non
 
 
 def unet(preset: str = "lite", **overrides: Any) -> keras.Model:
-    """The U-Net (no shortcuts by default). ``unet("seed")`` is the 31,031,685-parameter seed."""
+    """The U-Net (no shortcuts by default). ``unet("thesis")`` is the source thesis's 31,031,685-parameter U-Net."""
     return build_model("unet", preset, overrides)
 
 
 def resunet(preset: str = "lite", **overrides: Any) -> keras.Model:
-    """The ResU-Net: the same skeleton with residual shortcuts (lite: 1x1, seed: 3x3)."""
+    """The ResU-Net: the same skeleton with residual shortcuts (lite: 1x1, thesis: 3x3)."""
     return build_model("resunet", preset, overrides)
 
 
 def model_config(model: keras.Model) -> dict[str, Any]:
-    """The provenance dict of a model built here or loaded with ``load_model`` (a copy)."""
+    """The provenance dict of a model built here or loaded with ``salt_lib.records.load_model`` (a copy)."""
     config = getattr(model, "salt_config", None)
     if config is None:
         raise ValueError(
             f"model {model.name!r} carries no salt_lib configuration: it was not built by "
             "salt_lib.models, or it was loaded with keras.models.load_model, which drops it; "
-            "load with salt_lib.models.load_model (reads the JSON beside the .keras file)"
+            "load with salt_lib.records.load_model (reads the JSON beside the .keras file)"
         )
     return json.loads(json.dumps(dict(config)))  # a plain, independent copy
 
@@ -387,38 +413,4 @@ def model_from_config(config: dict[str, Any]) -> keras.Model:
     fields = {name: config[name] for name in CONFIG_FIELDS if name in config}
     model = build_model(config["arch"], config["preset"], fields)
     model.salt_config["overrides"] = dict(config.get("overrides", {}))
-    return model
-
-
-def config_path(model_path: str | Path) -> Path:
-    """The provenance JSON beside a ``.keras`` file: ``run/unet_lite.keras`` -> ``run/unet_lite.config.json``."""
-    model_path = Path(model_path)
-    return model_path.with_name(model_path.stem + ".config.json")
-
-
-def save_model(model: keras.Model, path: str | Path) -> Path:
-    """Save ``model`` to ``path`` (a ``.keras`` file) and its provenance JSON beside it.
-
-    Returns the JSON path.
-    """
-    path = Path(path)
-    model.save(path)
-    json_path = config_path(path)
-    json_path.write_text(json.dumps(model_config(model), indent=2, sort_keys=True) + "\n")
-    return json_path
-
-
-def load_model(path: str | Path, compile: bool = True) -> keras.Model:
-    """Load a ``.keras`` file saved by ``save_model`` and reattach its ``salt_config``.
-
-    A model compiled with a ``salt_lib.losses`` loss loads without ``custom_objects`` (the losses
-    are registered as serializable); ``compile=False`` skips optimizer and loss altogether.
-    """
-    import salt_lib.losses  # noqa: F401  (registers the losses before Keras looks them up)
-
-    path = Path(path)
-    model = keras.models.load_model(path, compile=compile)
-    json_path = config_path(path)
-    if json_path.is_file():
-        model.salt_config = json.loads(json_path.read_text())
     return model

@@ -13,29 +13,30 @@ import numpy as np
 from scipy import ndimage
 
 from salt_lib.geometry import from_model, to_model
-from salt_lib.metrics import tgs_score, tgs_score_per_tile
+from salt_lib.metrics import tgs_score
+from salt_lib.models import model_config
+from salt_lib.rle import TILE_SHAPE
 
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.025), 3)
 MIN_SIZES = (0, 10, 20, 40, 60, 100)
 
 
 def model_geometry(model) -> tuple[int, str]:
-    """The model's input side (pixels) and how tiles get there ('pad' or 'resize')."""
-    size = int(model.input_shape[1])
-    config = getattr(model, "salt_config", {}) or {}
-    return size, config.get("geometry", "pad")
+    """The model's input side (pixels) and how tiles get there ('pad' or 'resize'), from its
+    configuration (``model.salt_config``: ``ModelConfig.input_size`` and ``geometry``)."""
+    config = model_config(model)
+    return int(config["input_size"]), config.get("geometry", "pad")
 
 
-def predict(model, images: np.ndarray, tta: bool = True, batch_size: int = 32, mode: str | None = None) -> np.ndarray:
+def predict(model, images: np.ndarray, tta: bool = True, batch_size: int = 32) -> np.ndarray:
     """Salt probabilities (N, 101, 101) for uint8 tiles (N, 101, 101).
 
     With ``tta`` the model also sees each tile mirrored left-right, and the two probability maps
     (the mirrored one flipped back) are averaged: the section's geology has no preferred side.
     """
-    size, default_mode = model_geometry(model)
-    mode = mode or default_mode
+    size, mode = model_geometry(model)
     if len(images) == 0:
-        return np.zeros((0, 101, 101), np.float32)
+        return np.zeros((0, *TILE_SHAPE), np.float32)
     x = to_model(images, size=size, mode=mode)
     probs = model.predict(x, batch_size=batch_size, verbose=0)
     if tta:
@@ -75,11 +76,6 @@ def choose_min_size(probs, masks, threshold: float, sizes=MIN_SIZES) -> tuple[in
 def to_masks(probs: np.ndarray, threshold: float = 0.5, min_size: int = 0) -> np.ndarray:
     """Bool masks from probabilities: cut at ``threshold``, then drop regions under ``min_size``."""
     return remove_small_components(probs > threshold, min_size)
-
-
-def per_tile_scores(masks_true, masks_pred) -> np.ndarray:
-    """The competition score of each tile, for bootstraps and per-coverage tables."""
-    return tgs_score_per_tile(masks_true, masks_pred)
 
 
 def write_submission(rows, path) -> Path:

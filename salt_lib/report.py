@@ -15,6 +15,8 @@ inches. Tiles are drawn with the grey colour map, depth (rows) downwards, as in 
 
 from __future__ import annotations
 
+import gc
+import json
 import re
 from pathlib import Path
 
@@ -22,7 +24,12 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from salt_lib.augment import DESCRIPTIONS, augment_batch, check_policy, expand_offline
+from salt_lib.models import build_model
 
 FULL_WIDTH = 6.3  # inches: a 16 cm text block
 HALF_WIDTH = 3.1
@@ -39,8 +46,6 @@ SPLIT_COLOURS = {"train": OKABE_ITO["blue"], "val": OKABE_ITO["orange"], "test":
 def use_thesis_style() -> None:
     """Set the thesis look for every later figure (matplotlib rcParams, seaborn theme) and a
     short float display for pandas tables in notebooks."""
-    import seaborn as sns
-
     sns.set_theme(context="paper", style="ticks", palette="colorblind", font="serif")
     matplotlib.rcParams.update({
         "font.family": "serif",
@@ -158,8 +163,6 @@ def _outline(ax, mask, colour, width, linestyle="-") -> None:
 
 
 def _legend_handles(prediction: bool = False):
-    from matplotlib.lines import Line2D
-
     handles = [Line2D([], [], color=TRUTH_COLOUR, lw=1.5, label="labelled salt")]
     if prediction:
         handles.append(Line2D([], [], color=PREDICTION_COLOUR, lw=1.5, ls="--", label="prediction"))
@@ -251,23 +254,21 @@ def plot_split_coverage(class_counts: pd.DataFrame) -> plt.Figure:
 
 def plot_augmentation_grid(images, masks, policies, seed: int = 0) -> plt.Figure:
     """Each augmentation policy (rows) applied to the same tiles (columns), with the transformed
-    mask outlined. The ``seed`` policy's row shows the mirrored copy it adds before training."""
-    from salt_lib.augment import augment_batch, expand_offline
-
+    mask outlined. The ``mirror`` policy's row shows the mirrored copy it adds before training."""
     images, masks = np.asarray(images), np.asarray(masks, dtype=bool)
-    rows = ["original"] + list(policies)
+    rows = ["original"] + [check_policy(policy) for policy in policies]
     fig, axes = plt.subplots(len(rows), len(images), figsize=(FULL_WIDTH, 1.3 * len(rows) + 0.3), squeeze=False)
     for r, policy in enumerate(rows):
         if policy == "original" or policy == "none":
             out_images, out_masks = images, masks
-        elif policy == "seed":
-            expanded_images, expanded_masks = expand_offline(images, masks, "seed")
+        elif policy == "mirror":
+            expanded_images, expanded_masks = expand_offline(images, masks, "mirror")
             out_images, out_masks = expanded_images[len(images):], expanded_masks[len(images):]
         else:
             out_images, out_masks = augment_batch(images, masks, policy, seed=seed)
         for c in range(len(images)):
             draw_tile(axes[r, c], out_images[c], out_masks[c])
-        label = {"seed": "seed (mirror)", "original": "original"}.get(policy, policy).replace("_", "\n")
+        label = policy.replace("_", "\n")
         axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, rotation=90, ha="right", va="center", fontsize=7)
     fig.tight_layout(rect=(0.03, 0, 1, 1))
     return fig
@@ -292,6 +293,24 @@ def plot_policy_scores(table: pd.DataFrame) -> plt.Figure:
 # --------------------------------------------------------------------------------------------
 # Models
 # --------------------------------------------------------------------------------------------
+
+
+def policy_descriptions(policies) -> pd.DataFrame:
+    """What each augmentation policy does (``salt_lib.augment.DESCRIPTIONS``), one row each."""
+    return pd.DataFrame({"policy": list(policies), "what it does": [DESCRIPTIONS[check_policy(p)] for p in policies]})
+
+
+def parameter_counts(arch: str, preset: str = "lite", overrides: dict | None = None) -> pd.DataFrame:
+    """Parameters of this chapter's model and of the source thesis's (the ``thesis`` preset, built
+    only to be counted)."""
+    rows = []
+    for label, (chosen_preset, chosen_overrides) in {"this chapter": (preset, overrides or {}), "thesis (source thesis)": ("thesis", {})}.items():
+        model = build_model(arch, chosen_preset, chosen_overrides)
+        rows.append({"model": label, "arch": arch, "preset": model.salt_config["preset"],
+                     "overrides": json.dumps(chosen_overrides, sort_keys=True), "parameters": int(model.count_params())})
+        del model
+        gc.collect()  # the thesis models hold 120-160 MB of weights
+    return pd.DataFrame(rows)
 
 
 def level_table(model) -> pd.DataFrame:
@@ -380,8 +399,6 @@ def plot_architecture(model) -> plt.Figure:
     ax.text(d1x + box_w / 2, d1y + 0.75, f"head: sigmoid, {levels.loc['head', 'side']}×{levels.loc['head', 'side']}×1",
             ha="center", fontsize=6.5)
     arrow((d1x + box_w / 2, d1y + box_h / 2), (d1x + box_w / 2, d1y + 0.65))
-    from matplotlib.lines import Line2D
-
     handles = [Line2D([], [], color=OKABE_ITO["blue"], ls="--", label="skip (concatenate)")]
     if any(f"{lv}_add" in names for lv in encoders + decoders):
         handles.append(Line2D([], [], color=shortcut_colour, label="residual shortcut (add)"))

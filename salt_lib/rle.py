@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-TILE_SHAPE = (101, 101)
+TILE = 101  # the competition's tile height and width in pixels
+TILE_SHAPE = (TILE, TILE)
 
 
 class RLEError(ValueError):

@@ -13,8 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salt_lib.files import atomic_write
+
 SPLITS = ("train", "val", "test")
 RATIOS = (0.6, 0.2, 0.2)
+COVERAGE_CLASS_LABELS = ["empty"] + [f"({10 * k - 10}, {10 * k}] %" for k in range(1, 11)]  # by class number
 
 
 def coverage_class(coverage) -> np.ndarray:
@@ -51,11 +54,10 @@ def split_622(ids, coverage, seed: int = 0) -> pd.DataFrame:
 
 
 def save_split(table: pd.DataFrame, path) -> Path:
-    """Write a split table to CSV (columns id, split) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table[["id", "split"]].to_csv(path, index=False)
-    return path
+    """Write a split table to CSV (columns id, split), atomically, and return the path."""
+    with atomic_write(path) as partial:
+        table[["id", "split"]].to_csv(partial, index=False)
+    return Path(path)
 
 
 def load_split(path) -> pd.DataFrame:

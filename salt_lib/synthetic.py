@@ -27,8 +27,8 @@ The physical model, in the order the code follows it:
    of tiles are all black with no salt, a quirk of the real set that loaders must survive.
 
 The label is what a convnet should learn: coherent layering outside, weak incoherent texture
-inside, a bright event on top. :func:`brightness_threshold_scores` checks that no single global
-grey-level threshold gets much above predicting "no salt" everywhere.
+inside, a bright event on top. ``benchmarks/bench_synthetic.py`` (and its test) check that no single
+global grey-level threshold gets much above predicting "no salt" everywhere.
 
 Why numpy/scipy only: the Ricker wavelet is a one-line formula whose spectrum is known in closed
 form, so we convolve by multiplying spectra (one FFT for a whole batch of tiles, each with its
@@ -51,9 +51,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from salt_lib.rle import TILE_SHAPE, rle_encode
+from salt_lib.rle import TILE, rle_encode
 
-TILE = TILE_SHAPE[0]  # 101: tiles are square
 MARGIN = 32  # extra rows above and below the tile, so the wavelet sees reflectors beyond the edge
 CANVAS_ROWS = TILE + 2 * MARGIN
 TRACE_LENGTH = 512  # samples in each tile's 1-D stratigraphy; structure shifts read inside it
@@ -506,41 +505,3 @@ def make_synthetic_tgs(root, n_train: int = 4000, n_test: int = 1000, seed: int 
         f"(n_train={n_train}, n_test={n_test}, seed={seed}). Not real seismic data.\n"
     )
     return root
-
-
-# --------------------------------------------------------------------------------------------
-# Leakage check
-# --------------------------------------------------------------------------------------------
-
-
-def brightness_threshold_scores(images, masks) -> dict[str, np.ndarray]:
-    """Competition score of the global grey-level rules ``image > t`` and ``image < t``.
-
-    images uint8 (N, H, W), masks bool (N, H, W). Returns ``{"above": (256,), "below": (256,),
-    "empty": float}``: the score of each t = 0..255 for each rule, and of predicting no salt
-    anywhere. Same definition as :func:`salt_lib.metrics.tgs_score`, computed for all 512 rules
-    at once from per-tile grey-level histograms of the salt and non-salt pixels.
-    """
-    images = np.asarray(images, dtype=np.int64).reshape(len(images), -1)
-    masks = np.asarray(masks, dtype=bool).reshape(len(masks), -1)
-    n = len(images)
-    offsets = 256 * np.arange(n)[:, None]
-    salt_hist = np.bincount((images + offsets)[masks], minlength=256 * n).reshape(n, 256)
-    rock_hist = np.bincount((images + offsets)[~masks], minlength=256 * n).reshape(n, 256)
-    truth_area = masks.sum(axis=1)[:, None]
-    iou_thresholds = np.arange(0.5, 1.0, 0.05)
-
-    def score(true_positive, false_positive):
-        union = truth_area + false_positive
-        iou = np.where(union == 0, 1.0, true_positive / np.maximum(union, 1))
-        return (iou[:, :, None] > iou_thresholds).mean(axis=2).mean(axis=0)
-
-    # Pixels with grey level > t: reverse cumulative sums, shifted by one level.
-    salt_above = np.cumsum(salt_hist[:, ::-1], axis=1)[:, ::-1]
-    rock_above = np.cumsum(rock_hist[:, ::-1], axis=1)[:, ::-1]
-    pad = np.zeros((n, 1), np.int64)
-    above = score(np.hstack([salt_above[:, 1:], pad]), np.hstack([rock_above[:, 1:], pad]))
-    # Pixels with grey level < t: cumulative sums up to t - 1.
-    below = score(np.hstack([pad, np.cumsum(salt_hist, axis=1)[:, :-1]]),
-                  np.hstack([pad, np.cumsum(rock_hist, axis=1)[:, :-1]]))
-    return {"above": above, "below": below, "empty": float(np.mean(truth_area == 0))}

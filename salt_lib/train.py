@@ -19,9 +19,7 @@ epoch. Files are written to a temporary name and renamed, so a kill never leaves
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import os
 import platform
 import subprocess
 import time
@@ -34,13 +32,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from salt_lib import __version__
-from salt_lib.augment import TileBatches
+from salt_lib.augment import TileBatches, check_policy
+from salt_lib.files import REPO, atomic_write
 from salt_lib.geometry import to_model
 from salt_lib.losses import get_loss
-from salt_lib.models import config_path, model_config
-from salt_lib.predict import choose_threshold, predict
-
-REPO = Path(__file__).resolve().parents[1]
+from salt_lib.models import model_config
+from salt_lib.predict import choose_min_size, choose_threshold, model_geometry, predict
+from salt_lib.records import config_path, history_path, load_model, read_history, run_key, write_json, write_record
 
 
 @dataclass(frozen=True)
@@ -60,13 +58,27 @@ class TrainConfig:
     patience: int = 8  # epochs without a better validation score before stopping
     lovasz_epochs: int = 0  # second stage: fine-tune with the Lovasz hinge for this many epochs
     lovasz_learning_rate: float = 3e-4
-    geometry: str = "pad"  # 'pad' (reflect) or 'resize' (bicubic) from 101 to the model size
     val_tta: bool = False  # flip TTA when scoring validation every epoch (the final score always uses it)
     seed: int = 0
     workers: int = 1  # threads that prepare augmented batches ahead of the training step
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, settings: dict | None) -> "TrainConfig":
+        """A config from a dict of its fields (missing ones take their defaults, an old policy
+        name its current one); a ValueError names unknown keys (``geometry`` is the network's
+        now: ``ModelConfig.geometry``)."""
+        settings = dict(settings or {})
+        if "augment" in settings:
+            settings["augment"] = check_policy(settings["augment"])
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            moved = " (geometry is a model option now: pass it with the model's overrides)" if "geometry" in unknown else ""
+            raise ValueError(f"unknown training setting(s) {', '.join(unknown)}{moved}; valid: {', '.join(sorted(known))}")
+        return cls(**settings)
 
 
 class RunMismatch(FileExistsError):
@@ -81,17 +93,18 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    run_key = _run_key(model, config, provenance)
-    state = _load_state(out_dir, run_key)
+    provenance = provenance or {}
+    key = run_key(model_config(model), config.to_dict(), provenance.get("data_fingerprint"), provenance.get("split_hash"))
+    state = _load_state(out_dir, key)
     if state.get("finished"):
         if verbose:
             print(f"{out_dir}: run already finished (best val tgs_score {state['best_score']:.4f}); nothing to do")
-        return read_history(out_dir)
+        return read_history(out_dir / "best.keras")
     stages = stages_of(config)
-    size = int(model.input_shape[1])
+    size, geometry = model_geometry(model)
 
     def prepare(images, masks):
-        return to_model(images, size, config.geometry), to_model(masks, size, config.geometry, mask=True)
+        return to_model(images, size, geometry), to_model(masks, size, geometry, mask=True)
 
     for stage_index, (stage, loss, learning_rate, epochs) in enumerate(stages):
         if stage_index < state["stage"]:
@@ -105,7 +118,8 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
             train.images, train.masks, config.batch_size, config.augment, prepare,
             seed=config.seed + 1000 * stage_index, workers=config.workers,
         )
-        model = _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches))
+        model = _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches),
+                                 config.min_learning_rate_ratio)
         if start_epoch and verbose:
             print(f"resuming stage {stage!r} at epoch {start_epoch + 1} of {epochs} from {out_dir}")
         for _ in range(start_epoch):
@@ -113,11 +127,11 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose)
         model.fit(batches, epochs=epochs, initial_epoch=start_epoch, callbacks=[recorder], verbose=0, shuffle=False)
         state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
-        _write_json(out_dir / "state.json", state)
+        write_json(out_dir / "state.json", state)
     state["finished"] = True
-    _write_json(out_dir / "state.json", state)
+    write_json(out_dir / "state.json", state)
     _finalise_best(out_dir, val, config, provenance, model_config(model))
-    return read_history(out_dir)
+    return read_history(out_dir / "best.keras")
 
 
 def stages_of(config: TrainConfig) -> list[tuple[str, str, float, int]]:
@@ -162,14 +176,14 @@ class EpochRecorder(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.bar.close()
         train_seconds = time.perf_counter() - self.epoch_start
-        probs = predict(self.model, self.val.images, tta=self.config.val_tta, mode=self.config.geometry)
+        probs = predict(self.model, self.val.images, tta=self.config.val_tta)
         threshold, score = choose_threshold(probs, self.val.masks)
         state = self.state
         state["elapsed"] = state.get("elapsed", 0.0) + time.perf_counter() - self.epoch_start
         improved = score > state.get("best_score", -1.0)
         if improved:
             state.update(best_score=score, best_threshold=threshold, best_epoch=state.get("total_epochs", 0) + 1, wait=0)
-            _save_atomic(self.model, self.out_dir / "best.keras")
+            _save_model(self.model, self.out_dir / "best.keras")
         else:
             state["wait"] = state.get("wait", 0) + 1
         state.update(epoch=epoch + 1, stage=self.stage_index, total_epochs=state.get("total_epochs", 0) + 1)
@@ -195,17 +209,9 @@ class EpochRecorder(keras.callbacks.Callback):
                        f"val tgs_score {score:.4f} @ {threshold:.3f}{mark} ({train_seconds:.0f} s)")
 
 
-def read_history(out_dir) -> pd.DataFrame:
-    """The history table of a run (one row per finished epoch)."""
-    path = Path(out_dir) / "history.csv"
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
-
-
-def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, total_steps):
+def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, total_steps, min_learning_rate_ratio):
     """The model to train in this stage: resumed from disk if a resume point exists, compiled fresh
     at a stage's start (the Lovasz stage starts from the best weights of the first)."""
-    from salt_lib.models import load_model
-
     resume = out_dir / state["last"] if state.get("last") else None
     if resume and resume.is_file() and state["stage"] == stage_index and state["epoch"] > 0:
         restored = load_model(resume, compile=True)
@@ -213,76 +219,66 @@ def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, to
         return restored
     if stage_index > 0 and (out_dir / "best.keras").is_file():
         model.load_weights(out_dir / "best.keras")
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps), alpha=0.02)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps), alpha=min_learning_rate_ratio)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=get_loss(loss))
     return model
 
 
-def _run_key(model, config: TrainConfig, provenance) -> str:
-    """A hash of everything that defines a run; a resume needs the same key."""
-    described = {"model": getattr(model, "salt_config", {}), "config": config.to_dict(),
-                 "data": (provenance or {}).get("data_fingerprint")}
-    described["config"].pop("minutes", None)  # a longer budget may continue a run
-    return hashlib.sha1(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:12]
+def run_finished(out_dir) -> bool:
+    """Whether ``out_dir`` holds a finished run: its state says so and its best model has a record."""
+    state = _read_state(Path(out_dir))
+    return bool(state and state.get("finished")) and config_path(Path(out_dir) / "best.keras").is_file()
+
+
+def _read_state(out_dir: Path) -> dict | None:
+    path = out_dir / "state.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _load_state(out_dir: Path, run_key: str) -> dict:
-    path = out_dir / "state.json"
-    if not path.is_file():
+    state = _read_state(out_dir)
+    if state is None:
         return {"run_key": run_key, "stage": 0, "epoch": 0}
-    state = json.loads(path.read_text())
     if state.get("run_key") != run_key:
         raise RunMismatch(f"{out_dir} holds a run with other settings (key {state.get('run_key')}, now {run_key}). "
                           "Use another --out folder, or delete that folder to start over.")
     return state
 
 
-def _save_atomic(model, path: Path) -> None:
-    partial = path.with_name(path.stem + ".part.keras")
-    model.save(partial)
-    os.replace(partial, path)
+def _save_model(model, path: Path) -> None:
+    with atomic_write(path) as partial:
+        model.save(partial)
 
 
 def _save_resume_point(model, out_dir: Path, state: dict) -> None:
     name = f"last-e{state['total_epochs']}.keras"
-    _save_atomic(model, out_dir / name)
+    _save_model(model, out_dir / name)
     previous = state.get("last")
     state["last"] = name
-    _write_json(out_dir / "state.json", state)  # the state points at the new file only once it exists
+    write_json(out_dir / "state.json", state)  # the state points at the new file only once it exists
     if previous and previous != name:
         (out_dir / previous).unlink(missing_ok=True)
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    partial = path.with_suffix(".part")
-    partial.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
-    os.replace(partial, path)
-
-
 def _append_history(out_dir: Path, row: dict) -> None:
-    path = out_dir / "history.csv"
-    history = read_history(out_dir)
+    path = history_path(out_dir / "best.keras")
+    history = read_history(out_dir / "best.keras")
     # Rows past the resume point belong to an epoch that was killed before its state was saved.
     history = history[history["epoch"] < row["epoch"]] if len(history) else history
-    history = pd.concat([history, pd.DataFrame([row])], ignore_index=True)
-    partial = path.with_suffix(".part")
-    history.to_csv(partial, index=False)
-    os.replace(partial, path)
+    with atomic_write(path) as partial:
+        pd.concat([history, pd.DataFrame([row])], ignore_index=True).to_csv(partial, index=False)
 
 
 def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | None, architecture: dict) -> dict:
     """Re-score the best weights on validation with flip TTA, tune the threshold and the minimum
     component size there, and write best.config.json: the model's provenance. Returns that dict."""
-    from salt_lib.predict import choose_min_size
-
-    state = json.loads((out_dir / "state.json").read_text())
+    state = _read_state(out_dir)
     model = keras.models.load_model(out_dir / "best.keras", compile=False)
     model.salt_config = architecture
-    probs = predict(model, val.images, tta=True, mode=config.geometry)
+    probs = predict(model, val.images, tta=True)
     threshold, score = choose_threshold(probs, val.masks)
     min_size, score_cleaned = choose_min_size(probs, val.masks, threshold)
     record = architecture | {
-        "geometry": config.geometry,
         "parameters": int(model.count_params()),
         "training": config.to_dict(),
         "provenance": provenance or {},
@@ -296,7 +292,7 @@ def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | N
         "versions": library_versions(),
         "git_commit": git_commit(),
     }
-    _write_json(config_path(out_dir / "best.keras"), record)
+    write_record(out_dir / "best.keras", record)
     return record
 
 
@@ -351,26 +347,3 @@ def git_commit() -> str | None:
         return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-def export_model(run_dir, destination, test_scores: dict | None = None) -> Path:
-    """Copy a run's best model to ``destination`` (a ``.keras`` path) without optimizer state
-    (a third of the size), with its provenance JSON and its history (``<stem>.history.csv``)
-    beside it. A record without a split hash gets one from its split file; ``test_scores``
-    (``salt_lib.evaluate.evaluate_model`` on the test split) are stored as ``test``. Returns the
-    JSON's path."""
-    from salt_lib.experiments import history_path
-    from salt_lib.split import load_split, split_hash
-
-    run_dir, destination = Path(run_dir), Path(destination)
-    record = json.loads(config_path(run_dir / "best.keras").read_text())
-    provenance = record.get("provenance", {})
-    if "split_hash" not in provenance and Path(provenance.get("split_file", "")).is_file():
-        provenance["split_hash"] = split_hash(load_split(provenance["split_file"]))
-    model = keras.models.load_model(run_dir / "best.keras", compile=False)  # drops the optimizer
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    model.save(destination)
-    read_history(run_dir).to_csv(history_path(destination), index=False)
-    extra = {"exported_from": str(run_dir)} | ({"test": test_scores} if test_scores else {})
-    _write_json(config_path(destination), record | extra)
-    return config_path(destination)

@@ -11,25 +11,32 @@ notebook's parameters come from ``params/<profile>.yaml``::
 
 Values may say ``{out}`` (the output folder). Values of keys ending in ``_dir``, ``_file``,
 ``_path`` or ``_paths`` are paths relative to the repository root (a string, or a list or mapping
-of strings, or null); the runner makes them absolute, because the notebooks run in
-``notebooks/`` (their own defaults are written relative to that folder). ``--data DIR`` replaces
+of strings, or null); the runner rewrites them relative to ``notebooks/``, where the notebooks run
+(their own defaults are written relative to that folder too), so executed notebooks carry no
+machine's absolute paths (a folder outside the repository's parent stays absolute). The quick
+profile sets only paths: its other values are the notebooks' own defaults. ``--data DIR`` replaces
 ``data_dir`` everywhere and turns off synthetic generation (``synthetic_tiles = 0``), so a
 mistyped path fails instead of filling with synthetic tiles.
 
 Executed copies go to the output folder (``reports/<profile>/`` by default). A failing notebook
 stops the run with a ``WorkbookError`` whose message names the notebook and the cell and points
 at the partly executed copy, which is kept. Trained models, predictions and the split are cached
-by the notebooks themselves (``salt_lib.experiments``), so a rerun redoes only what changed.
+by the notebooks themselves (``salt_lib.dataset``, ``salt_lib.experiments``, ``salt_lib.evaluate``), so a
+rerun redoes only what changed.
 
 Committed notebooks are kept reviewable: ``strip_volatile`` removes what changes on every run
 without changing the content (papermill's timestamps and durations, execution timing, the Python
 patch version), and the two model chapters, 04 and 05, are rendered from one template
 (``render_model_chapters``) so that they cannot drift apart.
+
+papermill, nbformat and jupytext are imported inside the functions that run or render notebooks:
+they are heavy, and the command line imports this module for every command.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -37,8 +44,10 @@ import time
 from pathlib import Path
 
 import yaml
+from tqdm.auto import tqdm
 
-REPO = Path(__file__).resolve().parents[1]
+from salt_lib.files import REPO
+
 NOTEBOOKS_DIR = REPO / "notebooks"
 PARAMS_DIR = REPO / "params"
 TEMPLATE = NOTEBOOKS_DIR / "templates" / "model_chapter.py"
@@ -87,18 +96,26 @@ def load_profile(profile: str, params_dir=PARAMS_DIR) -> dict:
     return content
 
 
-def _resolve(key: str, value, out: Path, root: Path):
-    """Fill ``{out}`` into strings; make the values of path keys absolute (relative to ``root``)."""
+def _resolve(key: str, value, out: Path, root: Path, notebook_dir: Path):
+    """Fill ``{out}`` into strings; write the values of path keys (relative to ``root``) as the
+    notebook, run in ``notebook_dir``, reaches them (``notebook_path``)."""
     if isinstance(value, dict):
-        return {k: _resolve(key, v, out, root) for k, v in value.items()}
+        return {k: _resolve(key, v, out, root, notebook_dir) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve(key, v, out, root) for v in value]
+        return [_resolve(key, v, out, root, notebook_dir) for v in value]
     if not isinstance(value, str):
         return value
     value = value.replace("{out}", str(out))
-    if key.endswith(PATH_KEY_SUFFIXES):
-        value = str((root / value).resolve()) if not Path(value).is_absolute() else value
-    return value
+    return notebook_path(root / value, notebook_dir, root) if key.endswith(PATH_KEY_SUFFIXES) else value
+
+
+def notebook_path(path: Path, notebook_dir: Path, root: Path = REPO) -> str:
+    """``path`` relative to ``notebook_dir`` when it lies in the repository ``root`` or beside it
+    (``../figures``, ``../../shared/tgs-salt``), else absolute: what an executed notebook shows."""
+    absolute = Path(path).resolve()
+    if absolute.is_relative_to(Path(root).resolve().parent):
+        return os.path.relpath(absolute, Path(notebook_dir).resolve())
+    return str(absolute)
 
 
 def declared_parameters(notebook: Path) -> dict:
@@ -118,9 +135,9 @@ def parameters_for(notebook: Path, profile: dict, out: Path, data=None, root: Pa
         raise WorkbookError(f"params/{profile_name}.yaml: {notebook.stem} sets {', '.join(unknown)}, which {notebook.name} "
                             f"does not declare. Its parameters are: {', '.join(declared)}.")
     values = {k: v for k, v in profile.get("shared", {}).items() if k in declared} | own
-    values = {k: _resolve(k, v, out, root) for k, v in values.items()}
+    values = {k: _resolve(k, v, out, root, notebook.parent) for k, v in values.items()}
     if data is not None and "data_dir" in declared:
-        values["data_dir"] = str(Path(data).resolve())
+        values["data_dir"] = notebook_path(data, notebook.parent, root)
         if "synthetic_tiles" in declared:
             values["synthetic_tiles"] = 0
     return values
@@ -151,8 +168,6 @@ def run_workbook(profile: str = "quick", data=None, only: str | None = None, out
     it succeeded, write it back over the source with volatile metadata stripped: the commit-ready
     outputs. Executed copies (and partly executed ones after a failure) go to ``out``.
     """
-    from tqdm.auto import tqdm
-
     all_notebooks = chapters(notebooks_dir)
     if not all_notebooks:
         raise WorkbookError(f"{notebooks_dir}: no notebooks named NN_name.ipynb.")

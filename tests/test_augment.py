@@ -13,6 +13,7 @@ from salt_lib.augment import (
     augment_batch,
     augmentation_cost,
     augmenter,
+    check_policy,
     expand_ids,
     expand_offline,
     original_id,
@@ -70,23 +71,23 @@ def boundary_band(mask: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: augmenter("mirror"),
-        lambda: augment_batch(*disc_tiles(2), "mirror", seed=0),
-        lambda: expand_offline(*disc_tiles(2), "mirror"),
-        lambda: expand_ids(["a"], "mirror"),
-        lambda: augmentation_cost(*disc_tiles(2), "mirror"),
-        lambda: TileBatches(*disc_tiles(2), 2, "mirror", prepare=lambda i, m: (i, m)),
+        lambda: augmenter("mirrored"),
+        lambda: augment_batch(*disc_tiles(2), "mirrored", seed=0),
+        lambda: expand_offline(*disc_tiles(2), "mirrored"),
+        lambda: expand_ids(["a"], "mirrored"),
+        lambda: augmentation_cost(*disc_tiles(2), "mirrored"),
+        lambda: TileBatches(*disc_tiles(2), 2, "mirrored", prepare=lambda i, m: (i, m)),
     ],
 )
 def test_unknown_policy_is_a_value_error_that_lists_the_valid_names(call):
-    with pytest.raises(ValueError, match="mirror") as error:
+    with pytest.raises(ValueError, match="mirrored") as error:
         call()
     for name in POLICIES:
         assert name in str(error.value)
 
 
 def test_augmenter_is_none_exactly_for_the_policies_without_random_draws():
-    assert augmenter("none") is None and augmenter("seed") is None
+    assert augmenter("none") is None and augmenter("mirror") is None
     for policy in RANDOM_POLICIES:
         assert augmenter(policy) is not None
 
@@ -179,8 +180,8 @@ def test_bad_batches_are_refused():
 def test_seed_expansion_appends_the_mirror_of_every_tile():
     images, masks = noise_tiles(5)
     ids = [f"t{i}" for i in range(5)]
-    big_images, big_masks = expand_offline(images, masks, "seed")
-    big_ids = expand_ids(ids, "seed")
+    big_images, big_masks = expand_offline(images, masks, "mirror")
+    big_ids = expand_ids(ids, "mirror")
     assert big_images.shape == (10, 101, 101) and big_masks.shape == (10, 101, 101)
     assert np.array_equal(big_images[:5], images) and np.array_equal(big_masks[:5], masks)
     assert np.array_equal(big_images[5:], images[:, :, ::-1])
@@ -189,7 +190,7 @@ def test_seed_expansion_appends_the_mirror_of_every_tile():
     assert [original_id(tile_id) for tile_id in big_ids] == ids + ids
 
 
-@pytest.mark.parametrize("policy", [p for p in POLICIES if p != "seed"])
+@pytest.mark.parametrize("policy", [p for p in POLICIES if p != "mirror"])
 def test_other_policies_expand_nothing(policy):
     images, masks = noise_tiles(3)
     out_images, out_masks = expand_offline(images, masks, policy)
@@ -203,7 +204,7 @@ def test_a_mirror_comes_from_its_own_split_and_never_from_another():
     table = split_622(ids, coverage, seed=0)
     train_ids = table.loc[table["split"] == "train", "id"].tolist()
     held_out = set(table.loc[table["split"] != "train", "id"])
-    expanded = expand_ids(train_ids, "seed")
+    expanded = expand_ids(train_ids, "mirror")
     assert len(expanded) == 2 * len(train_ids) and len(set(expanded)) == len(expanded)
     for tile_id in expanded:
         assert original_id(tile_id) in train_ids
@@ -228,15 +229,15 @@ def epoch_tiles(batches: TileBatches) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    "policy, n, batch_size, expected", [("none", 50, 8, 7), ("seed", 50, 8, 13), ("flip", 64, 32, 2)]
+    "policy, n, batch_size, expected", [("none", 50, 8, 7), ("mirror", 50, 8, 13), ("flip", 64, 32, 2)]
 )
 def test_length_and_batch_shapes(policy, n, batch_size, expected):
     batches = TileBatches(*tagged_tiles(n), batch_size, policy, prepare=as_model_input)
-    assert len(batches) == expected == math.ceil(n * (2 if policy == "seed" else 1) / batch_size)
+    assert len(batches) == expected == math.ceil(n * (2 if policy == "mirror" else 1) / batch_size)
     x, y = batches[0]
     assert x.shape == y.shape == (batch_size, 101, 101, 1) and x.dtype == np.float32
     last_x, _ = batches[len(batches) - 1]
-    assert len(last_x) == n * (2 if policy == "seed" else 1) - (len(batches) - 1) * batch_size
+    assert len(last_x) == n * (2 if policy == "mirror" else 1) - (len(batches) - 1) * batch_size
     with pytest.raises(IndexError):
         batches[len(batches)]
 
@@ -256,7 +257,7 @@ def test_an_epoch_serves_every_tile_once_and_the_next_epoch_reshuffles():
 
 def test_seed_policy_serves_every_tile_and_every_mirror_once():
     images, masks = tagged_tiles(20)
-    batches = TileBatches(images, masks, 6, "seed", prepare=keep_uint8)
+    batches = TileBatches(images, masks, 6, "mirror", prepare=keep_uint8)
     served = np.concatenate([batches[index][0] for index in range(len(batches))])
     assert len(served) == 40
     is_mirror = np.array([any(np.array_equal(s, m) for m in images[:, :, ::-1]) for s in served])
@@ -329,3 +330,8 @@ def test_augmentation_cost_is_a_small_positive_time_per_batch():
     cheap = augmentation_cost(images, masks, "none", batch_size=8, batches=2)
     dear = augmentation_cost(images, masks, "flip_geo_intensity", batch_size=8, batches=2)
     assert 0 < cheap < dear < 1.0
+
+
+def test_old_policy_name_still_works_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match="mirror"):
+        assert check_policy("seed") == "mirror"

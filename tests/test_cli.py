@@ -62,24 +62,34 @@ def test_evaluate_prints_all_scores(trained):
     result = cli("evaluate", "--model", model, "--data", root, "--split", "val")
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout[result.stdout.index("{"):])
-    for key in ("tgs_score", "seed_iou_metric", "iou", "dice", "empty_tile_accuracy"):
+    for key in ("tgs_score", "thesis_iou_metric", "iou", "dice", "empty_tile_accuracy"):
         assert 0 <= report[key] <= 1
     assert report["split"] == "val"
 
 
 def test_export_scores_the_test_split_and_copies_model_json_and_history(trained, tmp_path):
-    from salt_lib.data import load_tgs
-    from salt_lib.split import ids_of, split_622
+    from salt_lib.dataset import load_dataset
 
     root, model = trained
     out = tmp_path / "models" / "unet_tiny.keras"
     result = cli("export", "--run", model.parent, "--data", root, "--out", out)
     assert result.returncode == 0, result.stderr[-2000:]
     record = json.loads(out.with_name("unet_tiny.config.json").read_text())
-    data = load_tgs(root, cache_dir=tmp_path / "cache")
-    assert record["test"]["tiles"] == len(ids_of(split_622(data.ids, data.coverage, seed=0), "test"))
-    assert 0 <= record["test"]["tgs_score"] <= 1 and record["exported_from"] == str(model.parent)
+    assert record["test"]["tiles"] == len(load_dataset(root, cache_dir=tmp_path / "cache").test)
+    assert 0 <= record["test"]["tgs_score"] <= 1
+    assert record["exported_from"].endswith("run") and not Path(record["exported_from"]).is_absolute()  # no machine path
     assert len(pd.read_csv(out.with_name("unet_tiny.history.csv"))) == 1
+
+
+def test_a_split_file_made_for_other_tiles_is_one_line_and_exit_2(trained, tmp_path):
+    root, model = trained
+    split_file = tmp_path / "other.csv"
+    split_file.write_text("id,split\nnot-a-tile,train\n")
+    result = cli("evaluate", "--model", model, "--data", root, "--split-file", split_file)
+    assert_clean_error(result, f"{split_file}: splits 1 tiles")
+    error = result.stderr[result.stderr.index("error: "):]  # after TensorFlow's start-up log
+    assert len(error.strip().splitlines()) == 1 and "Delete" in error
+    assert split_file.read_text() == "id,split\nnot-a-tile,train\n"
 
 
 def test_export_of_a_folder_that_is_no_run(trained, tmp_path):

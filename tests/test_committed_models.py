@@ -18,7 +18,7 @@ MODELS = sorted((REPO / "models").glob("*.keras"))
 
 
 def record_of(path):
-    from salt_lib.experiments import load_record
+    from salt_lib.records import load_record
 
     return load_record(path)
 
@@ -37,7 +37,7 @@ def test_committed_model_is_complete_and_small(path):
 
 @pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
 def test_committed_model_loads_with_its_parameter_count(path):
-    from salt_lib.models import load_model
+    from salt_lib.records import load_model
 
     model = load_model(path, compile=False)
     assert model.count_params() == record_of(path)["parameters"]
@@ -45,15 +45,13 @@ def test_committed_model_loads_with_its_parameter_count(path):
 
 
 @pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
-def test_committed_model_reproduces_its_validation_score(path, real_root, real_data):
+def test_committed_model_reproduces_its_validation_score(path, real_dataset):
     from salt_lib.evaluate import evaluate_model
-    from salt_lib.split import ids_of, split_622, split_hash
 
     record = record_of(path)
-    table = split_622(real_data.ids, real_data.coverage, seed=0)
-    if split_hash(table) != record["provenance"]["split_hash"]:
+    if real_dataset.split_hash != record["provenance"]["split_hash"]:
         pytest.skip("the model was validated on another split than split_622(seed=0) of these tiles")
-    report = evaluate_model(path, real_data.subset(ids_of(table, "val")))
+    report = evaluate_model(path, real_dataset.val).summary()
     assert report["tiles"] == record["val"]["tiles"]
     assert report["tgs_score"] == pytest.approx(record["val"]["tgs_score_min_size"], abs=0.002)
 
@@ -62,15 +60,16 @@ def test_committed_model_reproduces_its_validation_score(path, real_root, real_d
 def test_thesis_profile_reuses_the_committed_model(section, arch):
     """`make thesis` retrains a chapter's model unless its committed JSON records exactly the
     profile's settings: a drift between params/thesis.yaml and models/ would cost 90 minutes."""
-    import types
-
     import yaml
 
-    from salt_lib.experiments import reuse_problems
+    from salt_lib.models import build_model, model_config
+    from salt_lib.records import reuse_problems
+    from salt_lib.train import TrainConfig
 
     params = yaml.safe_load((REPO / "params" / "thesis.yaml").read_text())[section]
     path = REPO / params["model_path"]
     record = record_of(path)
-    same_data = types.SimpleNamespace(fingerprint=record["provenance"]["data_fingerprint"],
-                                      split_hash=record["provenance"]["split_hash"])
-    assert reuse_problems(record, arch, params.get("preset", "lite"), params["overrides"], params["training"], same_data) == []
+    network = model_config(build_model(arch, params.get("preset", "lite"), params["overrides"]))
+    training = TrainConfig.from_dict(params["training"]).to_dict()
+    provenance = record["provenance"]
+    assert reuse_problems(record, network, training, provenance["data_fingerprint"], provenance["split_hash"]) == []

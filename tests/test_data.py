@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import disk_mask, write_tiny_tgs
-from salt_lib.data import DataError, data_fingerprint, load_tgs
+from conftest import disk_mask
+from salt_lib.data import DataError, load_tgs
 from salt_lib.rle import rle_encode
 
 
@@ -65,12 +65,6 @@ def test_depths_are_optional_and_test_split_is_unlabelled(tiny_root, tmp_path):
     shutil.copy(next((tiny_root / "train" / "images").iterdir()), tiny_root / "test" / "images" / "abc.png")
     test = load(tiny_root, tmp_path, split="test")
     assert test.masks is None and list(test.ids) == ["abc"] and np.isnan(test.coverage).all()
-
-
-def test_fingerprint_changes_with_content(tiny_root):
-    before = data_fingerprint(tiny_root)
-    (tiny_root / "depths.csv").write_text("id,z\n")
-    assert data_fingerprint(tiny_root) != before
 
 
 # Each bad input: (how to break the folder, a phrase the error must contain).
@@ -183,9 +177,9 @@ def test_missing_root(tmp_path):
         load(tmp_path / "nowhere", tmp_path)
 
 
-def test_real_tiles_load_with_their_quirks(real_data):
-    assert len(real_data) == 3200
-    assert real_data.images.shape == (3200, 101, 101)
-    assert 0.35 < np.mean(real_data.coverage == 0) < 0.43  # about 39% empty, as the README says
-    assert real_data.depths is None  # this copy has no depths.csv
-    assert real_data.images.std() > 10  # real seismic contrast, not a constant channel
+def test_real_tiles_load_with_their_quirks(real_dataset):
+    assert len(real_dataset.tiles) == 3200
+    assert real_dataset.tiles.images.shape == (3200, 101, 101)
+    assert 0.35 < np.mean(real_dataset.tiles.coverage == 0) < 0.43  # about 39% empty, as the README says
+    assert real_dataset.tiles.depths is None  # this copy has no depths.csv
+    assert real_dataset.tiles.images.std() > 10  # real seismic contrast, not a constant channel

@@ -7,6 +7,7 @@ from salt_lib.metrics import (
     empty_tile_accuracy,
     iou,
     seed_iou_metric,
+    thesis_iou_metric,
     tgs_score,
     tgs_score_per_tile,
 )
@@ -41,13 +42,13 @@ def test_threshold_counting_by_hand():
     half = EMPTY.copy()
     half[:10, :5] = True
     assert tgs_score(truth[None], half[None]) == 0.0
-    assert seed_iou_metric(truth[None], half[None]) == pytest.approx(0.1)
+    assert thesis_iou_metric(truth[None], half[None]) == pytest.approx(0.1)
 
 
 def test_perfect_and_disjoint_and_mean_over_tiles():
     a, b = disk_mask(20), disk_mask(10, center=(10, 10))
     assert tgs_score(stack(a, b), stack(a, b)) == 1.0
-    assert seed_iou_metric(stack(a, b), stack(a, b)) == 1.0  # clipped from the formula's 1.1
+    assert thesis_iou_metric(stack(a, b), stack(a, b)) == 1.0  # clipped from the formula's 1.1
     assert tgs_score(stack(a, b), stack(b, a)) == 0.0
     assert tgs_score(stack(a, EMPTY), stack(a, a)) == 0.5
 
@@ -86,16 +87,7 @@ def test_competition_reference_loop_agrees_on_random_tiles():
     assert tgs_score(truth, pred) == pytest.approx(np.mean(expected))
 
 
-def test_keras_metric_matches_numpy():
-    keras = pytest.importorskip("keras")
-    from salt_lib.metrics import TGSScore
-
-    rng = np.random.default_rng(3)
-    truth = np.stack([disk_mask(r) for r in (0, 10, 20, 30)]).astype("float32")[..., None]
-    probs = np.clip(truth + rng.normal(0, 0.4, truth.shape), 0, 1).astype("float32")
-    metric = TGSScore(threshold=0.5)
-    metric.update_state(truth[:2], probs[:2])
-    metric.update_state(truth[2:], probs[2:])
-    expected = tgs_score(truth > 0.5, probs > 0.5)
-    assert float(keras.ops.convert_to_numpy(metric.result())) == pytest.approx(expected, abs=1e-6)
-    assert TGSScore.from_config(metric.get_config()).threshold == 0.5
+def test_old_metric_name_still_works_with_a_deprecation_warning():
+    a = disk_mask(10)
+    with pytest.warns(DeprecationWarning, match="thesis_iou_metric"):
+        assert seed_iou_metric(stack(a), stack(a)) == thesis_iou_metric(stack(a), stack(a))

@@ -1,4 +1,4 @@
-"""The U-Net / ResU-Net skeleton: seed parameter counts, lite variants, names, options, provenance."""
+"""The U-Net / ResU-Net skeleton: the source thesis's parameter counts, lite variants, names, options, provenance."""
 
 import dataclasses
 import re
@@ -10,6 +10,7 @@ import pytest
 
 from salt_lib import models
 from salt_lib.models import ModelConfig, model_config, resunet, unet
+from salt_lib.records import load_model, write_record
 
 RESIDUAL_LAYER = re.compile(r"^(enc|dec)\d+_(shortcut|shortcut_bn|add|add_relu)$")
 
@@ -24,30 +25,30 @@ def tiny(**overrides):
 
 
 @pytest.fixture(scope="module")
-def unet_seed():
-    return unet("seed")
+def unet_thesis():
+    return unet("thesis")
 
 
 @pytest.fixture(scope="module")
-def resunet_seed():
-    return resunet("seed")
+def resunet_thesis():
+    return resunet("thesis")
 
 
-# ---- the seed presets -------------------------------------------------------------------------
+# ---- the thesis presets -----------------------------------------------------------------------
 
 
-def test_seed_unet_parameter_count(unet_seed):
-    assert unet_seed.count_params() == 31_031_685
+def test_thesis_unet_parameter_count(unet_thesis):
+    assert unet_thesis.count_params() == 31_031_685
 
 
-def test_seed_resunet_parameter_count(resunet_seed):
+def test_thesis_resunet_parameter_count(resunet_thesis):
     # The U-Net plus 3x3 shortcuts: encoder levels 1-5 (1->64, 64->128, ..., 512->1024:
     # 6,269,440 parameters) and decoder levels 6-8 (512, 256, 128 channels: 3,097,472).
-    assert resunet_seed.count_params() == 31_031_685 + 6_269_440 + 3_097_472 == 40_398_597
+    assert resunet_thesis.count_params() == 31_031_685 + 6_269_440 + 3_097_472 == 40_398_597
 
 
-def test_seed_unet_reads_like_the_figure(unet_seed):
-    layer_names = set(names(unet_seed))
+def test_thesis_unet_reads_like_the_figure(unet_thesis):
+    layer_names = set(names(unet_thesis))
     for level in range(1, 6):
         assert {f"enc{level}_conv1", f"enc{level}_conv1_relu", f"enc{level}_conv2"} <= layer_names
     for level in range(1, 5):
@@ -55,13 +56,13 @@ def test_seed_unet_reads_like_the_figure(unet_seed):
                 f"dec{level}_conv1", f"dec{level}_conv2"} <= layer_names
     assert {"enc4_dropout", "enc5_dropout", "head_conv", "head_sigmoid"} <= layer_names
     assert "enc5_pool" not in layer_names  # the bottleneck is not pooled
-    assert not any(name.endswith("_bn") for name in layer_names)  # the seed has no BatchNorm
-    assert unet_seed.get_layer("enc4_dropout").rate == 0.5
-    assert unet_seed.get_layer("head_conv").filters == 2
+    assert not any(name.endswith("_bn") for name in layer_names)  # the thesis's network has no BatchNorm
+    assert unet_thesis.get_layer("enc4_dropout").rate == 0.5
+    assert unet_thesis.get_layer("head_conv").filters == 2
 
 
-def test_seed_unet_wiring(unet_seed):
-    get = unet_seed.get_layer
+def test_thesis_unet_wiring(unet_thesis):
+    get = unet_thesis.get_layer
     # Level 4's dropout output is what is pooled and what the skip connection carries.
     assert get("enc4_pool").input is get("enc4_dropout").output
     skip, up = get("dec4_concat").input
@@ -71,9 +72,9 @@ def test_seed_unet_wiring(unet_seed):
     assert get("enc1_conv1").kernel_initializer.__class__.__name__ == "HeNormal"
 
 
-def test_seed_resunet_shortcuts(resunet_seed):
-    get = resunet_seed.get_layer
-    layer_names = set(names(resunet_seed))
+def test_thesis_resunet_shortcuts(resunet_thesis):
+    get = resunet_thesis.get_layer
+    layer_names = set(names(resunet_thesis))
     assert {f"enc{level}_shortcut" for level in range(1, 6)} <= layer_names
     assert {"dec4_shortcut", "dec3_shortcut", "dec2_shortcut"} <= layer_names
     assert "dec1_shortcut" not in layer_names and "dec1_add" not in layer_names
@@ -98,8 +99,8 @@ def assert_same_skeleton(plain, residual):
     assert all(residual_types[name] is cls for name, cls in plain_types.items())
 
 
-def test_seed_models_share_the_skeleton(unet_seed, resunet_seed):
-    assert_same_skeleton(unet_seed, resunet_seed)
+def test_thesis_models_share_the_skeleton(unet_thesis, resunet_thesis):
+    assert_same_skeleton(unet_thesis, resunet_thesis)
 
 
 def test_lite_models_share_the_skeleton():
@@ -218,7 +219,7 @@ def test_invalid_values(overrides, pattern):
 
 
 def test_unknown_architecture_or_preset():
-    with pytest.raises(ValueError, match="valid: lite, seed"):
+    with pytest.raises(ValueError, match="valid: lite, thesis"):
         unet("huge")
     with pytest.raises(ValueError, match="valid: unet, resunet"):
         models.build_model("segnet")
@@ -249,21 +250,34 @@ def test_model_carries_its_config():
 def test_save_load_keeps_config_and_weights(tmp_path: Path):
     model = unet("lite", **tiny(depth=2, input_size=32))
     path = tmp_path / "unet_lite.keras"
-    json_path = models.save_model(model, path)
-    assert json_path == tmp_path / "unet_lite.config.json" and json_path.is_file()
+    model.save(path)
+    write_record(path, model_config(model))
 
-    loaded = models.load_model(path, compile=False)
+    loaded = load_model(path, compile=False)
     assert model_config(loaded) == model_config(model)
     for saved, restored in zip(model.weights, loaded.weights):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(saved), keras.ops.convert_to_numpy(restored))
 
     # Plain Keras loading drops the attribute; model_config says so and how to fix it.
-    with pytest.raises(ValueError, match="salt_lib.models.load_model"):
+    with pytest.raises(ValueError, match="salt_lib.records.load_model"):
         model_config(keras.models.load_model(path, compile=False))
 
     rebuilt = models.model_from_config(model_config(loaded))
     assert names(rebuilt) == names(model) and rebuilt.count_params() == model.count_params()
     assert model_config(rebuilt) == model_config(model)
+
+
+def test_geometry_is_part_of_the_network_config():
+    assert models.resolve_config("unet", "lite").geometry == "pad"
+    assert models.resolve_config("unet", "lite", {"geometry": "resize"}).geometry == "resize"
+    with pytest.raises(ValueError, match="geometry must be one of"):
+        models.resolve_config("unet", "lite", {"geometry": "crop"})
+
+
+def test_old_preset_name_still_builds_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match="thesis"):
+        config = models.resolve_config("unet", "seed")
+    assert config == models.PRESETS["unet"]["thesis"]
 
 
 def test_model_code_uses_keras_only():

@@ -18,8 +18,8 @@ import pytest
 import yaml
 from PIL import Image
 
-from salt_lib import eda, evaluate, experiments, metrics, report, workbook
-from salt_lib.data import DataError
+from salt_lib import eda, evaluate, metrics, report, workbook
+from salt_lib.dataset import load_dataset
 from conftest import disk_mask
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,9 +87,9 @@ def test_per_tile_scores_average_to_the_metrics():
     truth = np.stack([disk_mask(20), np.zeros((101, 101), bool), disk_mask(30), disk_mask(10)])
     pred = np.stack([disk_mask(18), disk_mask(3), disk_mask(30, (55, 50)), np.zeros((101, 101), bool)])
     per_tile = evaluate.per_tile_scores(truth, pred)
-    for name, value in evaluate.score_masks(truth, pred).items():
-        assert per_tile[name].mean() == pytest.approx(value), name
-    assert evaluate.seed_iou_per_tile(truth, pred).mean() == pytest.approx(metrics.seed_iou_metric(truth, pred))
+    assert set(per_tile) == set(evaluate.SCORES)
+    for name, values in per_tile.items():
+        assert values.mean() == pytest.approx(getattr(metrics, name)(truth, pred)), name
 
 
 def test_score_table_has_an_interval_per_score():
@@ -199,43 +199,22 @@ def test_tile_outline_lies_on_the_mask():
 
 
 # --------------------------------------------------------------------------------------------
-# eda and experiments (data, split, cache)
+# eda and the chapters' tables
 # --------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def synthetic_dataset(tmp_path_factory):
-    base = tmp_path_factory.mktemp("experiments")
-    return experiments.prepare(base / "data", base / "split.csv", synthetic_tiles=40, seed=3), base
-
-
-def test_synthetic_data_is_made_once_and_a_size_mismatch_is_an_error(synthetic_dataset):
-    dataset, base = synthetic_dataset
-    assert len(dataset.tiles) == 40 and (base / "data" / "SYNTHETIC.txt").is_file()
-    assert not list(base.glob("data.part*"))  # written to a temporary folder, then renamed
-    with pytest.raises(DataError, match="ask for 50"):
-        experiments.ensure_data(base / "data", synthetic_tiles=50)
-    with pytest.raises(DataError, match="no train/images"):
-        experiments.ensure_data(base / "nowhere", synthetic_tiles=0)
-
-
-def test_split_is_reused_and_rewritten_when_made_for_other_tiles(synthetic_dataset, tmp_path):
-    dataset, _ = synthetic_dataset
-    split_file = tmp_path / "split.csv"
-    first = experiments.read_or_write_split(dataset.tiles, split_file)
-    assert experiments.split_hash(first) == experiments.split_hash(first.sample(frac=1, random_state=0))
-    split_file.write_text("id,split\nnot-a-tile,train\n")
-    again = experiments.read_or_write_split(dataset.tiles, split_file)
-    assert experiments.split_hash(again) == experiments.split_hash(first)
+    base = tmp_path_factory.mktemp("eda")
+    return load_dataset(base / "data", base / "split.csv", synthetic_tiles=40, synthetic_seed=3)
 
 
 def test_eda_tables_count_every_tile(synthetic_dataset):
-    dataset, _ = synthetic_dataset
-    tiles = dataset.tiles
+    tiles = synthetic_dataset.tiles
     assert eda.coverage_class_table(tiles.coverage)["tiles"].sum() == len(tiles)
-    counts = eda.split_class_counts(tiles, dataset.split)
+    counts = eda.split_class_counts(tiles, synthetic_dataset.split)
     assert counts[["train", "val", "test"]].to_numpy().sum() == len(tiles)
-    summary = eda.split_summary(tiles, dataset.split).set_index("split")
+    summary = eda.split_summary(tiles, synthetic_dataset.split).set_index("split")
     assert summary.loc[["train", "val", "test"], "tiles"].sum() == summary.loc["all", "tiles"] == len(tiles)
     stats = eda.intensity_stats(tiles.images, tiles.masks).set_index("region")
     assert stats.loc["inside salt", "pixels"] + stats.loc["outside salt", "pixels"] == tiles.images.size
@@ -243,77 +222,16 @@ def test_eda_tables_count_every_tile(synthetic_dataset):
     assert all((tiles.coverage[groups["no salt"]] == 0)) and all(tiles.coverage[groups["full"]] == 1)
 
 
-def _record(dataset, arch="unet", overrides=None, training=None):
-    return experiments.model_fields(arch, "lite", overrides) | {
-        "training": experiments.training_settings(training), "provenance": dataset.provenance()}
+def test_parameter_counts_compare_with_the_thesis_network():
+    table = report.parameter_counts("unet", "lite", TINY_MODEL)
+    assert table["preset"].tolist() == ["lite", "thesis"]
+    assert table.loc[1, "parameters"] == 31_031_685 > table.loc[0, "parameters"]
 
 
-def test_reuse_needs_the_same_model_training_and_data(synthetic_dataset):
-    dataset, _ = synthetic_dataset
-    training = {"epochs": 3, "augment": "flip"}
-    record = _record(dataset, overrides=TINY_MODEL, training=training)
-    assert experiments.reuse_problems(record, "unet", "lite", TINY_MODEL, training, dataset) == []
-    # A longer time budget or more workers is the same model.
-    assert experiments.reuse_problems(record, "unet", "lite", TINY_MODEL, training | {"minutes": 5, "workers": 2}, dataset) == []
-    problems = experiments.reuse_problems(record, "unet", "lite", TINY_MODEL | {"filters": 8}, training | {"epochs": 4}, dataset)
-    assert any("filters" in p for p in problems) and any("epochs" in p for p in problems)
-    record["provenance"]["data_fingerprint"] = "other"
-    assert any("fingerprint" in p for p in experiments.reuse_problems(record, "unet", "lite", TINY_MODEL, training, dataset))
-    with pytest.raises(ValueError, match="unknown training setting"):
-        experiments.training_settings({"epoch": 3})
-
-
-def test_run_key_depends_on_what_defines_a_model(synthetic_dataset):
-    dataset, _ = synthetic_dataset
-    key = experiments.run_key("unet", "lite", TINY_MODEL, {"epochs": 2}, dataset)
-    assert key == experiments.run_key("unet", "lite", dict(TINY_MODEL), {"epochs": 2, "minutes": 9}, dataset)
-    assert key != experiments.run_key("resunet", "lite", TINY_MODEL, {"epochs": 2}, dataset)
-    assert key != experiments.run_key("unet", "lite", TINY_MODEL, {"epochs": 3}, dataset)
-
-
-def test_train_or_reuse_trains_once_then_reuses_and_publishes(synthetic_dataset, tmp_path):
-    dataset, _ = synthetic_dataset
-    training = {"epochs": 1, "batch_size": 8}
-    first = experiments.train_or_reuse("unet", dataset, tmp_path / "runs", "lite", TINY_MODEL, training)
-    assert not first.reused and first.model_path.is_file() and len(first.history) == 1
-    assert first.run_dir.name.startswith("unet-flip-")
-    assert first.record["provenance"]["split_hash"] == dataset.split_hash
-    again = experiments.train_or_reuse("unet", dataset, tmp_path / "runs", "lite", TINY_MODEL, training)
-    assert again.reused and again.run_dir == first.run_dir and "finished run" in again.note
-
-    published = experiments.publish(first, tmp_path / "models", "unet")
-    assert sorted(p.name for p in published.parent.iterdir()) == ["unet.config.json", "unet.history.csv", "unet.keras"]
-    reused = experiments.train_or_reuse("unet", dataset, tmp_path / "elsewhere", "lite", TINY_MODEL, training, model_path=published)
-    assert reused.reused and reused.model_path == published and len(reused.history) == 1
-    assert not (tmp_path / "elsewhere").exists()
-    # An exported model (salt_lib.train.export_model) finds its history through exported_from.
-    exported = tmp_path / "exported" / "unet_lite.keras"
-    exported.parent.mkdir()
-    exported.write_bytes(published.read_bytes())
-    exported.with_name("unet_lite.config.json").write_text(json.dumps(first.record | {"exported_from": str(first.run_dir)}))
-    assert len(experiments.read_history(exported)) == 1
-    # Another training setting: the published model does not fit, so a new run trains.
-    other = experiments.train_or_reuse("unet", dataset, tmp_path / "runs", "lite", TINY_MODEL, training | {"seed": 1}, model_path=published)
-    assert not other.reused and other.run_dir != first.run_dir and "does not fit" in other.note
-
-    # Predictions are cached by model and tiles: the second call reads the file.
-    cache = tmp_path / "cache"
-    test = dataset.part("test")
-    probs = experiments.predictions(published, test, cache)
-    assert probs.shape == (len(test), 101, 101) and probs.dtype == np.float32
-    assert len(list(cache.glob("probs-*.npy"))) == 1
-    assert np.array_equal(experiments.predictions(published, test, cache), probs)
-    result = experiments.evaluate_saved(published, test, cache, "U-Net")
-    table = experiments.comparison_table({"U-Net": result}, len(dataset.part("train")))
-    assert table.loc[0, "parameters"] == first.record["parameters"] and 0 <= table.loc[0, "tgs_score"] <= 1
-    assert table.loc[0, "tgs_score"] == pytest.approx(evaluate.evaluate_model(published, test)["tgs_score"], abs=1e-4)
-    assert table.loc[0, "tgs_score_ci_low"] <= table.loc[0, "tgs_score"] <= table.loc[0, "tgs_score_ci_high"]
-
-
-def test_missing_model_names_the_chapters_to_run(synthetic_dataset, tmp_path):
-    dataset, _ = synthetic_dataset
-    with pytest.raises(DataError, match="04_unet"):
-        experiments.evaluate_saved(tmp_path / "unet.keras", dataset.part("test"), tmp_path)
+def test_policy_descriptions_accept_the_old_policy_name():
+    with pytest.warns(DeprecationWarning):
+        table = report.policy_descriptions(["none", "seed"])
+    assert "mirror" in table.loc[1, "what it does"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,7 +268,7 @@ def test_runner_names_the_failing_notebook_and_cell_and_keeps_the_partial_copy(t
     assert not (tmp_path / "out" / "03_after.ipynb").exists()  # the run stops at the failure
     fine = nbformat.read(tmp_path / "out" / "01_fine.ipynb", as_version=4)
     printed = [o["text"] for c in fine.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream"]
-    assert printed == ["x is 5\n", f"{tmp_path / 'out' / 'sub'}\n"]  # shared value, {out}, path made absolute
+    assert printed == ["x is 5\n", "../out/sub\n"]  # shared value, {out}, path relative to the notebook's folder
     assert "papermill" not in fine.metadata and all("papermill" not in c.metadata for c in fine.cells)
 
 
@@ -364,20 +282,21 @@ def test_profile_keys_must_be_parameters_of_the_notebook(tmp_path):
         workbook.check_shared_keys({"shared": {"epochz": 1}}, [notebooks / "01_a.ipynb"], "demo")
     values = workbook.parameters_for(notebooks / "01_a.ipynb", {"shared": {"data_dir": "d", "epochs": 2}}, tmp_path,
                                      data=tmp_path / "real", root=tmp_path)
-    assert values == {"data_dir": str(tmp_path / "real"), "epochs": 2, "synthetic_tiles": 0}
+    assert values == {"data_dir": "../real", "epochs": 2, "synthetic_tiles": 0}
     with pytest.raises(workbook.WorkbookError, match="no notebook '09'"):
         workbook.select([notebooks / "01_a.ipynb"], "01,09")
 
 
 @pytest.mark.parametrize("profile", ["quick", "thesis"])
-def test_profiles_fit_the_notebooks(profile, tmp_path):
+def test_profiles_fit_the_notebooks(profile):
     settings = workbook.load_profile(profile)
     workbook.check_shared_keys(settings, NOTEBOOKS, profile)
     for notebook in NOTEBOOKS:
-        values = workbook.parameters_for(notebook, settings, tmp_path, profile_name=profile)
+        values = workbook.parameters_for(notebook, settings, REPO / "reports" / profile, profile_name=profile)
         for key, value in values.items():
             if key.endswith(("_dir", "_file", "_path")) and value is not None:
-                assert Path(value).is_absolute(), (notebook.stem, key)
+                assert not Path(value).is_absolute(), (notebook.stem, key)  # executed notebooks carry no machine paths
+                assert (notebook.parent / value).resolve().is_relative_to(REPO.parent), (notebook.stem, key)
 
 
 def test_strip_volatile_removes_timings_and_native_logs_only(tmp_path):
@@ -444,16 +363,14 @@ def test_model_chapters_are_the_rendered_template(tmp_path):
     assert len(unet) == len(resunet) and differing == [0, 1]  # the title cell and the parameters cell
 
 
-def test_quick_profile_mirrors_the_notebook_defaults():
-    """`make workbook` and the committed notebooks share their caches only if they agree."""
+def test_quick_profile_only_moves_outputs():
+    """The quick settings live once, in the notebooks' parameters cells: params/quick.yaml only
+    points their output paths at the output folder."""
     settings = workbook.load_profile("quick")
-    for notebook in NOTEBOOKS:
-        defaults = {name: ast.literal_eval(info["default"]) for name, info in workbook.declared_parameters(notebook).items()}
-        for key, value in ({k: v for k, v in settings["shared"].items() if k in defaults} | settings.get(notebook.stem, {})).items():
-            if key.endswith(("_dir", "_file", "_path", "_paths")):
-                continue
-            assert defaults[key] == value, (notebook.stem, key)
-    assert json.loads(json.dumps(settings["shared"]))  # plain YAML, no Python objects
+    for section in settings.values():
+        for key, value in section.items():
+            assert key.endswith(("_dir", "_file", "_path", "_paths")), key
+            assert "{out}" in json.dumps(value), key
 
 
 def test_cli_workbook_reports_a_bad_selection_in_one_line(tmp_path):
@@ -462,5 +379,5 @@ def test_cli_workbook_reports_a_bad_selection_in_one_line(tmp_path):
 
     result = subprocess.run([sys.executable, "-m", "salt_lib", "workbook", "--only", "99", "--out", str(tmp_path)],
                             cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "Traceback" not in result.stderr and "no notebook '99'" in result.stderr

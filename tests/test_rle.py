@@ -36,10 +36,10 @@ def test_malformed_or_overrunning_rle_is_rejected(bad):
         rle_decode(bad)
 
 
-def test_real_csv_decodes_to_the_png_masks_and_encodes_back_exactly(real_root, real_data):
+def test_real_csv_decodes_to_the_png_masks_and_encodes_back_exactly(real_root, real_dataset):
     table = pd.read_csv(real_root / "train.csv", dtype=str, keep_default_na=False).set_index("id")
-    assert len(table) == len(real_data)
-    for tile_id, mask in zip(real_data.ids, real_data.masks):
+    assert len(table) == len(real_dataset.tiles)
+    for tile_id, mask in zip(real_dataset.tiles.ids, real_dataset.tiles.masks):
         text = table.loc[tile_id, "rle_mask"]
         assert np.array_equal(rle_decode(text), mask), tile_id
         assert rle_encode(mask) == text, tile_id

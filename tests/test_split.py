@@ -30,8 +30,9 @@ def test_split_is_stratified_complete_and_622():
     check_split(split_622(ids, coverage, seed=0), ids, coverage)
 
 
-def test_split_on_real_tiles(real_data):
-    check_split(split_622(real_data.ids, real_data.coverage), list(real_data.ids), real_data.coverage)
+def test_split_on_real_tiles(real_dataset):
+    tiles = real_dataset.tiles
+    check_split(split_622(tiles.ids, tiles.coverage), list(tiles.ids), tiles.coverage)
 
 
 def test_deterministic_for_seed_and_varies_across_seeds():

@@ -13,8 +13,8 @@ from scipy import ndimage
 
 from salt_lib.metrics import tgs_score
 from salt_lib.rle import rle_decode
+from bench_synthetic import brightness_threshold_scores  # benchmarks/, its other user
 from salt_lib.synthetic import (
-    brightness_threshold_scores,
     convolve_columns,
     make_synthetic_tgs,
     ricker_wavelet,

@@ -10,14 +10,14 @@
 # %% tags=["parameters"]
 chapter = {{chapter!r}}  # figure and table names start with it
 arch = {{arch!r}}  # "unet" or "resunet"
-preset = "lite"  # "lite" (sized for a CPU) or "seed" (the source thesis's network)
+preset = "lite"  # "lite" (sized for a CPU) or "thesis" (the source thesis's network)
 overrides = {{overrides!r}}  # ModelConfig fields replacing the preset's (salt_lib.models)
 training = {{training!r}}  # TrainConfig fields (salt_lib.train)
 model_path = None  # a trained .keras to reuse if its JSON records these parameters and data; None: train
 data_dir = "../data/synthetic-quick"
 synthetic_tiles = 600  # > 0: generate this many synthetic tiles in data_dir if it is missing; 0: never
 seed = 0  # seed of the synthetic data
-split_file = "../reports/quick/split.csv"  # chapter 2's split (made here if missing)
+split_file = "../reports/quick/split.csv"  # chapter 2's split (made here if missing; it must split these tiles)
 runs_dir = "../reports/quick/runs"  # run folders, keyed by a hash of the parameters and the data
 models_dir = "../reports/quick/models"  # the model used here is published as <models_dir>/<arch>.keras
 cache_dir = "../reports/quick/cache"  # cached predictions
@@ -28,11 +28,12 @@ cases = 4  # best and worst test tiles shown
 
 # %%
 from salt_lib import evaluate, experiments, report
+from salt_lib.dataset import load_dataset
 from salt_lib.models import build_model
 
 report.use_thesis_style()
-dataset = experiments.prepare(data_dir, split_file, synthetic_tiles=synthetic_tiles, seed=seed)
-val, test = dataset.part("val"), dataset.part("test")
+dataset = load_dataset(data_dir, split_file, synthetic_tiles=synthetic_tiles, synthetic_seed=seed)
+val, test = dataset.val, dataset.test
 print(dataset.describe())
 
 # %% [markdown]
@@ -62,15 +63,15 @@ report.save_table(report.level_table(model), f"{chapter}_levels", tables_dir)
 
 # %% [markdown]
 # The deepest levels hold most of the parameters, because the filters double at every level.
-# Next, the size of this chapter's model against the source thesis's network (the `seed` preset,
+# Next, the size of this chapter's model against the source thesis's network (the `thesis` preset,
 # built here only to count its parameters).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-report.save_table(experiments.parameter_counts(arch, preset, overrides), f"{chapter}_parameters", tables_dir)
+report.save_table(report.parameter_counts(arch, preset, overrides), f"{chapter}_parameters", tables_dir)
 
 # %% [markdown]
-# The seed network is the source thesis's; the models trained here are far smaller so that they
+# The thesis network is the source thesis's; the models trained here are far smaller so that they
 # train on a CPU, and chapter 6 compares a U-Net and a ResUNet of the same width and depth.
 #
 # ## Training, or reusing a trained model
@@ -112,7 +113,7 @@ else:
 # threshold.
 
 # %%
-val_result = experiments.evaluate_saved(experiment.model_path, val, cache_dir, arch)
+val_result = evaluate.evaluate_model(experiment.model_path, val, cache_dir, arch)
 sweep = evaluate.threshold_sweep(val_result.probs, val.masks)
 report.save_figure(report.plot_threshold_sweep(sweep, experiment.record["threshold"]), f"{chapter}_threshold_sweep", figures_dir);
 
@@ -126,13 +127,13 @@ report.save_figure(report.plot_threshold_sweep(sweep, experiment.record["thresho
 # bootstrap interval over tiles, at the threshold and minimum region size chosen on validation.
 
 # %%
-test_result = experiments.evaluate_saved(experiment.model_path, test, cache_dir, arch)
+test_result = evaluate.evaluate_model(experiment.model_path, test, cache_dir, arch)
 scores = report.save_table(evaluate.score_table(test.masks, test_result.masks, bootstrap_resamples), f"{chapter}_test_scores", tables_dir)
 scores
 
 # %% [markdown]
-# The table gives the competition score (`tgs_score`), the source blog's approximation of it
-# (`seed_iou_metric`), mean IoU and Dice, and how often the model gets a tile's emptiness right.
+# The table gives the competition score (`tgs_score`), the source thesis's approximation of it
+# (`thesis_iou_metric`), mean IoU and Dice, and how often the model gets a tile's emptiness right.
 # Sanity checks (compared by `pytest --nbval-lax`):
 
 # %%

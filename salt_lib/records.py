@@ -1,0 +1,162 @@
+"""Everything that lives beside a saved model: its record, its history, its run key.
+
+A model ``m.keras`` comes with ``m.config.json`` (the record: the network's ``ModelConfig``
+fields, the training settings, provenance, the threshold and scores) and a history, one row per
+epoch (``history.csv`` beside a run's ``best.keras``, ``m.history.csv`` beside an exported
+model). This module names those files (``config_path``, ``history_path``), reads them
+(``load_record``, ``read_history``, ``load_model``), writes them (``write_record``,
+``export_model``) and decides whether a record fits a request (``run_key``, ``reuse_problems``).
+
+Paths inside records are portable (``salt_lib.files.portable_path``); records written before
+that hold absolute paths and are still read (``salt_lib.files.stored_path``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import keras
+import pandas as pd
+
+import salt_lib.losses  # noqa: F401  (registers the losses, so compiled models load)
+from salt_lib.data import DataError
+from salt_lib.files import atomic_write, portable_path, stored_path
+from salt_lib.models import CONFIG_FIELDS
+from salt_lib.split import load_split, split_hash
+
+# Training settings that do not change what a run computes (workers), or that may grow to let a
+# run continue (minutes): left out of run keys and reuse checks.
+IGNORED_TRAINING_KEYS = ("minutes", "workers")
+
+
+def config_path(model_path) -> Path:
+    """The record beside a ``.keras`` file: ``run/unet_lite.keras`` -> ``run/unet_lite.config.json``."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.stem + ".config.json")
+
+
+def history_path(model_path) -> Path:
+    """Where a model's history belongs: ``history.csv`` beside a run's ``best.keras``, else
+    ``<stem>.history.csv`` beside the model (as ``export_model`` writes it)."""
+    model_path = Path(model_path)
+    if model_path.name == "best.keras":
+        return model_path.with_name("history.csv")
+    return model_path.with_name(model_path.stem + ".history.csv")
+
+
+def load_record(model_path) -> dict:
+    """The record beside a saved model; DataError if it is missing."""
+    path = config_path(model_path)
+    if not path.is_file():
+        raise DataError(f"{path}: missing. A model needs the JSON that salt_lib.train writes beside it "
+                        "(best.config.json next to best.keras; copy both).")
+    return json.loads(path.read_text())
+
+
+def write_record(model_path, record: dict) -> Path:
+    """Write ``record`` beside ``model_path`` (atomically); return the JSON's path."""
+    return write_json(config_path(model_path), record)
+
+
+def write_json(path, payload: dict) -> Path:
+    """``payload`` as sorted, indented JSON at ``path``, written atomically."""
+    with atomic_write(path) as partial:
+        partial.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    return Path(path)
+
+
+def read_history(model_path) -> pd.DataFrame:
+    """The model's history table: ``history_path``, else the ``history.csv`` of the run it was
+    exported from (``exported_from`` in its record); an empty table if neither exists."""
+    candidates = [history_path(model_path)]
+    if config_path(model_path).is_file():
+        exported_from = stored_path(load_record(model_path).get("exported_from"))
+        if exported_from:
+            candidates.append(exported_from / "history.csv")
+    path = next((path for path in candidates if path.is_file()), None)
+    return pd.read_csv(path) if path else pd.DataFrame()
+
+
+def load_model(model_path, compile: bool = True) -> keras.Model:
+    """Load a ``.keras`` file and attach its record as ``model.salt_config`` (the network's
+    configuration, input geometry included, and the threshold).
+
+    A model compiled with a ``salt_lib.losses`` loss loads without ``custom_objects``;
+    ``compile=False`` skips optimizer and loss altogether.
+    """
+    model = keras.models.load_model(Path(model_path), compile=compile)
+    if config_path(model_path).is_file():
+        model.salt_config = load_record(model_path)
+    return model
+
+
+def network_fields(config: dict) -> dict:
+    """The fields of a record or ``model.salt_config`` that define the network: every
+    ``ModelConfig`` field (input size and geometry included) and ``arch``."""
+    return {name: config.get(name) for name in (*CONFIG_FIELDS, "arch")}
+
+
+def comparable_training(training: dict) -> dict:
+    """Training settings without the ones that do not change the result (``IGNORED_TRAINING_KEYS``)."""
+    return {k: v for k, v in training.items() if k not in IGNORED_TRAINING_KEYS}
+
+
+def run_key(network: dict, training: dict, data_fingerprint: str | None, split: str | None) -> str:
+    """A 12-character hash of what defines a trained model: the network (``network_fields`` of
+    ``network``), the training settings but budget and workers (``comparable_training``), the
+    data fingerprint and the split. Training resumes only a run of the same key, and the
+    notebooks name run folders by it."""
+    described = {"model": network_fields(network), "training": comparable_training(training),
+                 "data_fingerprint": data_fingerprint, "split_hash": split}
+    return hashlib.sha1(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def reuse_problems(record: dict, network: dict, training: dict, data_fingerprint: str, wanted_split: str) -> list[str]:
+    """Why a saved model's ``record`` does not fit this network, these training settings (all
+    ``TrainConfig`` fields) and this data (empty: it fits).
+
+    Compares what ``run_key`` hashes. A training setting that the record does not know any more
+    (``geometry``, which moved to the network) is skipped; a split is compared where the record
+    names one (its ``split_hash``, or a ``split_file`` still on this machine).
+    """
+    problems = [f"model {name} is {record.get(name)!r}, not {value!r}"
+                for name, value in network_fields(network).items() if record.get(name) != value]
+    saved = record.get("training", {})
+    for name, value in comparable_training(training).items():
+        if saved.get(name) != value:
+            problems.append(f"training {name} is {saved.get(name)!r}, not {value!r}")
+    provenance = record.get("provenance", {})
+    if provenance.get("data_fingerprint") != data_fingerprint:
+        problems.append(f"data fingerprint is {provenance.get('data_fingerprint')!r}, not {data_fingerprint!r}")
+    saved_split = provenance.get("split_hash") or _split_hash_of_file(provenance.get("split_file"))
+    if saved_split is not None and saved_split != wanted_split:
+        problems.append(f"split hash is {saved_split!r}, not {wanted_split!r}")
+    return problems
+
+
+def _split_hash_of_file(value) -> str | None:
+    path = stored_path(value)
+    return split_hash(load_split(path)) if path and path.is_file() else None
+
+
+def export_model(run_dir, destination, test_scores: dict | None = None) -> Path:
+    """Copy a run's best model to ``destination`` (a ``.keras`` path) without optimizer state
+    (a third of the size), with its record and its history (``<stem>.history.csv``) beside it.
+    A record without a split hash gets one from its split file; ``test_scores``
+    (``salt_lib.evaluate.evaluate_model(...).summary()`` on the test split) are stored as
+    ``test``. Returns the record's path."""
+    run_dir, destination = Path(run_dir), Path(destination)
+    best = run_dir / "best.keras"
+    record = load_record(best)
+    provenance = record.setdefault("provenance", {})
+    if "split_hash" not in provenance and (saved_split := _split_hash_of_file(provenance.get("split_file"))):
+        provenance["split_hash"] = saved_split
+    model = keras.models.load_model(best, compile=False)  # drops the optimizer
+    with atomic_write(destination) as partial:
+        model.save(partial)
+    with atomic_write(history_path(destination)) as partial:
+        read_history(best).to_csv(partial, index=False)
+    extra = {"exported_from": portable_path(run_dir)} | ({"test": test_scores} if test_scores else {})
+    return write_record(destination, record | extra)
