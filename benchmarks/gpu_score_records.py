@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--runs", default="runs/gpu", help="the folder the device call returned")
     parser.add_argument("--data", default="../shared/tgs-salt")
     parser.add_argument("--out", default="results/gpu")
-    parser.add_argument("--preset", default="seed", help="the preset name the device run used in its folder names")
+    parser.add_argument("--preset", default="thesis", help="the preset name in the returned folder names")
     args = parser.parse_args()
     runs, out = Path(args.runs), Path(args.out)
     dataset = load_dataset(args.data)

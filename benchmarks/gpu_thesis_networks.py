@@ -168,7 +168,7 @@ def train_thesis(arch, preset, packed, args, deadline, out_dir: Path, devices) -
         "devices": devices, "device_kind": device_kind(), "versions": library_versions(),
     }
     (out_dir / "record.json").write_text(json.dumps(record, indent=2) + "\n")
-    log(f"{arch}: {epochs_done} epochs, best val tgs_score {best['score']:.4f} at epoch {best['epoch']}; wrote {out_dir}")
+    log(f"{arch}: {epochs_done} epochs, best val tgs_score {best['score']:.4f} at epoch {best['epoch']}; wrote {out_dir.name}/")
     keras.backend.clear_session()
     return record
 
