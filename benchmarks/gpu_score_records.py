@@ -16,7 +16,6 @@ paired comparisons; no tile ids: the record holds a digest of them instead).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import time
@@ -26,12 +25,8 @@ import numpy as np
 import pandas as pd
 
 from salt_lib.dataset import load_dataset
-from salt_lib.evaluate import SCORES, bootstrap_ci, per_tile_scores
+from salt_lib.evaluate import SCORES, bootstrap_ci, ids_digest, per_tile_scores
 from salt_lib.predict import choose_min_size, choose_threshold, to_masks
-
-
-def ids_digest(ids) -> str:
-    return hashlib.sha1("\n".join(np.asarray(ids).astype(str)).encode()).hexdigest()[:12]
 
 
 def score_run(run_dir: Path, dataset, out_dir: Path) -> dict:

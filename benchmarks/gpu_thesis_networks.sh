@@ -36,8 +36,9 @@ started=$(date +%s)
   left=$(( DEADLINE + 130 - $(date +%s) + started ))
   if [ "$status" -eq 0 ] && [ "$left" -gt 75 ]; then
     echo "== salt_lib train --devices all on 200 synthetic tiles ($left s left)"
-    timeout $(( left - 10 )) sh -c "python3 -m salt_lib synth --out /tmp/synth --n-train 200 --n-test 20 && \
-      python3 -m salt_lib train --data /tmp/synth --arch unet --epochs 2 --augment none --devices all --out /tmp/cli-run"
+    # In a scratch folder, with relative paths, so the log names no machine's folders.
+    (cd "$(mktemp -d)" && timeout $(( left - 10 )) sh -c "python3 -m salt_lib synth --out synth --n-train 200 --n-test 20 && \
+      python3 -m salt_lib train --data synth --arch unet --epochs 2 --augment none --devices all --out cli-run")
   fi
   exit "$status"
 } 2>&1 | tee "$OUT/log.txt"

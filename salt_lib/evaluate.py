@@ -13,6 +13,7 @@ what a comparison of two models on one test set needs.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,4 +293,61 @@ def comparison_table(results: dict[str, Evaluation], train_tiles: int, n_resampl
                      "train_images_per_s": training_images_per_second(record, result.history, train_tiles),
                      **result.scores, "tgs_score_ci_low": interval["low"], "tgs_score_ci_high": interval["high"],
                      "threshold": record.get("threshold"), "min_size": record.get("min_size")})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Runs trained elsewhere (the thesis's full-size networks on a GPU): small committed records
+# --------------------------------------------------------------------------------------------
+
+
+def ids_digest(ids) -> str:
+    """A short digest of tile ids in their order: records of per-tile scores store it instead of
+    the ids, so scores can be paired with the right tiles without listing the data's ids."""
+    return hashlib.sha1("\n".join(np.asarray(ids).astype(str)).encode()).hexdigest()[:12]
+
+
+def read_result_runs(results_dir) -> dict[str, dict]:
+    """The runs under ``results_dir`` (``benchmarks/gpu_score_records.py`` writes them): for each
+    folder with a ``record.json``, ``{"record", "history", "tiles"}`` (the record dict, the
+    per-epoch history and the per-tile scores of validation and test in the split's order)."""
+    runs = {}
+    for folder in sorted(Path(results_dir).iterdir()):
+        if (folder / "record.json").is_file():
+            runs[folder.name] = {"record": json.loads((folder / "record.json").read_text()),
+                                 "history": pd.read_csv(folder / "history.csv"),
+                                 "tiles": pd.read_csv(folder / "tiles.csv")}
+    if not runs:
+        raise FileNotFoundError(f"{results_dir}: no run records (folders with record.json)")
+    return dict(sorted(runs.items(), key=lambda item: item[1]["record"]["parameters"]))  # smallest network first
+
+
+def result_runs_table(runs: dict[str, dict], lite: dict[str, Evaluation], test_ids, n_resamples: int = 2000) -> pd.DataFrame:
+    """One row per GPU-trained run and per lite model (``lite``: chapter 6's evaluations of the
+    same test tiles): parameters, epochs trained of the budget, where and how fast it trained,
+    validation and test ``tgs_score`` (test with its 95 % bootstrap interval over tiles).
+    A run's per-tile scores must be for these test tiles in this order (checked by digest)."""
+    digest = ids_digest(test_ids)
+    rows = []
+    for name, run in runs.items():
+        record = run["record"]
+        if record["tiles_order"]["test"]["ids_sha1"] != digest:
+            raise ValueError(f"{name}: its test scores are for other tiles than this split's test tiles")
+        scores = run["tiles"].query("split == 'test'")["tgs_score"].to_numpy()
+        interval = bootstrap_ci(scores, n_resamples)
+        rows.append({"model": f"{record['arch']} thesis", "parameters": record["parameters"],
+                     "epochs": f"{record['epochs_trained']} of {record['recipe']['epochs']}" + (" (time cap)" if record.get("cut_by_time") else ""),
+                     "best_epoch": record["best_epoch"], "trained_on": f"{record['device_kind']}, {record['recipe']['precision']}",
+                     "train_images_per_s": record["median_train_images_per_second"],
+                     "val_tgs_score": record["val"]["tgs_score_min_size"], "test_tgs_score": interval["mean"],
+                     "test_ci_low": interval["low"], "test_ci_high": interval["high"]})
+    for name, result in lite.items():
+        record = result.record
+        interval = bootstrap_ci(result.per_tile["tgs_score"], n_resamples)
+        val = record.get("val", {})
+        rows.append({"model": f"{name} ({record.get('preset', 'lite')})", "parameters": record.get("parameters"),
+                     "epochs": str(record.get("epochs_trained")), "best_epoch": record.get("best_epoch"),
+                     "trained_on": "CPU, 2 cores, float32", "train_images_per_s": training_images_per_second(record, result.history, 0),
+                     "val_tgs_score": val.get("tgs_score_min_size", val.get("tgs_score")), "test_tgs_score": interval["mean"],
+                     "test_ci_low": interval["low"], "test_ci_high": interval["high"]})
     return pd.DataFrame(rows)

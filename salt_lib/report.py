@@ -437,6 +437,28 @@ def plot_learning_curves(history: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def plot_result_runs(runs: dict[str, dict]) -> plt.Figure:
+    """Training loss and validation ``tgs_score`` (no TTA, threshold tuned each epoch) per epoch of
+    runs read by ``salt_lib.evaluate.read_result_runs``; each run's kept (best) epoch is circled."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
+    colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["vermillion"]]
+    for colour, (name, run) in zip(colours, runs.items()):
+        history, record = run["history"], run["record"]
+        label = f"{record['arch']} thesis ({record['parameters'] / 1e6:.1f} M)"
+        left.plot(history["epoch"], history["loss"], color=colour, lw=1, label=label)
+        right.plot(history["epoch"], history["val_tgs_score"], color=colour, lw=1, label=label)
+        best = history.loc[history["epoch"] == record["best_epoch"]]
+        right.scatter(best["epoch"], best["val_tgs_score"], s=40, facecolors="none", edgecolors=colour, zorder=3)
+    left.set_yscale("log")
+    left.set_ylabel("training loss (BCE)")
+    right.set_ylabel("validation tgs_score")
+    for ax in (left, right):
+        ax.set_xlabel("epoch")
+    right.legend(frameon=False, loc="lower right", title="circle: kept epoch", title_fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
 def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float) -> plt.Figure:
     """Validation ``tgs_score`` against the probability threshold; the chosen one marked."""
     fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
