@@ -152,7 +152,7 @@ def _existing_model(path) -> Path:
 def cmd_bench(args) -> None:
     from salt_lib.bench import main as bench_main
 
-    bench_main(args.out, rounds=args.rounds, steps=args.steps, include_thesis=not args.no_thesis)
+    bench_main(args.out, rounds=args.rounds, steps=args.steps, include_thesis=not args.no_thesis, real_loop_epochs=args.real_loop)
 
 
 def cmd_workbook(args) -> None:
@@ -221,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure training / inference speed, memory, augmentation overhead")
     bench.add_argument("--out", help="JSON file for the results")
+    bench.add_argument("--real-loop", type=int, default=0, metavar="EPOCHS",
+                       help="instead: the real training loop (salt_lib.train.fit) beside the bare step, for EPOCHS epochs each")
     bench.add_argument("--rounds", type=int, default=5)
     bench.add_argument("--steps", type=int, default=4)
     bench.add_argument("--no-thesis", "--no-seed", dest="no_thesis", action="store_true",
