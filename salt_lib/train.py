@@ -2,8 +2,9 @@
 
 ``fit(model, train, val, config, out_dir)`` trains with Adam and a cosine learning-rate schedule,
 scores the validation tiles after every epoch with the competition metric (the probability
-threshold tuned on them), keeps the best weights, stops early when the score stalls or the time
-budget runs out, and can fine-tune a second stage with the Lovasz hinge.
+threshold tuned on them), keeps the best weights, stops early when the score stalls, and can
+fine-tune a second stage with the Lovasz hinge. The budget is in epochs; an optional time cap
+(``minutes``) may cut a stage short, and then says so in the output, the history and the record.
 
 Everything a run needs to continue is written after each finished epoch into ``out_dir``:
 
@@ -45,10 +46,11 @@ from salt_lib.records import config_path, history_path, load_model, read_history
 class TrainConfig:
     """Everything about a run that is not the network. Units: minutes, epochs, tiles."""
 
-    epochs: int = 40
-    # Wall-clock budget for the whole run. Each stage gets a share in proportion to its epochs
-    # (so a long first stage cannot eat the Lovasz stage's time); a stage stops at the first
-    # epoch end after which another epoch would overrun its share.
+    epochs: int = 40  # the budget: the same epochs give the same model on any machine
+    # A safety cap on wall-clock time, not the budget. Each stage gets a share in proportion to
+    # its epochs (so a long first stage cannot eat the Lovasz stage's time); a stage stops at the
+    # first epoch end after which another epoch would overrun its share. A cut is never silent:
+    # it is printed, marked in the history (``cut_by_time``) and in the record.
     minutes: float | None = None
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -168,6 +170,11 @@ class EpochRecorder(keras.callbacks.Callback):
         self.bar = tqdm(total=steps, desc=f"{self.stage} epoch {epoch + 1}/{self.epochs}", unit="batch",
                         leave=False, disable=not self.verbose, mininterval=2)
 
+    def _over_time(self, train_seconds: float) -> bool:
+        """Whether another epoch as long as this one would overrun this stage's share of the cap."""
+        deadline = stage_deadline(self.config, self.stage_index)
+        return deadline is not None and self.state["elapsed"] + train_seconds > deadline
+
     def on_train_batch_end(self, batch, logs=None):
         self.bar.update(1)
         if logs and batch % 10 == 0:
@@ -187,21 +194,24 @@ class EpochRecorder(keras.callbacks.Callback):
         else:
             state["wait"] = state.get("wait", 0) + 1
         state.update(epoch=epoch + 1, stage=self.stage_index, total_epochs=state.get("total_epochs", 0) + 1)
+        stalled = state["wait"] >= self.config.patience
+        cut = not stalled and epoch + 1 < self.epochs and self._over_time(train_seconds)
         row = {
             "epoch": state["total_epochs"], "stage": self.stage, "loss": float((logs or {}).get("loss", np.nan)),
             "val_tgs_score": score, "val_threshold": threshold,
             "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
             "train_seconds": round(train_seconds, 2), "images_per_second": round(self.n_train / train_seconds, 2),
-            "elapsed_seconds": round(state["elapsed"], 1),
+            "elapsed_seconds": round(state["elapsed"], 1), "cut_by_time": cut,
         }
         _append_history(self.out_dir, row)
-        if state["wait"] >= self.config.patience:
+        if stalled or cut:
             state["stop"] = True
             self.model.stop_training = True
-        deadline = stage_deadline(self.config, self.stage_index)
-        if deadline is not None and state["elapsed"] + train_seconds > deadline:
-            state["stop"] = True
-            self.model.stop_training = True
+        if cut:
+            state["cut_by_time"] = True
+            # Loud whatever ``verbose`` says: a run that ends short of its epochs must not look finished.
+            tqdm.write(f"TIME CAP: stage {self.stage!r} cut after epoch {epoch + 1} of {self.epochs} by --minutes "
+                       f"{self.config.minutes} ({state['elapsed'] / 60:.1f} min elapsed); history and record say cut_by_time")
         _save_resume_point(self.model, self.out_dir, state)
         if self.verbose:
             mark = " *" if improved else ""
@@ -285,6 +295,7 @@ def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | N
         "epochs_trained": state.get("total_epochs"),
         "best_epoch": state.get("best_epoch"),
         "wall_seconds": round(state.get("elapsed", 0.0), 1),
+        "cut_by_time": bool(state.get("cut_by_time", False)),  # the --minutes cap ended a stage early
         "val": {"tgs_score_no_tta": state.get("best_score"), "tgs_score": score, "threshold": threshold,
                 "min_size": min_size, "tgs_score_min_size": score_cleaned, "tiles": len(val)},
         "threshold": threshold,

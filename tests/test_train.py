@@ -44,6 +44,7 @@ def test_fit_records_history_best_model_and_provenance(tmp_path):
                 "wall_seconds", "versions", "git_commit", "epochs_trained", "parameters"):
         assert key in record, key
     assert record["provenance"]["data_fingerprint"] == "abc"
+    assert record["cut_by_time"] is False and not history["cut_by_time"].any()  # the epoch budget ended it
     assert record["training"]["loss"] == "bce_dice" and record["epochs_trained"] == 3
     assert 0 <= record["val"]["tgs_score"] <= 1 and record["val"]["tiles"] == 16
     assert 0.05 <= record["threshold"] <= 0.95
@@ -54,6 +55,20 @@ def test_fit_records_history_best_model_and_provenance(tmp_path):
     again = fit(build_model("unet", "lite", TINY), tiles(32, 1), tiles(16, 2), dataclasses.replace(config, workers=2, minutes=30),
                 tmp_path / "run", provenance={"data_fingerprint": "abc"}, verbose=False)
     assert again.equals(history)
+
+
+def test_a_time_cap_that_cuts_the_run_says_so_in_output_history_and_record(tmp_path, capsys):
+    from salt_lib.models import build_model
+    from salt_lib.train import TrainConfig, fit
+
+    # 0.01 minutes (0.6 s) is less than one epoch: the cap stops the run after its first epoch.
+    config = TrainConfig(epochs=4, batch_size=8, minutes=0.01)
+    history = fit(build_model("unet", "lite", TINY), tiles(16, 1), tiles(8, 2), config, tmp_path / "run", verbose=False)
+    assert history["epoch"].tolist() == [1]
+    assert history["cut_by_time"].tolist() == [True]
+    record = json.loads((tmp_path / "run" / "best.config.json").read_text())
+    assert record["cut_by_time"] is True and record["epochs_trained"] == 1
+    assert "TIME CAP" in capsys.readouterr().out  # printed even with verbose=False
 
 
 def test_export_drops_optimizer_and_keeps_record_history_and_split_hash(tmp_path):
