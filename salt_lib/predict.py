@@ -45,6 +45,20 @@ def predict(model, images: np.ndarray, tta: bool = True, batch_size: int = 32) -
     return from_model(probs, mode=mode)
 
 
+def predict_ensemble(models, images: np.ndarray, tta: bool = True, batch_size: int = 32) -> np.ndarray:
+    """The mean of several models' salt probabilities (N, 101, 101) for uint8 tiles (N, 101, 101).
+
+    Each model predicts with its own input size and geometry (``predict``, flip TTA with ``tta``),
+    so networks of different shapes can be averaged; one model gives its own probabilities.
+    """
+    if not models:
+        raise ValueError("an ensemble needs at least one model")
+    total = predict(models[0], images, tta=tta, batch_size=batch_size).astype(np.float32)
+    for model in models[1:]:
+        total += predict(model, images, tta=tta, batch_size=batch_size)
+    return total / len(models)
+
+
 def remove_small_components(masks: np.ndarray, min_size: int) -> np.ndarray:
     """Drop connected salt regions smaller than ``min_size`` pixels from bool masks (N, H, W)."""
     if min_size <= 0:
