@@ -65,7 +65,7 @@ def cmd_train(args) -> None:
         overrides["geometry"] = args.geometry
     fields = {"epochs": args.epochs, "minutes": args.minutes, "augment": args.augment, "loss": args.loss,
               "batch_size": args.batch_size, "learning_rate": args.lr, "lovasz_epochs": args.lovasz_epochs,
-              "seed": args.seed, "patience": args.patience}
+              "seed": args.seed, "patience": args.patience, "swa_epochs": args.swa_epochs}
     training = {k: v for k, v in fields.items() if v is not None}
     best = train_run(args.arch, dataset, out, args.preset, overrides, training, command="python -m salt_lib " + " ".join(sys.argv[1:]))
     print("test:", json.dumps(evaluate_model(best, dataset.test).summary()))
@@ -200,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--augment", help="none | mirror | flip | flip_geo | flip_geo_intensity ('seed' is mirror's old name)")
     train.add_argument("--loss", help="bce | iou | dice | bce_dice | lovasz")
     train.add_argument("--lovasz-epochs", type=int, help="second stage with the Lovasz hinge")
+    train.add_argument("--swa-epochs", type=int, help="average the weights of the last stage's last N epochs (SWA); "
+                       "kept when it scores at least as well on validation")
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float)
     train.add_argument("--geometry", choices=("pad", "resize"), help="how tiles reach the input size (a model option)")

@@ -145,3 +145,54 @@ def test_training_resumes_after_kill_9(synthetic_root, tmp_path):
     assert len(after) > killed_at
     assert (out / "best.keras").is_file() and len(list(out.glob("last-e*.keras"))) == 1
     assert "test:" in finished.stdout and "tgs_score" in finished.stdout
+
+
+def test_weight_averaging_gives_a_loadable_average_and_records_whether_it_was_kept(tmp_path):
+    import keras
+
+    from salt_lib.models import build_model
+    from salt_lib.records import load_model
+    from salt_lib.train import TrainConfig, fit
+
+    run = tmp_path / "run"
+    config = TrainConfig(epochs=3, batch_size=8, swa_epochs=2, patience=5)
+    fit(build_model("unet", "lite", TINY), tiles(16, 1), tiles(8, 2), config, run, verbose=False)
+    swa = json.loads((run / "best.config.json").read_text())["swa"]
+    assert swa["epochs"] == [2, 3] and sorted(p.name for p in run.glob("swa-e*")) == ["swa-e2.weights.h5", "swa-e3.weights.h5"]
+    assert swa["kept"] == (swa["val_tgs_score"] >= swa["best_single_val_tgs_score"])
+
+    def kernel(model):  # a conv kernel: averaged, and untouched by the BatchNorm re-estimation
+        return keras.ops.convert_to_numpy(model.get_layer("dec1_conv2").kernel)
+
+    snapshot = build_model("unet", "lite", TINY)
+    kernels = []
+    for epoch in (2, 3):
+        snapshot.load_weights(run / f"swa-e{epoch}.weights.h5")
+        kernels.append(kernel(snapshot))
+    assert not np.allclose(kernels[0], kernels[1])
+    averaged = load_model(run / "swa.keras", compile=False)
+    np.testing.assert_allclose(kernel(averaged), (kernels[0] + kernels[1]) / 2, rtol=1e-6, atol=1e-7)
+    best = load_model(run / "best.keras", compile=False)  # loadable with its record either way
+    assert np.array_equal(kernel(best), kernel(averaged)) == swa["kept"]
+
+
+def test_batch_norm_recalibration_sets_the_mean_of_the_batch_statistics():
+    import keras
+
+    from salt_lib.geometry import to_model
+    from salt_lib.models import build_model
+    from salt_lib.train import recalibrate_batch_norm
+
+    model = build_model("unet", "lite", TINY)
+    images = tiles(8, 3).images
+    conv = keras.Model(model.input, model.get_layer("enc1_conv1").output)  # the input of enc1_conv1_bn
+    outputs = [keras.ops.convert_to_numpy(conv(to_model(images[i : i + 4], 101, "pad"))) for i in (0, 4)]
+    kernel_before = keras.ops.convert_to_numpy(model.get_layer("enc1_conv1").kernel)
+    recalibrate_batch_norm(model, images, batch_size=4)
+    norm = model.get_layer("enc1_conv1_bn")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(norm.moving_mean),
+                               np.mean([out.mean(axis=(0, 1, 2)) for out in outputs], axis=0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(norm.moving_variance),
+                               np.mean([out.var(axis=(0, 1, 2)) for out in outputs], axis=0), rtol=1e-3, atol=1e-6)
+    assert norm.momentum == 0.99  # restored
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.get_layer("enc1_conv1").kernel), kernel_before)
