@@ -27,6 +27,8 @@ Reading the network (names match ``model.summary()`` and the thesis figure)::
   ``dec3_scse_reduce``, ``dec3_scse_expand``, ``dec3_scse_channel`` (channel squeeze and
   excitation), ``dec3_scse_spatial_conv``, ``dec3_scse_spatial`` (spatial) and ``dec3_scse_add``.
 * The head: ``head_conv`` (the thesis's 3x3 two-filter conv, optional) and ``head_sigmoid``.
+* With ``empty_head=True`` a second output on the bottleneck: ``empty_head_pool`` (global
+  average) and ``empty_head`` (a sigmoid unit: the probability that the tile has salt).
 
 Every option lives in the frozen dataclass ``ModelConfig``, the network's whole contract with
 the data included: its input size and how a 101x101 tile is brought to it and back
@@ -99,6 +101,9 @@ class ModelConfig:
     attention: None, or ``"scse"``: each decoder level ends with concurrent spatial and channel
         squeeze and excitation (Roy et al. 2018), the sum of the features rescaled per channel
         and per pixel (``scse_block``).
+    empty_head: whether the network has a second output, ``empty_head`` (N, 1): the probability
+        that the tile has any salt, from the bottleneck (``empty_tile_head``). Training adds its
+        binary cross-entropy to the segmentation loss; predictions use the masks only.
     """
 
     input_size: int = 128
@@ -116,6 +121,7 @@ class ModelConfig:
     kernel_initializer: str = "he_normal"
     geometry: str = "pad"
     attention: str | None = None
+    empty_head: bool = False
 
     def __post_init__(self) -> None:
         # Validate here so that an invalid configuration cannot exist at all.
@@ -148,6 +154,8 @@ class ModelConfig:
             raise ValueError(f"geometry must be one of {MODES}, got {self.geometry!r}")
         if self.attention not in ATTENTION_KINDS:
             raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {self.attention!r}")
+        if not isinstance(self.empty_head, bool):
+            raise ValueError(f"empty_head must be true or false, got {self.empty_head!r}")
 
     def encoder_filters(self, level: int) -> int:
         """Filters of encoder level ``level`` (1 = full resolution, depth+1 = bottleneck)."""
@@ -381,8 +389,16 @@ def head(x, cfg: ModelConfig):
     return layers.Conv2D(1, 1, activation="sigmoid", dtype="float32", name="head_sigmoid")(x)
 
 
+def empty_tile_head(bottleneck):
+    """Global average ``empty_head_pool`` then a float32 sigmoid unit ``empty_head``: (N, 1), the
+    probability that the tile has any salt (39 % of TGS tiles have none)."""
+    x = layers.GlobalAveragePooling2D(name="empty_head_pool")(bottleneck)
+    return layers.Dense(1, activation="sigmoid", dtype="float32", name="empty_head")(x)
+
+
 def assemble(cfg: ModelConfig, name: str = "unet") -> keras.Model:
-    """The U-shaped network for ``cfg``: (N, size, size, channels) -> (N, size, size, 1)."""
+    """The U-shaped network for ``cfg``: (N, size, size, channels) -> (N, size, size, 1), and with
+    ``cfg.empty_head`` a second output (N, 1): ``[masks, has_salt]``."""
     inputs = keras.Input((cfg.input_size, cfg.input_size, cfg.input_channels), name="input")
     x = inputs
     skips = []
@@ -391,8 +407,11 @@ def assemble(cfg: ModelConfig, name: str = "unet") -> keras.Model:
         skips.append(x)
         x = layers.MaxPooling2D(2, name=f"enc{level}_pool")(x)
     x = encoder_block(x, cfg.depth + 1, cfg)  # the bottleneck: the deepest level, not pooled
+    bottleneck = x
     for level in range(cfg.depth, 0, -1):
         x = decoder_block(x, skips[level - 1], level, cfg)
+    if cfg.empty_head:
+        return keras.Model(inputs, [head(x, cfg), empty_tile_head(bottleneck)], name=name)
     return keras.Model(inputs, head(x, cfg), name=name)
 
 

@@ -70,10 +70,15 @@ class TrainConfig:
     # (those that ran), re-estimate BatchNorm statistics on the training tiles, and keep the
     # average as best.keras when it scores at least as well on validation as the best epoch.
     swa_epochs: int = 0
+    # Weight of the empty-tile head's binary cross-entropy, added to the segmentation loss (only
+    # for a network with that head: ModelConfig.empty_head).
+    empty_head_weight: float = 0.1
 
     def __post_init__(self) -> None:
         if not isinstance(self.swa_epochs, int) or self.swa_epochs < 0:
             raise ValueError(f"swa_epochs must be 0 (off) or a positive number of epochs, got {self.swa_epochs!r}")
+        if not self.empty_head_weight >= 0:
+            raise ValueError(f"empty_head_weight must be 0 or more, got {self.empty_head_weight!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -116,8 +121,11 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
     stages = stages_of(config)
     size, geometry = model_geometry(model)
 
+    with_head = len(model.outputs) > 1  # the empty-tile head is a second output
+
     def prepare(images, masks):
-        return to_model(images, size, geometry), to_model(masks, size, geometry, mask=True)
+        x, y = to_model(images, size, geometry), to_model(masks, size, geometry, mask=True)
+        return (x, (y, has_salt(masks))) if with_head else (x, y)
 
     for stage_index, (stage, loss, learning_rate, epochs) in enumerate(stages):
         if stage_index < state["stage"]:
@@ -131,8 +139,7 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
             train.images, train.masks, config.batch_size, config.augment, prepare,
             seed=config.seed + 1000 * stage_index, workers=config.workers,
         )
-        model = _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches),
-                                 config.min_learning_rate_ratio)
+        model = _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches), config)
         if start_epoch and verbose:
             print(f"resuming stage {stage!r} at epoch {start_epoch + 1} of {epochs} from {out_dir}")
         for _ in range(start_epoch):
@@ -311,7 +318,20 @@ def recalibrate_batch_norm(model, images: np.ndarray, batch_size: int) -> None:
             layer.momentum = momentum
 
 
-def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, total_steps, min_learning_rate_ratio):
+def has_salt(masks: np.ndarray) -> np.ndarray:
+    """The empty-tile head's target for bool masks (N, H, W): (N, 1) float32, 1 where a tile has salt."""
+    return np.asarray(masks).reshape(len(masks), -1).any(axis=1, keepdims=True).astype(np.float32)
+
+
+def stage_losses(model, loss: str, empty_head_weight: float) -> dict:
+    """``compile``'s loss arguments for a stage: the segmentation loss ``loss``, and for a network
+    with the empty-tile head its binary cross-entropy times ``empty_head_weight`` added to it."""
+    if len(model.outputs) == 1:
+        return {"loss": get_loss(loss)}
+    return {"loss": [get_loss(loss), get_loss("bce")], "loss_weights": [1.0, empty_head_weight]}
+
+
+def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, total_steps, config: TrainConfig):
     """The model to train in this stage: resumed from disk if a resume point exists, compiled fresh
     at a stage's start (the Lovasz stage starts from the best weights of the first)."""
     resume = out_dir / state["last"] if state.get("last") else None
@@ -321,8 +341,9 @@ def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, to
         return restored
     if stage_index > 0 and (out_dir / "best.keras").is_file():
         model.load_weights(out_dir / "best.keras")
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps), alpha=min_learning_rate_ratio)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=get_loss(loss))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps),
+                                                      alpha=config.min_learning_rate_ratio)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), **stage_losses(model, loss, config.empty_head_weight))
     return model
 
 

@@ -205,10 +205,20 @@ def test_scse_attention_adds_the_hand_counted_parameters_at_each_decoder_level()
     assert attended.predict(np.zeros((2, 128, 128, 1), np.float32), verbose=0).shape == (2, 128, 128, 1)
 
 
+def test_empty_tile_head_is_a_second_output_of_shape_n_by_1():
+    model = unet("lite", **tiny(depth=2, empty_head=True))
+    masks, has_salt = model.predict(np.zeros((3, 128, 128, 1), np.float32), verbose=0)
+    assert masks.shape == (3, 128, 128, 1) and has_salt.shape == (3, 1)
+    assert ((0 <= has_salt) & (has_salt <= 1)).all()
+    assert model.get_layer("empty_head").input.shape[-1] == 4 * 2**2  # from the bottleneck's channels
+    plain = unet("lite", **tiny(depth=2))
+    assert model.count_params() - plain.count_params() == 16 + 1  # one unit on 16 pooled channels
+
+
 def test_default_models_are_unchanged_by_the_later_options():
     """attention (and the other options added since) default to off: the presets keep their sizes."""
     assert unet("lite").count_params() == 1_945_953 and resunet("lite").count_params() == 2_014_193
-    assert models.LITE.attention is None
+    assert models.LITE.attention is None and models.LITE.empty_head is False
 
 
 def test_unknown_override_lists_valid_options():
@@ -232,6 +242,7 @@ def test_invalid_input_size(size, depth):
         ({"decoder_filters_scale": 0}, "decoder_filters_scale"),
         ({"filters": 0}, "filters"),
         ({"attention": "cbam"}, "attention"),
+        ({"empty_head": "yes"}, "empty_head"),
     ],
 )
 def test_invalid_values(overrides, pattern):

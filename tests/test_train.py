@@ -196,3 +196,36 @@ def test_batch_norm_recalibration_sets_the_mean_of_the_batch_statistics():
                                np.mean([out.var(axis=(0, 1, 2)) for out in outputs], axis=0), rtol=1e-3, atol=1e-6)
     assert norm.momentum == 0.99  # restored
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.get_layer("enc1_conv1").kernel), kernel_before)
+
+
+def test_empty_tile_head_loss_is_the_segmentation_loss_plus_weighted_bce_of_has_salt():
+    from salt_lib.losses import bce, bce_dice
+    from salt_lib.models import build_model
+    from salt_lib.predict import predict
+    from salt_lib.train import has_salt, stage_losses
+
+    model = build_model("unet", "lite", TINY | {"empty_head": True})
+    model.compile(optimizer="adam", **stage_losses(model, "bce_dice", 0.25))
+    # A hand-made batch: one empty tile, one half salt, one with a single salt pixel.
+    masks = np.zeros((3, 101, 101), bool)
+    masks[1, :, :50] = True
+    masks[2, 7, 9] = True
+    target = has_salt(masks)
+    assert target.tolist() == [[0.0], [1.0], [1.0]]
+    x = np.random.default_rng(0).random((3, 101, 101, 1)).astype(np.float32)
+    y = masks[..., None].astype(np.float32)
+    probs, salt = model.predict(x, verbose=0)
+    expected = float(bce_dice(y, probs)) + 0.25 * float(bce(target, salt))
+    assert model.evaluate(x, (y, target), verbose=0, return_dict=True)["loss"] == pytest.approx(expected, rel=1e-4)
+    assert predict(model, (x[..., 0] * 255).astype(np.uint8)).shape == (3, 101, 101)  # the masks only
+
+
+def test_a_network_with_the_empty_tile_head_trains_and_scores(tmp_path):
+    from salt_lib.models import build_model
+    from salt_lib.records import load_model
+    from salt_lib.train import TrainConfig, fit
+
+    history = fit(build_model("unet", "lite", TINY | {"empty_head": True}), tiles(16, 1), tiles(8, 2),
+                  TrainConfig(epochs=1, batch_size=8), tmp_path / "run", verbose=False)
+    assert history["val_tgs_score"].between(0, 1).all()
+    assert len(load_model(tmp_path / "run" / "best.keras", compile=False).outputs) == 2
