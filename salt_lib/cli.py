@@ -65,7 +65,7 @@ def cmd_train(args) -> None:
         overrides["geometry"] = args.geometry
     fields = {"epochs": args.epochs, "minutes": args.minutes, "augment": args.augment, "loss": args.loss,
               "batch_size": args.batch_size, "learning_rate": args.lr, "lovasz_epochs": args.lovasz_epochs,
-              "seed": args.seed, "patience": args.patience}
+              "seed": args.seed, "patience": args.patience, "swa_epochs": args.swa_epochs}
     training = {k: v for k, v in fields.items() if v is not None}
     best = train_run(args.arch, dataset, out, args.preset, overrides, training, command="python -m salt_lib " + " ".join(sys.argv[1:]))
     print("test:", json.dumps(evaluate_model(best, dataset.test).summary()))
@@ -82,12 +82,15 @@ def record_split_file(record: dict, split_file=None) -> Path | None:
 
 
 def cmd_evaluate(args) -> None:
-    model_path = _existing_model(args.model)
+    model_paths = [_existing_model(path) for path in args.model]
     from salt_lib.evaluate import evaluate_model
     from salt_lib.records import load_record
 
-    dataset = load_dataset(args.data, record_split_file(load_record(model_path), args.split_file))
-    print(json.dumps({"split": args.split, **evaluate_model(model_path, dataset.part(args.split)).summary()}, indent=2))
+    dataset = load_dataset(args.data, record_split_file(load_record(model_paths[0]), args.split_file))
+    # Several models are one ensemble, its threshold and minimum size chosen on the validation split.
+    result = evaluate_model(model_paths, dataset.part(args.split), val=dataset.val)
+    members = {"models": [str(path) for path in model_paths]} if len(model_paths) > 1 else {}
+    print(json.dumps({"split": args.split, **members, **result.summary()}, indent=2))
 
 
 def cmd_export(args) -> None:
@@ -109,7 +112,10 @@ def cmd_export(args) -> None:
 
 
 def cmd_predict(args) -> None:
-    model_path = _existing_model(args.model)
+    model_paths = [_existing_model(path) for path in args.model]
+    if len(model_paths) > 1 and not args.data:
+        raise DataError("several --model files are averaged, and their threshold and minimum size are chosen on the "
+                        "validation split: pass --data, the labelled data they were trained on.")
     files = png_files(args.images) if Path(args.images).is_dir() else None
     if files is None:
         raise DataError(f"{args.images}: no such folder of PNG tiles.")
@@ -123,11 +129,17 @@ def cmd_predict(args) -> None:
     except OSError as error:
         raise DataError(f"{out}: cannot write the submission here ({error.strerror}). Choose another --out.") from None
     read_image(files[min(files)])  # a broken first tile fails now, not after loading Keras
-    from salt_lib.predict import predict, to_masks, write_submission
-    from salt_lib.records import load_model
+    from salt_lib.evaluate import ensemble_record
+    from salt_lib.predict import predict_ensemble, to_masks, write_submission
+    from salt_lib.records import load_model, load_record
 
-    model = load_model(model_path, compile=False)
-    threshold, min_size = model.salt_config.get("threshold", 0.5), model.salt_config.get("min_size", 0)
+    models = [load_model(path, compile=False) for path in model_paths]
+    if len(models) == 1:
+        record = models[0].salt_config
+    else:
+        dataset = load_dataset(args.data, record_split_file(load_record(model_paths[0]), args.split_file))
+        record = ensemble_record(model_paths, dataset.val, tta=not args.no_tta)
+    threshold, min_size = record.get("threshold", 0.5), record.get("min_size", 0)
     ids = sorted(files)
     rows = []
     # Batches keep memory bounded: 18,000 test tiles never sit in memory at once.
@@ -135,11 +147,12 @@ def cmd_predict(args) -> None:
         for start in range(0, len(ids), args.batch):
             batch_ids = ids[start : start + args.batch]
             images = np.stack([read_image(files[tile_id]) for tile_id in batch_ids])
-            masks = to_masks(predict(model, images, tta=not args.no_tta), threshold, min_size)
+            masks = to_masks(predict_ensemble(models, images, tta=not args.no_tta), threshold, min_size)
             rows.extend((tile_id, rle_encode(mask)) for tile_id, mask in zip(batch_ids, masks))
             bar.update(len(batch_ids))
     write_submission(rows, out)
-    print(f"wrote {len(rows)} rows to {out} (threshold {threshold}, min_size {min_size})")
+    averaged = f", the mean of {len(models)} models" if len(models) > 1 else ""
+    print(f"wrote {len(rows)} rows to {out} (threshold {threshold}, min_size {min_size}{averaged})")
 
 
 def _existing_model(path) -> Path:
@@ -182,10 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="lite (sized for a CPU) or thesis (the source thesis's network; 'seed' is its old name)")
     train.add_argument("--overrides", help='model options as JSON, e.g. \'{"filters": 8}\'')
     train.add_argument("--epochs", type=int)
-    train.add_argument("--minutes", type=float, help="wall-clock budget")
+    train.add_argument("--minutes", type=float, help="safety cap on wall-clock time (the budget is --epochs); "
+                       "a cut run says so in its history and record (cut_by_time)")
     train.add_argument("--augment", help="none | mirror | flip | flip_geo | flip_geo_intensity ('seed' is mirror's old name)")
     train.add_argument("--loss", help="bce | iou | dice | bce_dice | lovasz")
     train.add_argument("--lovasz-epochs", type=int, help="second stage with the Lovasz hinge")
+    train.add_argument("--swa-epochs", type=int, help="average the weights of the last stage's last N epochs (SWA); "
+                       "kept when it scores at least as well on validation")
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float)
     train.add_argument("--geometry", choices=("pad", "resize"), help="how tiles reach the input size (a model option)")
@@ -197,8 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="run folder")
     train.set_defaults(run=cmd_train)
 
-    evaluate = commands.add_parser("evaluate", help="score a saved model on a split")
-    evaluate.add_argument("--model", required=True)
+    evaluate = commands.add_parser("evaluate", help="score a saved model, or several as one (averaged), on a split")
+    evaluate.add_argument("--model", required=True, nargs="+",
+                          help="one .keras file, or several: their probabilities are averaged and the threshold and "
+                          "minimum size chosen on the validation split")
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--split", choices=("train", "val", "test"), default="test")
     evaluate.add_argument("--split-file", help="default: the split file named in the model's JSON")
@@ -212,8 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_export)
 
     predict = commands.add_parser("predict", help="write a competition submission (id,rle_mask)")
-    predict.add_argument("--model", required=True)
+    predict.add_argument("--model", required=True, nargs="+",
+                         help="one .keras file, or several: their probabilities are averaged (needs --data)")
     predict.add_argument("--images", required=True, help="folder of <id>.png tiles")
+    predict.add_argument("--data", help="for several models: the labelled data they were trained on, whose "
+                         "validation split chooses the threshold and minimum size")
+    predict.add_argument("--split-file", help="default: the split file named in the first model's JSON")
     predict.add_argument("--out", required=True, help="submission CSV")
     predict.add_argument("--batch", type=int, default=256)
     predict.add_argument("--no-tta", action="store_true")

@@ -3,7 +3,9 @@ with their uncertainty, and the chapters' result tables.
 
 ``evaluate_model(model_path, tiles, cache_dir)`` loads a saved model with its record, predicts
 (with flip TTA; cached in ``cache_dir`` when one is given), cuts at the record's threshold and
-minimum size, and scores every tile (``Evaluation``). Everything else works on numpy arrays
+minimum size, and scores every tile (``Evaluation``). Given several model files it scores them as
+one model (an ensemble): their probabilities averaged, cut at a threshold and minimum size chosen
+on the validation tiles with those averaged probabilities (``ensemble_record``). Everything else works on numpy arrays
 (bool masks (N, 101, 101), probabilities in [0, 1]). Uncertainty comes from the bootstrap over
 tiles: the test set is one sample of tiles, so we resample its tiles with replacement and look at
 how the mean score moves. ``paired_bootstrap`` resamples the same tiles for two models, which is
@@ -24,7 +26,7 @@ from salt_lib import metrics
 from salt_lib.augment import check_policy
 from salt_lib.data import DataError, TGSData
 from salt_lib.files import atomic_write
-from salt_lib.predict import THRESHOLDS, predict, to_masks
+from salt_lib.predict import THRESHOLDS, choose_min_size, choose_threshold, predict_ensemble, to_masks
 from salt_lib.records import load_model, load_record, read_history
 from salt_lib.split import COVERAGE_CLASS_LABELS, coverage_class
 
@@ -43,7 +45,7 @@ class Evaluation:
     means (``scores``)."""
 
     name: str
-    model_path: Path
+    model_path: Path | tuple[Path, ...]  # several for an ensemble
     record: dict
     history: pd.DataFrame
     probs: np.ndarray
@@ -58,37 +60,76 @@ class Evaluation:
                 "threshold": self.record.get("threshold", 0.5), "min_size": self.record.get("min_size", 0)}
 
 
-def evaluate_model(model_path, tiles: TGSData, cache_dir=None, name: str | None = None, tta: bool = True) -> Evaluation:
+def evaluate_model(model_path, tiles: TGSData, cache_dir=None, name: str | None = None, tta: bool = True,
+                   val: TGSData | None = None) -> Evaluation:
     """Predict (cached in ``cache_dir`` if given, see ``predictions``) and score a saved model
-    on labelled ``tiles``, with the threshold and minimum size of its record."""
-    model_path = Path(model_path)
-    probs = predictions(model_path, tiles, cache_dir, tta)
-    record = load_record(model_path)
+    on labelled ``tiles``, with the threshold and minimum size of its record.
+
+    ``model_path`` may also be a list of model files, scored as one model (an ensemble): their
+    probabilities averaged, its threshold and minimum size chosen on ``val`` (needed then) by
+    ``ensemble_record``; the ensemble has no history.
+    """
+    paths = model_paths(model_path)
+    probs = predictions(paths, tiles, cache_dir, tta)
+    if len(paths) == 1:
+        record, history = load_record(paths[0]), read_history(paths[0])
+    else:
+        record, history = ensemble_record(paths, val, cache_dir, tta), pd.DataFrame()
     masks = to_masks(probs, record.get("threshold", 0.5), record.get("min_size", 0))
     per_tile = per_tile_scores(tiles.masks, masks)
-    return Evaluation(name or model_path.stem, model_path, record, read_history(model_path), probs, masks, per_tile,
-                      {score: float(values.mean()) for score, values in per_tile.items()})
+    return Evaluation(name or "+".join(path.stem for path in paths), paths[0] if len(paths) == 1 else paths, record,
+                      history, probs, masks, per_tile, {score: float(values.mean()) for score, values in per_tile.items()})
+
+
+def model_paths(model_path) -> tuple[Path, ...]:
+    """One model file or several (a list or tuple) as a tuple of paths."""
+    paths = model_path if isinstance(model_path, (list, tuple)) else [model_path]
+    return tuple(Path(path) for path in paths)
+
+
+def ensemble_record(model_path, val: TGSData | None, cache_dir=None, tta: bool = True) -> dict:
+    """What a record holds for several models used as one: ``members``, and the threshold and
+    minimum size that maximise ``tgs_score`` of their averaged probabilities on the validation
+    tiles ``val`` (with the scores there under ``val``). A single model's record chose them on
+    its own; an ensemble's members' choices do not carry over to their average."""
+    paths = model_paths(model_path)
+    if val is None or len(val) == 0:
+        raise DataError("several models are scored as one with a threshold and minimum size chosen on the validation "
+                        "split: pass the labelled data they were trained on (--data).")
+    splits = {load_record(path).get("provenance", {}).get("split_hash") for path in paths} - {None}
+    if len(splits) > 1:
+        raise DataError(f"{', '.join(map(str, paths))} were validated on different splits ({', '.join(sorted(splits))}): "
+                        "their validation tiles may be another's training tiles. Combine models of one split.")
+    probs = predictions(paths, val, cache_dir, tta)
+    threshold, score = choose_threshold(probs, val.masks)
+    min_size, score_cleaned = choose_min_size(probs, val.masks, threshold)
+    return {"members": [str(path) for path in paths], "threshold": threshold, "min_size": min_size, "tta": tta,
+            "val": {"tgs_score": score, "threshold": threshold, "min_size": min_size,
+                    "tgs_score_min_size": score_cleaned, "tiles": len(val)}}
 
 
 def predictions(model_path, tiles: TGSData, cache_dir=None, tta: bool = True) -> np.ndarray:
-    """Salt probabilities (N, 101, 101) float32 of a saved model for ``tiles``, with flip TTA.
+    """Salt probabilities (N, 101, 101) float32 of a saved model for ``tiles``, with flip TTA;
+    of several model files, the mean of theirs (``salt_lib.predict.predict_ensemble``).
 
-    With a ``cache_dir`` they are cached there under a key of the model file's bytes and the
+    With a ``cache_dir`` they are cached there under a key of the model files' bytes and the
     tiles (ids and pixels), so a retrained model or other tiles never get stale probabilities.
     """
-    model_path = Path(model_path)
-    if not model_path.is_file():
-        raise DataError(f"{model_path}: no such model. Train it first (`python -m salt_lib train`, or the chapters "
-                        "04_unet / 05_resunet, which publish theirs to models_dir), or fix the path.")
-    path = None
+    paths = model_paths(model_path)
+    for path in paths:
+        if not path.is_file():
+            raise DataError(f"{path}: no such model. Train it first (`python -m salt_lib train`, or the chapters "
+                            "04_unet / 05_resunet, which publish theirs to models_dir), or fix the path.")
+    cache = None
     if cache_dir is not None:
         tiles_key = _digest("\n".join(tiles.ids.astype(str)), tiles.images.tobytes())
-        path = Path(cache_dir) / f"probs-{_digest(model_path.read_bytes())}-{tiles_key}-{'tta' if tta else 'plain'}.npy"
-        if path.is_file():
-            return np.load(path)
-    probs = predict(load_model(model_path, compile=False), tiles.images, tta=tta).astype(np.float32)
-    if path is not None:
-        with atomic_write(path) as partial:
+        models_key = _digest(*(path.read_bytes() for path in paths))
+        cache = Path(cache_dir) / f"probs-{models_key}-{tiles_key}-{'tta' if tta else 'plain'}.npy"
+        if cache.is_file():
+            return np.load(cache)
+    probs = predict_ensemble([load_model(path, compile=False) for path in paths], tiles.images, tta=tta).astype(np.float32)
+    if cache is not None:
+        with atomic_write(cache) as partial:
             np.save(partial, probs)
     return probs
 

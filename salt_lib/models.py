@@ -23,7 +23,12 @@ Reading the network (names match ``model.summary()`` and the thesis figure)::
 * A decoder level: ``dec3_up`` (UpSampling2D) + ``dec3_upconv`` (2x2 conv, + ``_bn``, ``_relu``),
   or with ``upsampling="transpose"`` just ``dec3_up`` (Conv2DTranspose, + ``_bn``, ``_relu``);
   then ``dec3_concat``, ``dec3_conv1``, ``dec3_conv2`` and the optional shortcut as above.
+* With ``attention="scse"`` each decoder level ends with an scSE block: ``dec3_scse_pool``,
+  ``dec3_scse_reduce``, ``dec3_scse_expand``, ``dec3_scse_channel`` (channel squeeze and
+  excitation), ``dec3_scse_spatial_conv``, ``dec3_scse_spatial`` (spatial) and ``dec3_scse_add``.
 * The head: ``head_conv`` (the thesis's 3x3 two-filter conv, optional) and ``head_sigmoid``.
+* With ``empty_head=True`` a second output on the bottleneck: ``empty_head_pool`` (global
+  average) and ``empty_head`` (a sigmoid unit: the probability that the tile has salt).
 
 Every option lives in the frozen dataclass ``ModelConfig``, the network's whole contract with
 the data included: its input size and how a 101x101 tile is brought to it and back
@@ -52,6 +57,8 @@ from salt_lib.geometry import MODES
 
 UPSAMPLING_MODES = ("upsample", "transpose")
 SHORTCUT_KINDS = (None, "conv3", "conv1", "identity")
+ATTENTION_KINDS = (None, "scse")
+SCSE_REDUCTION = 2  # channel squeeze ratio of the scSE block (Roy et al. 2018 use 2)
 ARCHITECTURES = ("unet", "resunet")
 
 
@@ -91,6 +98,12 @@ class ModelConfig:
     geometry: how a 101x101 tile becomes the ``input_size`` input and a prediction comes back:
         ``"pad"`` (reflect padding, cropped back) or ``"resize"`` (bicubic both ways); see
         ``salt_lib.geometry``.
+    attention: None, or ``"scse"``: each decoder level ends with concurrent spatial and channel
+        squeeze and excitation (Roy et al. 2018), the sum of the features rescaled per channel
+        and per pixel (``scse_block``).
+    empty_head: whether the network has a second output, ``empty_head`` (N, 1): the probability
+        that the tile has any salt, from the bottleneck (``empty_tile_head``). Training adds its
+        binary cross-entropy to the segmentation loss; predictions use the masks only.
     """
 
     input_size: int = 128
@@ -107,6 +120,8 @@ class ModelConfig:
     head_filters: int | None = None
     kernel_initializer: str = "he_normal"
     geometry: str = "pad"
+    attention: str | None = None
+    empty_head: bool = False
 
     def __post_init__(self) -> None:
         # Validate here so that an invalid configuration cannot exist at all.
@@ -137,6 +152,10 @@ class ModelConfig:
             raise ValueError(f"head_filters must be None or a positive integer, got {self.head_filters!r}")
         if self.geometry not in MODES:
             raise ValueError(f"geometry must be one of {MODES}, got {self.geometry!r}")
+        if self.attention not in ATTENTION_KINDS:
+            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {self.attention!r}")
+        if not isinstance(self.empty_head, bool):
+            raise ValueError(f"empty_head must be true or false, got {self.empty_head!r}")
 
     def encoder_filters(self, level: int) -> int:
         """Filters of encoder level ``level`` (1 = full resolution, depth+1 = bottleneck)."""
@@ -321,8 +340,27 @@ def upsampling_unit(x, filters: int, prefix: str, cfg: ModelConfig, target: int 
     return normalize_activate(x, f"{prefix}_up", cfg)
 
 
+def scse_block(x, prefix: str):
+    """Concurrent spatial and channel squeeze and excitation (scSE, Roy et al. 2018) of ``x``.
+
+    Channel (cSE): global average ``{prefix}_scse_pool``, Dense ``_reduce`` (channels /
+    ``SCSE_REDUCTION``, ReLU) and ``_expand`` (channels, sigmoid) give one weight per channel;
+    ``_channel`` rescales ``x`` by them. Spatial (sSE): a 1x1 sigmoid conv ``_spatial_conv`` gives
+    one weight per pixel; ``_spatial`` rescales ``x`` by it. ``_add`` sums the two. Same shape out.
+    """
+    channels = x.shape[-1]
+    weights = layers.GlobalAveragePooling2D(keepdims=True, name=f"{prefix}_scse_pool")(x)
+    weights = layers.Dense(max(1, channels // SCSE_REDUCTION), activation="relu", name=f"{prefix}_scse_reduce")(weights)
+    weights = layers.Dense(channels, activation="sigmoid", name=f"{prefix}_scse_expand")(weights)
+    channel = layers.Multiply(name=f"{prefix}_scse_channel")([x, weights])
+    pixels = layers.Conv2D(1, 1, activation="sigmoid", name=f"{prefix}_scse_spatial_conv")(x)
+    spatial = layers.Multiply(name=f"{prefix}_scse_spatial")([x, pixels])
+    return layers.Add(name=f"{prefix}_scse_add")([channel, spatial])
+
+
 def decoder_block(x, skip, level: int, cfg: ModelConfig):
-    """Decoder level ``level``: upsample ``x``, concatenate ``skip``, two conv units [+ shortcut].
+    """Decoder level ``level``: upsample ``x``, concatenate ``skip``, two conv units [+ shortcut]
+    [+ scSE attention].
 
     Takes ``x`` (N, s/2, s/2, c) from the level below and ``skip`` (N, s, s, c') from encoder level
     ``level``; returns (N, s, s, decoder_filters(level)). The shortcut (if any) is of the
@@ -335,6 +373,8 @@ def decoder_block(x, skip, level: int, cfg: ModelConfig):
     y = conv_block(y, filters, prefix, cfg)
     if cfg.has_decoder_shortcut(level):
         y = residual_merge(y, shortcut_branch(up, filters, prefix, cfg), prefix)
+    if cfg.attention == "scse":
+        y = scse_block(y, prefix)
     return y
 
 
@@ -349,8 +389,16 @@ def head(x, cfg: ModelConfig):
     return layers.Conv2D(1, 1, activation="sigmoid", dtype="float32", name="head_sigmoid")(x)
 
 
+def empty_tile_head(bottleneck):
+    """Global average ``empty_head_pool`` then a float32 sigmoid unit ``empty_head``: (N, 1), the
+    probability that the tile has any salt (39 % of TGS tiles have none)."""
+    x = layers.GlobalAveragePooling2D(name="empty_head_pool")(bottleneck)
+    return layers.Dense(1, activation="sigmoid", dtype="float32", name="empty_head")(x)
+
+
 def assemble(cfg: ModelConfig, name: str = "unet") -> keras.Model:
-    """The U-shaped network for ``cfg``: (N, size, size, channels) -> (N, size, size, 1)."""
+    """The U-shaped network for ``cfg``: (N, size, size, channels) -> (N, size, size, 1), and with
+    ``cfg.empty_head`` a second output (N, 1): ``[masks, has_salt]``."""
     inputs = keras.Input((cfg.input_size, cfg.input_size, cfg.input_channels), name="input")
     x = inputs
     skips = []
@@ -359,8 +407,11 @@ def assemble(cfg: ModelConfig, name: str = "unet") -> keras.Model:
         skips.append(x)
         x = layers.MaxPooling2D(2, name=f"enc{level}_pool")(x)
     x = encoder_block(x, cfg.depth + 1, cfg)  # the bottleneck: the deepest level, not pooled
+    bottleneck = x
     for level in range(cfg.depth, 0, -1):
         x = decoder_block(x, skips[level - 1], level, cfg)
+    if cfg.empty_head:
+        return keras.Model(inputs, [head(x, cfg), empty_tile_head(bottleneck)], name=name)
     return keras.Model(inputs, head(x, cfg), name=name)
 
 

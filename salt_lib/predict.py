@@ -38,11 +38,31 @@ def predict(model, images: np.ndarray, tta: bool = True, batch_size: int = 32) -
     if len(images) == 0:
         return np.zeros((0, *TILE_SHAPE), np.float32)
     x = to_model(images, size=size, mode=mode)
-    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    probs = segmentation(model.predict(x, batch_size=batch_size, verbose=0))
     if tta:
-        mirrored = model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)[:, :, ::-1]
+        mirrored = segmentation(model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0))[:, :, ::-1]
         probs = (probs + mirrored) / 2
     return from_model(probs, mode=mode)
+
+
+def segmentation(outputs) -> np.ndarray:
+    """The salt probabilities among a model's outputs: the first of a model with an empty-tile
+    head (``ModelConfig.empty_head``), the only one otherwise."""
+    return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+
+
+def predict_ensemble(models, images: np.ndarray, tta: bool = True, batch_size: int = 32) -> np.ndarray:
+    """The mean of several models' salt probabilities (N, 101, 101) for uint8 tiles (N, 101, 101).
+
+    Each model predicts with its own input size and geometry (``predict``, flip TTA with ``tta``),
+    so networks of different shapes can be averaged; one model gives its own probabilities.
+    """
+    if not models:
+        raise ValueError("an ensemble needs at least one model")
+    total = predict(models[0], images, tta=tta, batch_size=batch_size).astype(np.float32)
+    for model in models[1:]:
+        total += predict(model, images, tta=tta, batch_size=batch_size)
+    return total / len(models)
 
 
 def remove_small_components(masks: np.ndarray, min_size: int) -> np.ndarray:

@@ -29,6 +29,11 @@ from salt_lib.split import load_split, split_hash
 # Training settings that do not change what a run computes (workers), or that may grow to let a
 # run continue (minutes): left out of run keys and reuse checks.
 IGNORED_TRAINING_KEYS = ("minutes", "workers")
+# Options added after models were committed and run folders were named by key: at these values
+# (their defaults; tests/test_records.py checks that) they are left out of run keys, and a record
+# without them has them, so older records still fit and keep their keys.
+ADDED_MODEL_DEFAULTS: dict = {"attention": None, "empty_head": False}
+ADDED_TRAINING_DEFAULTS: dict = {"swa_epochs": 0, "empty_head_weight": 0.1}
 
 
 def config_path(model_path) -> Path:
@@ -94,13 +99,21 @@ def load_model(model_path, compile: bool = True) -> keras.Model:
 
 def network_fields(config: dict) -> dict:
     """The fields of a record or ``model.salt_config`` that define the network: every
-    ``ModelConfig`` field (input size and geometry included) and ``arch``."""
-    return {name: config.get(name) for name in (*CONFIG_FIELDS, "arch")}
+    ``ModelConfig`` field (input size and geometry included) and ``arch``; an option added
+    later (``ADDED_MODEL_DEFAULTS``) only where it is not at its default."""
+    fields = {name: config.get(name, ADDED_MODEL_DEFAULTS.get(name)) for name in (*CONFIG_FIELDS, "arch")}
+    return _without_added_defaults(fields, ADDED_MODEL_DEFAULTS)
 
 
 def comparable_training(training: dict) -> dict:
-    """Training settings without the ones that do not change the result (``IGNORED_TRAINING_KEYS``)."""
-    return {k: v for k, v in training.items() if k not in IGNORED_TRAINING_KEYS}
+    """Training settings without the ones that do not change the result (``IGNORED_TRAINING_KEYS``),
+    and without options added later while at their default (``ADDED_TRAINING_DEFAULTS``)."""
+    kept = {k: v for k, v in training.items() if k not in IGNORED_TRAINING_KEYS}
+    return _without_added_defaults(kept, ADDED_TRAINING_DEFAULTS)
+
+
+def _without_added_defaults(fields: dict, added_defaults: dict) -> dict:
+    return {k: v for k, v in fields.items() if not (k in added_defaults and v == added_defaults[k])}
 
 
 def run_key(network: dict, training: dict, data_fingerprint: str | None, split: str | None) -> str:
@@ -121,12 +134,15 @@ def reuse_problems(record: dict, network: dict, training: dict, data_fingerprint
     (``geometry``, which moved to the network) is skipped; a split is compared where the record
     names one (its ``split_hash``, or a ``split_file`` still on this machine).
     """
-    problems = [f"model {name} is {record.get(name)!r}, not {value!r}"
-                for name, value in network_fields(network).items() if record.get(name) != value]
-    saved = record.get("training", {})
-    for name, value in comparable_training(training).items():
-        if saved.get(name) != value:
-            problems.append(f"training {name} is {saved.get(name)!r}, not {value!r}")
+    wanted, saved = network_fields(network), network_fields(record)
+    problems = [f"model {name} is {saved.get(name, ADDED_MODEL_DEFAULTS.get(name))!r}, not {wanted.get(name, ADDED_MODEL_DEFAULTS.get(name))!r}"
+                for name in (*CONFIG_FIELDS, "arch") if saved.get(name) != wanted.get(name)]
+    wanted, saved = comparable_training(training), comparable_training(record.get("training", {}))
+    added = [name for name in ADDED_TRAINING_DEFAULTS if name in saved and name not in wanted]  # on in the record only
+    for name in (*wanted, *added):
+        saved_value, value = (settings.get(name, ADDED_TRAINING_DEFAULTS.get(name)) for settings in (saved, wanted))
+        if saved_value != value:
+            problems.append(f"training {name} is {saved_value!r}, not {value!r}")
     provenance = record.get("provenance", {})
     if provenance.get("data_fingerprint") != data_fingerprint:
         problems.append(f"data fingerprint is {provenance.get('data_fingerprint')!r}, not {data_fingerprint!r}")

@@ -2,8 +2,9 @@
 
 ``fit(model, train, val, config, out_dir)`` trains with Adam and a cosine learning-rate schedule,
 scores the validation tiles after every epoch with the competition metric (the probability
-threshold tuned on them), keeps the best weights, stops early when the score stalls or the time
-budget runs out, and can fine-tune a second stage with the Lovasz hinge.
+threshold tuned on them), keeps the best weights, stops early when the score stalls, and can
+fine-tune a second stage with the Lovasz hinge. The budget is in epochs; an optional time cap
+(``minutes``) may cut a stage short, and then says so in the output, the history and the record.
 
 Everything a run needs to continue is written after each finished epoch into ``out_dir``:
 
@@ -11,6 +12,8 @@ Everything a run needs to continue is written after each finished epoch into ``o
     state.json        where the run stands: stage, epoch, best score, elapsed seconds
     history.csv       one row per finished epoch
     best.keras        the weights with the best validation score so far, and best.config.json beside it
+    swa-e<k>.weights.h5, swa.keras   with ``swa_epochs``: the weights after each of the final stage's
+                      last epochs, and their average (best.keras too if it scores at least as well)
 
 Run the same command again after a crash, even ``kill -9``, and it goes on from the last finished
 epoch. Files are written to a temporary name and renamed, so a kill never leaves half a file.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import subprocess
 import time
@@ -45,10 +49,11 @@ from salt_lib.records import config_path, history_path, load_model, read_history
 class TrainConfig:
     """Everything about a run that is not the network. Units: minutes, epochs, tiles."""
 
-    epochs: int = 40
-    # Wall-clock budget for the whole run. Each stage gets a share in proportion to its epochs
-    # (so a long first stage cannot eat the Lovasz stage's time); a stage stops at the first
-    # epoch end after which another epoch would overrun its share.
+    epochs: int = 40  # the budget: the same epochs give the same model on any machine
+    # A safety cap on wall-clock time, not the budget. Each stage gets a share in proportion to
+    # its epochs (so a long first stage cannot eat the Lovasz stage's time); a stage stops at the
+    # first epoch end after which another epoch would overrun its share. A cut is never silent:
+    # it is printed, marked in the history (``cut_by_time``) and in the record.
     minutes: float | None = None
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -61,6 +66,19 @@ class TrainConfig:
     val_tta: bool = False  # flip TTA when scoring validation every epoch (the final score always uses it)
     seed: int = 0
     workers: int = 1  # threads that prepare augmented batches ahead of the training step
+    # Weight averaging (SWA): average the weights after each of the final stage's last k epochs
+    # (those that ran), re-estimate BatchNorm statistics on the training tiles, and keep the
+    # average as best.keras when it scores at least as well on validation as the best epoch.
+    swa_epochs: int = 0
+    # Weight of the empty-tile head's binary cross-entropy, added to the segmentation loss (only
+    # for a network with that head: ModelConfig.empty_head).
+    empty_head_weight: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.swa_epochs, int) or self.swa_epochs < 0:
+            raise ValueError(f"swa_epochs must be 0 (off) or a positive number of epochs, got {self.swa_epochs!r}")
+        if not self.empty_head_weight >= 0:
+            raise ValueError(f"empty_head_weight must be 0 or more, got {self.empty_head_weight!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -103,8 +121,11 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
     stages = stages_of(config)
     size, geometry = model_geometry(model)
 
+    with_head = len(model.outputs) > 1  # the empty-tile head is a second output
+
     def prepare(images, masks):
-        return to_model(images, size, geometry), to_model(masks, size, geometry, mask=True)
+        x, y = to_model(images, size, geometry), to_model(masks, size, geometry, mask=True)
+        return (x, (y, has_salt(masks))) if with_head else (x, y)
 
     for stage_index, (stage, loss, learning_rate, epochs) in enumerate(stages):
         if stage_index < state["stage"]:
@@ -118,8 +139,7 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
             train.images, train.masks, config.batch_size, config.augment, prepare,
             seed=config.seed + 1000 * stage_index, workers=config.workers,
         )
-        model = _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches),
-                                 config.min_learning_rate_ratio)
+        model = _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches), config)
         if start_epoch and verbose:
             print(f"resuming stage {stage!r} at epoch {start_epoch + 1} of {epochs} from {out_dir}")
         for _ in range(start_epoch):
@@ -127,6 +147,9 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose)
         model.fit(batches, epochs=epochs, initial_epoch=start_epoch, callbacks=[recorder], verbose=0, shuffle=False)
         state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
+        write_json(out_dir / "state.json", state)
+    if config.swa_epochs and "swa" not in state:
+        state["swa"] = average_snapshots(model, out_dir, train, val, config)
         write_json(out_dir / "state.json", state)
     state["finished"] = True
     write_json(out_dir / "state.json", state)
@@ -168,6 +191,11 @@ class EpochRecorder(keras.callbacks.Callback):
         self.bar = tqdm(total=steps, desc=f"{self.stage} epoch {epoch + 1}/{self.epochs}", unit="batch",
                         leave=False, disable=not self.verbose, mininterval=2)
 
+    def _over_time(self, train_seconds: float) -> bool:
+        """Whether another epoch as long as this one would overrun this stage's share of the cap."""
+        deadline = stage_deadline(self.config, self.stage_index)
+        return deadline is not None and self.state["elapsed"] + train_seconds > deadline
+
     def on_train_batch_end(self, batch, logs=None):
         self.bar.update(1)
         if logs and batch % 10 == 0:
@@ -187,21 +215,26 @@ class EpochRecorder(keras.callbacks.Callback):
         else:
             state["wait"] = state.get("wait", 0) + 1
         state.update(epoch=epoch + 1, stage=self.stage_index, total_epochs=state.get("total_epochs", 0) + 1)
+        stalled = state["wait"] >= self.config.patience
+        cut = not stalled and epoch + 1 < self.epochs and self._over_time(train_seconds)
         row = {
             "epoch": state["total_epochs"], "stage": self.stage, "loss": float((logs or {}).get("loss", np.nan)),
             "val_tgs_score": score, "val_threshold": threshold,
             "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
             "train_seconds": round(train_seconds, 2), "images_per_second": round(self.n_train / train_seconds, 2),
-            "elapsed_seconds": round(state["elapsed"], 1),
+            "elapsed_seconds": round(state["elapsed"], 1), "cut_by_time": cut,
         }
         _append_history(self.out_dir, row)
-        if state["wait"] >= self.config.patience:
+        if stalled or cut:
             state["stop"] = True
             self.model.stop_training = True
-        deadline = stage_deadline(self.config, self.stage_index)
-        if deadline is not None and state["elapsed"] + train_seconds > deadline:
-            state["stop"] = True
-            self.model.stop_training = True
+        if cut:
+            state["cut_by_time"] = True
+            # Loud whatever ``verbose`` says: a run that ends short of its epochs must not look finished.
+            tqdm.write(f"TIME CAP: stage {self.stage!r} cut after epoch {epoch + 1} of {self.epochs} by --minutes "
+                       f"{self.config.minutes} ({state['elapsed'] / 60:.1f} min elapsed); history and record say cut_by_time")
+        if self.config.swa_epochs and self.stage_index == len(stages_of(self.config)) - 1:
+            _save_snapshot(self.model, self.out_dir, state["total_epochs"], self.config.swa_epochs)
         _save_resume_point(self.model, self.out_dir, state)
         if self.verbose:
             mark = " *" if improved else ""
@@ -209,7 +242,96 @@ class EpochRecorder(keras.callbacks.Callback):
                        f"val tgs_score {score:.4f} @ {threshold:.3f}{mark} ({train_seconds:.0f} s)")
 
 
-def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, total_steps, min_learning_rate_ratio):
+def _save_snapshot(model, out_dir: Path, epoch: int, keep: int) -> None:
+    """Save the weights after ``epoch`` as ``swa-e<epoch>.weights.h5``; keep only the last ``keep``."""
+    # Written under another name and renamed, as atomic_write does (whose partial names Keras refuses
+    # here: a weights file's name must end in .weights.h5).
+    partial = out_dir / f"partial-swa-e{epoch}.weights.h5"
+    model.save_weights(partial)
+    os.replace(partial, out_dir / f"swa-e{epoch}.weights.h5")
+    for path in snapshot_paths(out_dir)[:-keep]:
+        path.unlink()
+
+
+def snapshot_paths(out_dir: Path) -> list[Path]:
+    """The weight snapshots in ``out_dir``, oldest epoch first."""
+    return sorted(Path(out_dir).glob("swa-e*.weights.h5"), key=snapshot_epoch)
+
+
+def snapshot_epoch(path: Path) -> int:
+    """The epoch after which a snapshot was taken: ``swa-e12.weights.h5`` -> 12."""
+    return int(path.name.removeprefix("swa-e").split(".")[0])
+
+
+def average_snapshots(model, out_dir: Path, train, val, config: TrainConfig) -> dict:
+    """Weight averaging at the end of a run: average the snapshots' weights (``average_weights``),
+    re-estimate BatchNorm statistics on ``train`` (``recalibrate_batch_norm``), save the result as
+    swa.keras, and as best.keras when its validation tgs_score (flip TTA, tuned threshold) is at
+    least that of best.keras. Returns what happened: the epochs averaged, both scores, ``kept``."""
+    snapshots = snapshot_paths(out_dir)
+    if not snapshots:
+        return {"epochs": [], "kept": False}
+    candidate = keras.models.load_model(out_dir / "best.keras", compile=False)
+    candidate.salt_config = model_config(model)
+    best_score = choose_threshold(predict(candidate, val.images, tta=True), val.masks)[1]
+    average_weights(candidate, snapshots)
+    recalibrate_batch_norm(candidate, train.images, config.batch_size)
+    score = choose_threshold(predict(candidate, val.images, tta=True), val.masks)[1]
+    _save_model(candidate, out_dir / "swa.keras")
+    kept = score >= best_score
+    if kept:
+        _save_model(candidate, out_dir / "best.keras")
+    epochs = [snapshot_epoch(path) for path in snapshots]
+    tqdm.write(f"weight average of epochs {epochs}: val tgs_score {score:.4f}, best epoch {best_score:.4f}: "
+               f"{'kept as best.keras' if kept else 'not kept'}")
+    return {"epochs": epochs, "val_tgs_score": score,
+            "best_single_val_tgs_score": best_score, "kept": kept}
+
+
+def average_weights(model, weight_files) -> None:
+    """Set ``model``'s weights to the elementwise mean of those in ``weight_files`` (``.weights.h5``
+    files of the same architecture). Non-float variables keep the last file's values."""
+    total = None
+    for path in weight_files:
+        model.load_weights(path)
+        values = [keras.ops.convert_to_numpy(weight) for weight in model.weights]
+        total = values if total is None else [t + v if np.issubdtype(v.dtype, np.floating) else v for t, v in zip(total, values)]
+    model.set_weights([t / len(weight_files) if np.issubdtype(t.dtype, np.floating) else t for t in total])
+
+
+def recalibrate_batch_norm(model, images: np.ndarray, batch_size: int) -> None:
+    """Re-estimate each BatchNormalization layer's moving mean and variance as the mean of its
+    batch statistics over uint8 tiles ``images`` (N, 101, 101), in training mode; no other
+    weight changes. Averaged weights need this: their activations differ from any epoch's."""
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not norms:
+        return
+    size, geometry = model_geometry(model)
+    momenta = [layer.momentum for layer in norms]
+    try:
+        for index, start in enumerate(range(0, len(images), batch_size)):
+            for layer in norms:
+                layer.momentum = index / (index + 1)  # moving = running mean of the batches' statistics
+            model(to_model(images[start : start + batch_size], size, geometry), training=True)
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum
+
+
+def has_salt(masks: np.ndarray) -> np.ndarray:
+    """The empty-tile head's target for bool masks (N, H, W): (N, 1) float32, 1 where a tile has salt."""
+    return np.asarray(masks).reshape(len(masks), -1).any(axis=1, keepdims=True).astype(np.float32)
+
+
+def stage_losses(model, loss: str, empty_head_weight: float) -> dict:
+    """``compile``'s loss arguments for a stage: the segmentation loss ``loss``, and for a network
+    with the empty-tile head its binary cross-entropy times ``empty_head_weight`` added to it."""
+    if len(model.outputs) == 1:
+        return {"loss": get_loss(loss)}
+    return {"loss": [get_loss(loss), get_loss("bce")], "loss_weights": [1.0, empty_head_weight]}
+
+
+def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, total_steps, config: TrainConfig):
     """The model to train in this stage: resumed from disk if a resume point exists, compiled fresh
     at a stage's start (the Lovasz stage starts from the best weights of the first)."""
     resume = out_dir / state["last"] if state.get("last") else None
@@ -219,8 +341,9 @@ def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, to
         return restored
     if stage_index > 0 and (out_dir / "best.keras").is_file():
         model.load_weights(out_dir / "best.keras")
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps), alpha=min_learning_rate_ratio)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=get_loss(loss))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps),
+                                                      alpha=config.min_learning_rate_ratio)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), **stage_losses(model, loss, config.empty_head_weight))
     return model
 
 
@@ -285,6 +408,8 @@ def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | N
         "epochs_trained": state.get("total_epochs"),
         "best_epoch": state.get("best_epoch"),
         "wall_seconds": round(state.get("elapsed", 0.0), 1),
+        "cut_by_time": bool(state.get("cut_by_time", False)),  # the --minutes cap ended a stage early
+        **({"swa": state["swa"]} if "swa" in state else {}),
         "val": {"tgs_score_no_tta": state.get("best_score"), "tgs_score": score, "threshold": threshold,
                 "min_size": min_size, "tgs_score_min_size": score_cleaned, "tiles": len(val)},
         "threshold": threshold,

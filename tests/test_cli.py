@@ -57,6 +57,47 @@ def test_submission_has_one_row_per_image_in_competition_format(trained, tmp_pat
         assert (rle == "") == (not mask.any())
 
 
+@pytest.fixture(scope="module")
+def second_model(trained, tmp_path_factory):
+    """Another tiny network (a ResUNet on 64x64 resized tiles) on the same data, for an ensemble."""
+    from salt_lib.data import load_tgs
+    from salt_lib.models import build_model
+    from salt_lib.train import TrainConfig, fit
+
+    root, _ = trained
+    base = tmp_path_factory.mktemp("cli-second")
+    data = load_tgs(root, cache_dir=base / "cache")
+    fit(build_model("resunet", "lite", {"filters": 4, "depth": 2, "input_size": 64, "geometry": "resize"}),
+        data.subset(data.ids[:30]), data.subset(data.ids[30:]), TrainConfig(epochs=1, batch_size=8), base / "run", verbose=False)
+    return base / "run" / "best.keras"
+
+
+def test_evaluate_scores_several_models_as_one(trained, second_model):
+    root, model = trained
+    result = cli("evaluate", "--model", model, second_model, "--data", root, "--split", "test")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["models"] == [str(model), str(second_model)]
+    for key in ("tgs_score", "thesis_iou_metric", "iou", "dice", "empty_tile_accuracy"):
+        assert 0 <= report[key] <= 1
+    assert 0.05 <= report["threshold"] <= 0.95  # chosen on validation for the average
+
+
+def test_predict_with_several_models_writes_a_valid_submission(trained, second_model, tmp_path):
+    root, model = trained
+    out = tmp_path / "submission.csv"
+    images = root / "test" / "images"
+    missing_data = cli("predict", "--model", model, second_model, "--images", images, "--out", out)
+    assert_clean_error(missing_data, "pass --data")
+    result = cli("predict", "--model", model, second_model, "--data", root, "--images", images, "--out", out, "--batch", "16")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "the mean of 2 models" in result.stdout
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert table["id"].tolist() == sorted(p.stem for p in images.glob("*.png"))
+    for rle in table["rle_mask"]:
+        assert (rle == "") == (not rle_decode(rle).any())
+
+
 def test_evaluate_prints_all_scores(trained):
     root, model = trained
     result = cli("evaluate", "--model", model, "--data", root, "--split", "val")

@@ -191,6 +191,36 @@ def test_sigmoid_head_stays_float32_under_mixed_precision():
 # ---- configuration errors ---------------------------------------------------------------------
 
 
+def test_scse_attention_adds_the_hand_counted_parameters_at_each_decoder_level():
+    plain, attended = unet("lite", **tiny(depth=2)), unet("lite", **tiny(depth=2, attention="scse"))
+    # Decoder levels of C = 8 (dec2) and 4 (dec1) channels, squeezed to C/2: Dense C -> C/2
+    # (C*C/2 + C/2), Dense C/2 -> C (C/2*C + C) and the 1x1 conv C -> 1 (C + 1).
+    dec2, dec1 = 8 * 4 + 4 + 4 * 8 + 8 + 8 + 1, 4 * 2 + 2 + 2 * 4 + 4 + 4 + 1
+    assert (dec2, dec1) == (85, 27)
+    assert attended.count_params() - plain.count_params() == dec2 + dec1
+    assert attended.get_layer("dec2_scse_reduce").units == 4 and attended.get_layer("dec1_scse_expand").units == 4
+    added = set(names(attended)) - set(names(plain))
+    assert added == {f"dec{level}_scse_{part}" for level in (1, 2)
+                     for part in ("pool", "reduce", "expand", "channel", "spatial_conv", "spatial", "add")}
+    assert attended.predict(np.zeros((2, 128, 128, 1), np.float32), verbose=0).shape == (2, 128, 128, 1)
+
+
+def test_empty_tile_head_is_a_second_output_of_shape_n_by_1():
+    model = unet("lite", **tiny(depth=2, empty_head=True))
+    masks, has_salt = model.predict(np.zeros((3, 128, 128, 1), np.float32), verbose=0)
+    assert masks.shape == (3, 128, 128, 1) and has_salt.shape == (3, 1)
+    assert ((0 <= has_salt) & (has_salt <= 1)).all()
+    assert model.get_layer("empty_head").input.shape[-1] == 4 * 2**2  # from the bottleneck's channels
+    plain = unet("lite", **tiny(depth=2))
+    assert model.count_params() - plain.count_params() == 16 + 1  # one unit on 16 pooled channels
+
+
+def test_default_models_are_unchanged_by_the_later_options():
+    """attention (and the other options added since) default to off: the presets keep their sizes."""
+    assert unet("lite").count_params() == 1_945_953 and resunet("lite").count_params() == 2_014_193
+    assert models.LITE.attention is None and models.LITE.empty_head is False
+
+
 def test_unknown_override_lists_valid_options():
     with pytest.raises(TypeError, match=r"unknown model option\(s\) filterz.*valid options:.*filters.*depth"):
         unet("lite", filterz=8)
@@ -211,6 +241,8 @@ def test_invalid_input_size(size, depth):
         ({"dropout_levels": 6}, "dropout_levels"),
         ({"decoder_filters_scale": 0}, "decoder_filters_scale"),
         ({"filters": 0}, "filters"),
+        ({"attention": "cbam"}, "attention"),
+        ({"empty_head": "yes"}, "empty_head"),
     ],
 )
 def test_invalid_values(overrides, pattern):

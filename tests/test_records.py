@@ -83,3 +83,21 @@ def test_portable_paths_are_relative_to_the_repository(tmp_path):
 def test_missing_record_names_the_fix(tmp_path):
     with pytest.raises(DataError, match="best.config.json next to best.keras"):
         records.load_record(tmp_path / "m.keras")
+
+
+def test_options_added_later_leave_old_keys_and_records_fitting_at_their_defaults():
+    from salt_lib.models import ModelConfig
+
+    assert all(getattr(ModelConfig(), name) == value for name, value in records.ADDED_MODEL_DEFAULTS.items())
+    assert all(getattr(TrainConfig(), name) == value for name, value in records.ADDED_TRAINING_DEFAULTS.items())
+    # What a record written before these options holds (and what its key hashed).
+    old_network = {k: v for k, v in network().items() if k not in records.ADDED_MODEL_DEFAULTS}
+    old_training = {k: v for k, v in settings().items() if k not in records.ADDED_TRAINING_DEFAULTS}
+    assert records.run_key(old_network, old_training, "f1", "s1") == records.run_key(network(), settings(), "f1", "s1")
+    old_record = record_for(old_network, old_training)
+    assert records.reuse_problems(old_record, network(), settings(), "f1", "s1") == []
+    # Switched on, an added option counts, on either side.
+    swa = settings(swa_epochs=3)
+    assert records.run_key(network(), swa, "f1", "s1") != records.run_key(network(), settings(), "f1", "s1")
+    assert records.reuse_problems(old_record, network(), swa, "f1", "s1") == ["training swa_epochs is 0, not 3"]
+    assert records.reuse_problems(record_for(network(), swa), network(), settings(), "f1", "s1") == ["training swa_epochs is 3, not 0"]

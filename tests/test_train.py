@@ -44,6 +44,7 @@ def test_fit_records_history_best_model_and_provenance(tmp_path):
                 "wall_seconds", "versions", "git_commit", "epochs_trained", "parameters"):
         assert key in record, key
     assert record["provenance"]["data_fingerprint"] == "abc"
+    assert record["cut_by_time"] is False and not history["cut_by_time"].any()  # the epoch budget ended it
     assert record["training"]["loss"] == "bce_dice" and record["epochs_trained"] == 3
     assert 0 <= record["val"]["tgs_score"] <= 1 and record["val"]["tiles"] == 16
     assert 0.05 <= record["threshold"] <= 0.95
@@ -54,6 +55,20 @@ def test_fit_records_history_best_model_and_provenance(tmp_path):
     again = fit(build_model("unet", "lite", TINY), tiles(32, 1), tiles(16, 2), dataclasses.replace(config, workers=2, minutes=30),
                 tmp_path / "run", provenance={"data_fingerprint": "abc"}, verbose=False)
     assert again.equals(history)
+
+
+def test_a_time_cap_that_cuts_the_run_says_so_in_output_history_and_record(tmp_path, capsys):
+    from salt_lib.models import build_model
+    from salt_lib.train import TrainConfig, fit
+
+    # 0.01 minutes (0.6 s) is less than one epoch: the cap stops the run after its first epoch.
+    config = TrainConfig(epochs=4, batch_size=8, minutes=0.01)
+    history = fit(build_model("unet", "lite", TINY), tiles(16, 1), tiles(8, 2), config, tmp_path / "run", verbose=False)
+    assert history["epoch"].tolist() == [1]
+    assert history["cut_by_time"].tolist() == [True]
+    record = json.loads((tmp_path / "run" / "best.config.json").read_text())
+    assert record["cut_by_time"] is True and record["epochs_trained"] == 1
+    assert "TIME CAP" in capsys.readouterr().out  # printed even with verbose=False
 
 
 def test_export_drops_optimizer_and_keeps_record_history_and_split_hash(tmp_path):
@@ -130,3 +145,87 @@ def test_training_resumes_after_kill_9(synthetic_root, tmp_path):
     assert len(after) > killed_at
     assert (out / "best.keras").is_file() and len(list(out.glob("last-e*.keras"))) == 1
     assert "test:" in finished.stdout and "tgs_score" in finished.stdout
+
+
+def test_weight_averaging_gives_a_loadable_average_and_records_whether_it_was_kept(tmp_path):
+    import keras
+
+    from salt_lib.models import build_model
+    from salt_lib.records import load_model
+    from salt_lib.train import TrainConfig, fit
+
+    run = tmp_path / "run"
+    config = TrainConfig(epochs=3, batch_size=8, swa_epochs=2, patience=5)
+    fit(build_model("unet", "lite", TINY), tiles(16, 1), tiles(8, 2), config, run, verbose=False)
+    swa = json.loads((run / "best.config.json").read_text())["swa"]
+    assert swa["epochs"] == [2, 3] and sorted(p.name for p in run.glob("swa-e*")) == ["swa-e2.weights.h5", "swa-e3.weights.h5"]
+    assert swa["kept"] == (swa["val_tgs_score"] >= swa["best_single_val_tgs_score"])
+
+    def kernel(model):  # a conv kernel: averaged, and untouched by the BatchNorm re-estimation
+        return keras.ops.convert_to_numpy(model.get_layer("dec1_conv2").kernel)
+
+    snapshot = build_model("unet", "lite", TINY)
+    kernels = []
+    for epoch in (2, 3):
+        snapshot.load_weights(run / f"swa-e{epoch}.weights.h5")
+        kernels.append(kernel(snapshot))
+    assert not np.allclose(kernels[0], kernels[1])
+    averaged = load_model(run / "swa.keras", compile=False)
+    np.testing.assert_allclose(kernel(averaged), (kernels[0] + kernels[1]) / 2, rtol=1e-6, atol=1e-7)
+    best = load_model(run / "best.keras", compile=False)  # loadable with its record either way
+    assert np.array_equal(kernel(best), kernel(averaged)) == swa["kept"]
+
+
+def test_batch_norm_recalibration_sets_the_mean_of_the_batch_statistics():
+    import keras
+
+    from salt_lib.geometry import to_model
+    from salt_lib.models import build_model
+    from salt_lib.train import recalibrate_batch_norm
+
+    model = build_model("unet", "lite", TINY)
+    images = tiles(8, 3).images
+    conv = keras.Model(model.input, model.get_layer("enc1_conv1").output)  # the input of enc1_conv1_bn
+    outputs = [keras.ops.convert_to_numpy(conv(to_model(images[i : i + 4], 101, "pad"))) for i in (0, 4)]
+    kernel_before = keras.ops.convert_to_numpy(model.get_layer("enc1_conv1").kernel)
+    recalibrate_batch_norm(model, images, batch_size=4)
+    norm = model.get_layer("enc1_conv1_bn")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(norm.moving_mean),
+                               np.mean([out.mean(axis=(0, 1, 2)) for out in outputs], axis=0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(norm.moving_variance),
+                               np.mean([out.var(axis=(0, 1, 2)) for out in outputs], axis=0), rtol=1e-3, atol=1e-6)
+    assert norm.momentum == 0.99  # restored
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.get_layer("enc1_conv1").kernel), kernel_before)
+
+
+def test_empty_tile_head_loss_is_the_segmentation_loss_plus_weighted_bce_of_has_salt():
+    from salt_lib.losses import bce, bce_dice
+    from salt_lib.models import build_model
+    from salt_lib.predict import predict
+    from salt_lib.train import has_salt, stage_losses
+
+    model = build_model("unet", "lite", TINY | {"empty_head": True})
+    model.compile(optimizer="adam", **stage_losses(model, "bce_dice", 0.25))
+    # A hand-made batch: one empty tile, one half salt, one with a single salt pixel.
+    masks = np.zeros((3, 101, 101), bool)
+    masks[1, :, :50] = True
+    masks[2, 7, 9] = True
+    target = has_salt(masks)
+    assert target.tolist() == [[0.0], [1.0], [1.0]]
+    x = np.random.default_rng(0).random((3, 101, 101, 1)).astype(np.float32)
+    y = masks[..., None].astype(np.float32)
+    probs, salt = model.predict(x, verbose=0)
+    expected = float(bce_dice(y, probs)) + 0.25 * float(bce(target, salt))
+    assert model.evaluate(x, (y, target), verbose=0, return_dict=True)["loss"] == pytest.approx(expected, rel=1e-4)
+    assert predict(model, (x[..., 0] * 255).astype(np.uint8)).shape == (3, 101, 101)  # the masks only
+
+
+def test_a_network_with_the_empty_tile_head_trains_and_scores(tmp_path):
+    from salt_lib.models import build_model
+    from salt_lib.records import load_model
+    from salt_lib.train import TrainConfig, fit
+
+    history = fit(build_model("unet", "lite", TINY | {"empty_head": True}), tiles(16, 1), tiles(8, 2),
+                  TrainConfig(epochs=1, batch_size=8), tmp_path / "run", verbose=False)
+    assert history["val_tgs_score"].between(0, 1).all()
+    assert len(load_model(tmp_path / "run" / "best.keras", compile=False).outputs) == 2
