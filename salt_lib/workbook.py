@@ -47,6 +47,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from salt_lib.files import REPO
+from salt_lib.quiet import drop_native_log
 
 NOTEBOOKS_DIR = REPO / "notebooks"
 PARAMS_DIR = REPO / "params"
@@ -239,20 +240,11 @@ def failure_message(notebook: Path, target: Path, exec_count, source: str, error
 _LANGUAGE_INFO_KEYS = ("name", "file_extension", "mimetype", "codemirror_mode", "nbconvert_exporter", "pygments_lexer")
 
 
-# TensorFlow's C++ start-up log (absl format: level, date, time, thread id, file:line), which the
-# kernel captures into whichever cell first imports TensorFlow. It names the CPU, probes for CUDA
-# and carries timestamps and thread ids, so it differs on every run and says nothing about the work.
-_NATIVE_LOG_LINE = re.compile(
-    r"^(?:[IWEF]\d{4} \d\d:\d\d:[\d.]+\s+\d+ [\w.]+:\d+\] .*"
-    r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-    r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.)$")
-
-
 def strip_volatile(path) -> None:
     """Remove run-to-run noise from a notebook file, in place: papermill's metadata (times,
     durations, input/output paths), per-cell execution timing, empty tag lists, jupytext's
     header, the Python patch version, and TensorFlow's native start-up log lines in stderr
-    (``_NATIVE_LOG_LINE``). Cell sources, other outputs, tags and execution counts stay."""
+    (``quiet.NATIVE_LOG_LINE``). Cell sources, other outputs, tags and execution counts stay."""
     import nbformat
 
     path = Path(path)
@@ -273,10 +265,10 @@ def _without_native_log(output):
     """The output without native log lines; None for a stderr stream that held nothing else."""
     if output.get("output_type") != "stream" or output.get("name") != "stderr":
         return output
-    kept = [line for line in output["text"].splitlines(keepends=True) if not _NATIVE_LOG_LINE.match(line.rstrip("\n"))]
-    if not "".join(kept).strip():
+    kept = drop_native_log(output["text"])
+    if not kept.strip():
         return None
-    output["text"] = "".join(kept)
+    output["text"] = kept
     return output
 
 
