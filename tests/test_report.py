@@ -381,3 +381,54 @@ def test_cli_workbook_reports_a_bad_selection_in_one_line(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "no notebook '99'" in result.stderr
+
+
+# --- findings: the wording comes from the interval ---------------------------------------------
+
+
+def test_with_interval_three_decimals_and_signs_for_differences():
+    assert report.with_interval(0.76719, 0.73796, 0.79594) == "0.767 [0.738, 0.796]"
+    assert report.with_interval(0.0084, -0.0041, 0.0208, signed=True) == "+0.008 [-0.004, +0.021]"
+
+
+def test_verdict_from_the_interval_and_the_reference():
+    assert report.verdict(0.005, 0.027) == "higher"
+    assert report.verdict(-0.04, -0.01) == "lower"
+    assert report.verdict(-0.004, 0.021) == "not distinguishable"
+    assert report.verdict(0.0, 0.02) == "not distinguishable"  # an end point on the reference
+    assert report.verdict(0.71, 0.75, reference=0.70) == "higher"
+    assert report.verdict(0.65, 0.69, reference=0.70) == "lower"
+    with pytest.raises(ValueError):
+        report.verdict(0.2, 0.1)
+
+
+def test_findings_on_a_fixed_table_of_differences():
+    table = pd.DataFrame({"arm": ["128 padded input", "half decoder", "flip only"],
+                          "difference": [0.016, -0.016, 0.003],
+                          "ci_low": [0.005, -0.027, -0.008], "ci_high": [0.027, -0.005, 0.014]})
+    assert report.findings(table, "arm", "difference") == [
+        "128 padded input: +0.016 [+0.005, +0.027], higher than 0.",
+        "half decoder: -0.016 [-0.027, -0.005], lower than 0.",
+        "flip only: +0.003 [-0.008, +0.014], not distinguishable from 0.",
+    ]
+
+
+def test_findings_against_a_target_score_and_with_a_unit():
+    table = pd.DataFrame({"model": ["U-Net", "ResUNet"], "tgs_score": [0.7587, 0.7672],
+                          "tgs_score_ci_low": [0.7298, 0.7380], "tgs_score_ci_high": [0.7881, 0.7959]})
+    assert report.findings(table, "model", "tgs_score", "tgs_score_ci_low", "tgs_score_ci_high", reference=0.80) == [
+        "U-Net: 0.759 [0.730, 0.788], lower than 0.800.",
+        "ResUNet: 0.767 [0.738, 0.796], lower than 0.800.",
+    ]
+    assert report.finding("speed-up", 1.8, 1.6, 2.1, reference=1.0, unit="x", digits=1) == \
+        "speed-up: 1.8 [1.6, 2.1] x, higher than 1.0."
+
+
+def test_compare_sentence_on_the_committed_paired_bootstrap_table():
+    paired = pd.read_csv(Path(__file__).resolve().parents[1] / "tables" / "06_paired_bootstrap.csv").iloc[0]
+    assert report.compare_sentence("ResUNet", "U-Net", paired["mean_difference"], paired["ci_low"], paired["ci_high"]) == \
+        "ResUNet's tgs_score is not distinguishable from U-Net's: ResUNet - U-Net = +0.008 [-0.004, +0.021]."
+    assert report.compare_sentence("A", "B", 0.02, 0.01, 0.03, score="IoU") == \
+        "A's IoU is higher than B's: A - B = +0.020 [+0.010, +0.030]."
+    assert report.compare_sentence("A", "B", -0.02, -0.03, -0.01) == \
+        "A's tgs_score is lower than B's: A - B = -0.020 [-0.030, -0.010]."
