@@ -432,3 +432,60 @@ def test_compare_sentence_on_the_committed_paired_bootstrap_table():
         "A's IoU is higher than B's: A - B = +0.020 [+0.010, +0.030]."
     assert report.compare_sentence("A", "B", -0.02, -0.03, -0.01) == \
         "A's tgs_score is lower than B's: A - B = -0.020 [-0.030, -0.010]."
+
+
+# --- language: one translation table, one switch --------------------------------------------
+
+
+@pytest.fixture
+def chinese():
+    """The zh style for one test, then back to English for the others."""
+    report.use_thesis_style(language="zh")
+    yield
+    report.use_thesis_style()
+
+
+def test_every_label_the_figures_use_has_a_chinese_translation_with_the_same_fields():
+    import string
+
+    source = ast.parse((Path(report.__file__)).read_text())
+    keys = {node.args[0].value for node in ast.walk(source)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr"
+            and node.args and isinstance(node.args[0], ast.Constant)}
+    assert len(keys) > 40
+    zh = report.TRANSLATIONS["zh"]
+    assert sorted(keys - set(zh)) == []
+    fields = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)  # noqa: E731
+    assert all(fields(zh[key]) == fields(key) for key in zh)
+
+
+def test_english_is_the_default_and_unknown_languages_are_refused():
+    report.use_thesis_style()
+    assert report.tr("epoch") == "epoch" and report.tr("best (epoch {epoch})", epoch=3) == "best (epoch 3)"
+    with pytest.raises(ValueError, match="zh"):
+        report.use_thesis_style(language="fr")
+
+
+def test_a_zh_figure_draws_every_glyph(chinese, tmp_path, caplog):
+    import warnings
+
+    history = pd.read_csv(Path(__file__).resolve().parents[1] / "models" / "unet_lite.history.csv")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = report.plot_learning_curves(history)
+        report.save_figure(fig, "04_learning_curves", tmp_path)  # drawing is where missing glyphs show
+        matplotlib.pyplot.close(fig)
+    problems = [str(w.message) for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
+    problems += [r.getMessage() for r in caplog.records if "findfont" in r.getMessage() or "missing" in r.getMessage()]
+    assert problems == []
+    texts = [t.get_text() for ax in fig.axes for t in [ax.xaxis.label, ax.yaxis.label, *ax.get_legend().get_texts()]]
+    assert "轮次" in texts and "最佳（第 72 轮）" in texts and "Lovasz 阶段" in texts
+    assert (tmp_path / "04_learning_curves.png").stat().st_size > 10_000
+
+
+def test_zh_table_headers_in_tex_and_md_while_the_csv_keeps_the_column_names(chinese, tmp_path):
+    table = pd.DataFrame({"model": ["U-Net"], "tgs_score": [0.7587], "ci_low": [0.7298], "ci_high": [0.7881]})
+    assert report.save_table(table, "06_example", tmp_path) is table
+    assert (tmp_path / "06_example.csv").read_text().splitlines()[0] == "model,tgs_score,ci_low,ci_high"
+    assert (tmp_path / "06_example.md").read_text().splitlines()[0] == "| 模型 | tgs_score | 置信区间下限 | 置信区间上限 |"
+    assert "模型 & tgs\\_score & 置信区间下限 & 置信区间上限" in (tmp_path / "06_example.tex").read_text()
