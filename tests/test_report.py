@@ -489,3 +489,14 @@ def test_zh_table_headers_in_tex_and_md_while_the_csv_keeps_the_column_names(chi
     assert (tmp_path / "06_example.csv").read_text().splitlines()[0] == "model,tgs_score,ci_low,ci_high"
     assert (tmp_path / "06_example.md").read_text().splitlines()[0] == "| 模型 | tgs_score | 置信区间下限 | 置信区间上限 |"
     assert "模型 & tgs\\_score & 置信区间下限 & 置信区间上限" in (tmp_path / "06_example.tex").read_text()
+
+
+def test_every_chapter_declares_language_and_the_workbook_passes_it(tmp_path):
+    for notebook in NOTEBOOKS:
+        assert workbook.declared_parameters(notebook)["language"]["default"] == "\"en\"", notebook.name
+        source = "".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code")
+        assert "report.use_thesis_style(language=language)" in source and "use_thesis_style()" not in source
+        values = workbook.parameters_for(notebook, workbook.load_profile("quick"), tmp_path, profile_name="quick", language="zh")
+        assert values["language"] == "zh"
+    with pytest.raises(workbook.WorkbookError, match="--in-place"):
+        workbook.run_workbook(in_place=True, language="zh", out=tmp_path, progress=False)
