@@ -36,18 +36,24 @@ def drop_native_log(text: str) -> str:
 class _QuietLoader(importlib.abc.Loader):
     """Runs the real loader of ``tensorflow`` with fd 2 captured, then replays the useful lines."""
 
-    def __init__(self, loader):
-        self.loader = loader
+    def __init__(self, loader, finder):
+        self.loader, self.finder = loader, finder
+
+    def __getattr__(self, name):  # is_package, get_resource_reader, ...: the real loader's
+        return getattr(self.loader, name)
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
 
     def exec_module(self, module):
+        if self.finder in sys.meta_path:  # once: later imports take the normal path
+            sys.meta_path.remove(self.finder)
         sys.stderr.flush()
         saved = os.dup(2)
         with tempfile.TemporaryFile(mode="w+b") as captured:
             os.dup2(captured.fileno(), 2)
             try:
+                module.__loader__ = module.__spec__.loader = self.loader  # as if imported normally
                 self.loader.exec_module(module)
             finally:
                 sys.stderr.flush()
@@ -61,15 +67,22 @@ class _QuietLoader(importlib.abc.Loader):
 
 
 class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
-    """Finds ``tensorflow`` once, through the other finders, and hands back a quiet loader."""
+    """Finds ``tensorflow`` through the other finders and hands back a quiet loader. Looking it
+    up (``importlib.util.find_spec``, as Keras does to choose a backend) imports nothing."""
+
+    def __init__(self):
+        self.searching = False
 
     def find_spec(self, name, path=None, target=None):
-        if name != "tensorflow":
+        if name != "tensorflow" or self.searching:
             return None
-        sys.meta_path.remove(self)  # once: nested imports and later ones take the normal path
-        spec = importlib.util.find_spec(name)
+        self.searching = True
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self.searching = False
         if spec is not None and spec.loader is not None:
-            spec.loader = _QuietLoader(spec.loader)
+            spec.loader = _QuietLoader(spec.loader, self)
         return spec
 
 
