@@ -49,6 +49,8 @@ def test_model_card_numbers_agree_with_the_records():
     for model in NAMES:
         rec = record(model)
         provenance, training = rec["provenance"], rec["training"]
+        versions = rec["versions"]
+        assert f"Saved with Keras {versions['keras']} on TensorFlow {versions['tensorflow']}" in CARD.read_text()
         assert data.loc[model, "data fingerprint"] == f"`{provenance['data_fingerprint']}`"
         assert data.loc[model, "split hash"] == f"`{provenance['split_hash']}`"
         train, val, test = (int(n.replace(",", "")) for n in data.loc[model, "train / val / test tiles"].split(" / "))
