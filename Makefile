@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OPENCV_HEADLESS := $(shell grep '^opencv-python-headless==' requirements.lock)
 
-.PHONY: workbook thesis notebooks nbval unit test bench lock clean-venv
+.PHONY: workbook thesis lab notebooks nbval unit test bench lock clean-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version'
@@ -20,13 +20,18 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 # The six notebooks on the embedded synthetic data (params/quick.yaml), executed copies and
-# figures/tables in reports/quick/. DATA=DIR runs them on another data folder instead.
+# figures/tables in reports/quick/. DATA=DIR runs them on another data folder instead; LANGUAGE=zh
+# labels the figures and table headers in Chinese.
 workbook: $(STAMP)
-	$(BIN)/python -m salt_lib workbook --profile quick $(if $(DATA),--data $(DATA))
+	$(BIN)/python -m salt_lib workbook --profile quick $(if $(DATA),--data $(DATA)) $(if $(LANGUAGE),--language $(LANGUAGE))
 
 # The thesis run (params/thesis.yaml): real data, figures/ and tables/; hours without trained models.
 thesis: $(STAMP)
-	$(BIN)/python -m salt_lib workbook --profile thesis $(if $(DATA),--data $(DATA))
+	$(BIN)/python -m salt_lib workbook --profile thesis $(if $(DATA),--data $(DATA)) $(if $(LANGUAGE),--language $(LANGUAGE))
+
+# JupyterLab on notebooks/, from the venv, with the project's kernel (python3, installed above).
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 # Re-render 04/05 from notebooks/templates/ and refresh the committed notebooks' outputs.
 notebooks: $(STAMP)

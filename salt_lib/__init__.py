@@ -14,9 +14,15 @@ One module per concern, imports going one way (from the notebooks and the comman
 * the notebook layer: ``experiments`` (train one run from a config, or reuse), ``evaluate``
   (the one way to score a saved model, bootstrap intervals, result tables), ``eda`` (describing
   the tiles), ``report`` (the thesis style, figures and tables), ``workbook`` (the papermill
-  runner), ``cli`` and ``bench``.
+  runner), ``cli`` and ``bench``;
+* ``quiet`` (standard library only): TensorFlow's native start-up log kept out of the output.
 
 Notebooks call these; they hold no logic of their own.
 """
 
+from salt_lib import quiet as _quiet
+
 __version__ = "0.1.0"
+
+# Before anything imports TensorFlow: its native start-up log stays out of the CLI and notebooks.
+_quiet.install()

@@ -169,7 +169,8 @@ def cmd_bench(args) -> None:
 
 
 def cmd_workbook(args) -> None:
-    workbook_main(args.profile, data=args.data, only=args.only, out=args.out, in_place=args.in_place, render=args.render)
+    workbook_main(args.profile, data=args.data, only=args.only, out=args.out, in_place=args.in_place, render=args.render,
+                  language=args.language)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     workbook.add_argument("--in-place", action="store_true",
                           help="run the notebooks on their own defaults and write the outputs back into notebooks/")
     workbook.add_argument("--render", action="store_true", help="only re-render 04/05 from notebooks/templates/")
+    workbook.add_argument("--language", choices=("en", "zh"),
+                          help="figure labels and table headers in English (the notebooks' default) or Chinese")
     workbook.set_defaults(run=cmd_workbook)
     return parser
 

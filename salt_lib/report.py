@@ -8,6 +8,9 @@
   table so that a notebook cell shows it. Names start with the chapter number; the thesis text
   refers to them, so they do not change between runs.
 * ``plot_*`` functions take arrays or tables and return a matplotlib Figure; they never save.
+* ``finding``, ``compare_sentence`` and ``findings`` turn a table's numbers into a chapter's
+  findings: ``0.767 [0.738, 0.796]`` and a word chosen from the interval ("higher", "lower",
+  "not distinguishable"), so no sentence carries a typed-in number.
 
 Figure widths follow an A4 thesis with a 16 cm text block: ``FULL_WIDTH`` and ``HALF_WIDTH``
 inches. Tiles are drawn with the grey colour map, depth (rows) downwards, as in the data.
@@ -43,13 +46,110 @@ PREDICTION_COLOUR = OKABE_ITO["sky_blue"]  # what a model predicts
 SPLIT_COLOURS = {"train": OKABE_ITO["blue"], "val": OKABE_ITO["orange"], "test": OKABE_ITO["green"]}
 
 
-def use_thesis_style() -> None:
+LANGUAGES = ("en", "zh")
+
+# Every word a figure or a table header shows, English -> Chinese: the one place to add or change
+# a translation. Keys with {fields} are templates (``tr("best (epoch {epoch})", epoch=12)``);
+# words not listed (ids, policy names, numbers) are shown as they are in both languages.
+TRANSLATIONS = {"zh": {
+    # tiles, legends and groups
+    "labelled salt": "标注的盐体", "prediction": "预测", "no salt": "无盐", "partial": "部分含盐", "full": "全为盐",
+    "empty": "无盐", "original": "原图", "best": "最好", "worst": "最差",
+    "score {score:.1f}, salt {salt}": "得分 {score:.1f}，盐 {salt}",
+    # coverage, intensity, depth, split
+    "coverage class (upper bound, % salt; 0 = empty)": "覆盖率等级（上界，盐体占比 %；0 = 无盐）",
+    "tiles (%)": "图块占比 (%)", "tiles": "图块数", "salt coverage of tiles with salt (%)": "含盐图块的盐体覆盖率 (%)",
+    "inside salt": "盐体内部", "outside salt (tiles with salt)": "盐体外部（含盐图块）", "grey level": "灰度值", "density": "密度",
+    "depth z (depths.csv)": "深度 z（depths.csv）", "mean per depth bin": "各深度区间的平均值", "salt coverage (%)": "盐体覆盖率 (%)",
+    "train": "训练集", "val": "验证集", "test": "测试集", "{split} ({tiles} tiles)": "{split}（{tiles} 个图块）",
+    "tiles of the split (%)": "该划分中的图块占比 (%)",
+    # augmentation
+    "augmentation policy": "数据增强策略", "tgs_score (95 % CI)": "tgs_score（95% 置信区间）",
+    # architecture
+    "{level}\n{channels} filters, {side}×{side}": "{level}\n{channels} 个滤波器，{side}×{side}", "{level} (bottleneck)": "{level}（瓶颈层）",
+    "pool": "池化", "up": "上采样", "input {side}×{side}×{channels}": "输入 {side}×{side}×{channels}",
+    "head: sigmoid, {side}×{side}×1": "输出层：sigmoid，{side}×{side}×1", "skip (concatenate)": "跳跃连接（拼接）",
+    "residual shortcut (add)": "残差捷径（相加）", "{arch} ({preset} preset): {parameters:,} parameters": "{arch}（{preset} 预设）：{parameters:,} 个参数",
+    # training and evaluation
+    "main": "BCE + Dice 阶段", "lovasz": "Lovasz 阶段", "best (epoch {epoch})": "最佳（第 {epoch} 轮）", "epoch": "轮次",
+    "training loss (of its stage)": "训练损失（所在阶段的损失）", "validation tgs_score": "验证集 tgs_score",
+    "{arch} thesis ({millions:.1f} M)": "{arch} 原论文网络（{millions:.1f} M）", "training loss (BCE)": "训练损失（BCE）",
+    "circle: kept epoch": "圆圈：保留的轮次", "chosen threshold {threshold:.3f}": "选定阈值 {threshold:.3f}",
+    "probability threshold": "概率阈值", "salt coverage of the tile": "图块的盐体覆盖率", "mean tgs_score": "平均 tgs_score",
+    "mean and 95 % CI": "均值与 95% 置信区间", "{label} (tgs_score)": "{label}（tgs_score）", "bootstrap resamples": "自助重采样次数",
+    # table headers (save_table's .tex and .md; the .csv keeps the column names code reads)
+    "model": "模型", "arch": "网络结构", "parameters": "参数量", "preset": "预设", "overrides": "覆盖参数", "policy": "策略",
+    "what it does": "作用", "epochs": "轮数", "best_epoch": "最佳轮次", "split": "划分", "score": "指标", "value": "数值",
+    "ci_low": "置信区间下限", "ci_high": "置信区间上限", "iou": "IoU", "dice": "Dice", "empty_tile_accuracy": "空图块准确率",
+    "threshold": "阈值", "min_size": "最小连通域 (像素)", "coverage": "覆盖率", "coverage_class": "覆盖率等级", "share": "占比",
+    "level": "层级", "layers": "层数", "side": "边长", "channels": "通道数", "difference": "差值", "mean_difference": "平均差值",
+    "share_resamples_positive": "差值为正的重采样占比", "training_minutes": "训练时间 (分钟)", "train_images_per_s": "训练速度 (图/秒)",
+    "train_seconds": "训练时间 (秒)", "trained_on": "训练数据", "thesis_iou_metric": "原论文 IoU 指标",
+    "tgs_score_ci_low": "tgs_score 下限", "tgs_score_ci_high": "tgs_score 上限", "val_tgs_score": "验证集 tgs_score",
+    "val_ci_low": "验证集下限", "val_ci_high": "验证集上限", "test_tgs_score": "测试集 tgs_score", "test_ci_low": "测试集下限",
+    "test_ci_high": "测试集上限", "region": "区域", "pixels": "像素数", "mean": "均值", "std": "标准差", "median": "中位数",
+    "p5": "第 5 百分位", "p95": "第 95 百分位", "depths": "深度", "depth_min": "最小深度", "depth_max": "最大深度",
+    "empty_share": "无盐占比", "full_share": "全盐占比", "mean_coverage": "平均覆盖率",
+    "mean_coverage_of_salt_tiles": "含盐图块的平均覆盖率",
+}}
+
+_style = {"language": "en"}  # set by use_thesis_style: the one switch
+
+
+def tr(text: str, **values) -> str:
+    """``text`` in the language ``use_thesis_style`` chose, from ``TRANSLATIONS``, formatted with
+    ``values``; text without a translation is returned as it is."""
+    template = TRANSLATIONS.get(_style["language"], {}).get(text, text)
+    return template.format(**values) if values else template
+
+
+def cjk_font_path(cache_dir=None) -> Path:
+    """A static Regular (weight 400) Noto Sans SC, cut from the variable font that the
+    ``justmytype-intl-cjk`` package installs (SIL Open Font License 1.1) and cached: matplotlib
+    draws a variable font at its default instance, which for Noto Sans SC is Thin. The first call
+    takes about 20 s; the result lives in ``<cache>/fonts/``."""
+    from importlib.resources import files
+
+    from salt_lib.data import default_cache_dir
+    from salt_lib.files import atomic_write
+
+    try:
+        source = Path(str(files("justmytype_intl_cjk") / "fonts" / "ofl" / "notosanssc" / "NotoSansSC[wght].ttf"))
+    except ModuleNotFoundError:
+        source = None
+    if source is None or not source.is_file():
+        raise RuntimeError("language='zh' needs the Noto Sans SC font of the justmytype-intl-cjk package: "
+                           "run `make` (or `pip install -r requirements.lock`) to install it.")
+    target = Path(cache_dir or default_cache_dir()) / "fonts" / f"NotoSansSC-Regular-{source.stat().st_size}-v2.ttf"
+    if not target.is_file():
+        from fontTools.ttLib import TTFont
+        from fontTools.varLib import instancer
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        regular = instancer.instantiateVariableFont(TTFont(source), {"wght": 400}, updateFontNames=True)
+        with atomic_write(target) as tmp:
+            regular.save(tmp)
+    return target
+
+
+def use_thesis_style(language: str = "en") -> None:
     """Set the thesis look for every later figure (matplotlib rcParams, seaborn theme) and a
-    short float display for pandas tables in notebooks."""
+    short float display for pandas tables in notebooks. ``language`` ("en" or "zh") switches the
+    labels, legends and titles of every ``plot_*`` figure and the headers ``save_table`` writes;
+    "zh" sets Chinese in Noto Sans SC beside the Latin text in DejaVu Serif."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language {language!r}: choose one of {', '.join(LANGUAGES)}")
     sns.set_theme(context="paper", style="ticks", palette="colorblind", font="serif")
+    family = ["DejaVu Serif"]  # ships with matplotlib: identical on every machine
+    if language == "zh":
+        from matplotlib import font_manager
+
+        font = cjk_font_path()
+        font_manager.fontManager.addfont(str(font))
+        family.append(font_manager.FontProperties(fname=str(font)).get_name())  # glyph by glyph fallback
     matplotlib.rcParams.update({
-        "font.family": "serif",
-        "font.serif": ["DejaVu Serif"],  # ships with matplotlib: identical on every machine
+        "font.family": family,
+        "font.serif": ["DejaVu Serif"],
         "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8,
         "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 10,
         "axes.spines.top": False, "axes.spines.right": False,
@@ -59,6 +159,7 @@ def use_thesis_style() -> None:
         "pdf.fonttype": 42,  # embed TrueType: text stays text in the PDF
         "svg.hashsalt": "salt_lib",
     })
+    _style["language"] = language
     pd.set_option("display.precision", 4)
 
 
@@ -89,18 +190,22 @@ def save_figure(fig, name: str, figures_dir) -> list[Path]:
 
 def save_table(table: pd.DataFrame, name: str, tables_dir, float_digits: int = 4) -> pd.DataFrame:
     """Write ``table`` as ``tables_dir/<name>.csv`` (full precision), ``.tex`` (booktabs
-    tabular, floats with ``float_digits`` decimals) and ``.md``; return the table unchanged."""
+    tabular, floats with ``float_digits`` decimals) and ``.md``; return the table unchanged.
+    The ``.tex`` and ``.md`` headers are in ``use_thesis_style``'s language (``tr``); the ``.csv``
+    keeps the column names, which code reads back."""
     folder = Path(tables_dir)
     folder.mkdir(parents=True, exist_ok=True)
     base = folder / _check_name(name)
-    table.to_csv(base.with_suffix(".csv"), index=False)
+    shown = table
+    table.to_csv(base.with_suffix(".csv"), index=False)  # column names as the code reads them back
+    table = table.rename(columns=tr)  # the reader's language for .tex and .md
     fmt = f"{{:.{float_digits}f}}".format
     # Thousands separators for whole numbers (31,031,685 parameters), as the thesis text writes them.
     integers = {column: "{:,}".format for column, dtype in table.dtypes.items() if pd.api.types.is_integer_dtype(dtype)}
     latex = table.to_latex(index=False, float_format=fmt, formatters=integers, escape=True, na_rep="--")
     base.with_suffix(".tex").write_text(f"% {name}: written by salt_lib.report.save_table; do not edit by hand\n{latex}")
     base.with_suffix(".md").write_text(markdown_table(table, float_digits))
-    return table
+    return shown
 
 
 def markdown_table(table: pd.DataFrame, float_digits: int = 4) -> str:
@@ -117,6 +222,63 @@ def markdown_table(table: pd.DataFrame, float_digits: int = 4) -> str:
              "|" + "|".join("---:" if is_number else "---" for is_number in numeric) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Findings: sentences built from a table's numbers, the wording chosen by the interval
+# --------------------------------------------------------------------------------------------
+
+HIGHER, LOWER, NOT_DISTINGUISHABLE = "higher", "lower", "not distinguishable"
+
+
+def with_interval(value: float, low: float, high: float, digits: int = 3, signed: bool = False) -> str:
+    """``value [low, high]`` with ``digits`` decimals, e.g. ``0.767 [0.738, 0.796]``; ``signed``
+    writes every sign, for differences: ``+0.008 [-0.004, +0.021]``."""
+    fmt = f"{{:{'+' if signed else ''}.{digits}f}}".format
+    return f"{fmt(value)} [{fmt(low)}, {fmt(high)}]"
+
+
+def verdict(low: float, high: float, reference: float = 0.0) -> str:
+    """``"higher"`` if the interval lies above ``reference``, ``"lower"`` if below, and
+    ``"not distinguishable"`` if it contains it (an end point on the reference counts as containing)."""
+    if low > high:
+        raise ValueError(f"interval [{low}, {high}]: the low end is above the high end")
+    if low > reference:
+        return HIGHER
+    if high < reference:
+        return LOWER
+    return NOT_DISTINGUISHABLE
+
+
+def finding(name: str, value: float, low: float, high: float, reference: float = 0.0, unit: str = "",
+            digits: int = 3) -> str:
+    """One sentence on a number and its 95% interval against ``reference``, e.g.
+    ``"flip - none: +0.033 [0.010, 0.056], higher than 0."``. Signed numbers when the reference is
+    0 (the number is then a difference); ``unit`` follows the interval."""
+    signed = reference == 0
+    word = verdict(low, high, reference)
+    ref = "0" if signed else f"{reference:.{digits}f}"
+    number = with_interval(value, low, high, digits, signed) + (f" {unit}" if unit else "")
+    tail = f"not distinguishable from {ref}" if word == NOT_DISTINGUISHABLE else f"{word} than {ref}"
+    return f"{name}: {number}, {tail}."
+
+
+def compare_sentence(a_name: str, b_name: str, difference: float, low: float, high: float,
+                     score: str = "tgs_score", digits: int = 3) -> str:
+    """A sentence on ``a - b`` with its paired 95% interval, e.g. ``"ResUNet's tgs_score is not
+    distinguishable from U-Net's: ResUNet - U-Net = +0.008 [-0.004, +0.021]."``"""
+    word = verdict(low, high, 0.0)
+    relation = "not distinguishable from" if word == NOT_DISTINGUISHABLE else f"{word} than"
+    return (f"{a_name}'s {score} is {relation} {b_name}'s: "
+            f"{a_name} - {b_name} = {with_interval(difference, low, high, digits, signed=True)}.")
+
+
+def findings(table: pd.DataFrame, name: str, value: str, low: str = "ci_low", high: str = "ci_high",
+             reference: float = 0.0, unit: str = "", digits: int = 3) -> list[str]:
+    """``finding`` for every row of ``table``: the row's label from column ``name``, its number
+    and interval from columns ``value``, ``low``, ``high``."""
+    return [finding(str(row[name]), row[value], row[low], row[high], reference, unit, digits)
+            for _, row in table.iterrows()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,9 +325,9 @@ def _outline(ax, mask, colour, width, linestyle="-") -> None:
 
 
 def _legend_handles(prediction: bool = False):
-    handles = [Line2D([], [], color=TRUTH_COLOUR, lw=1.5, label="labelled salt")]
+    handles = [Line2D([], [], color=TRUTH_COLOUR, lw=1.5, label=tr("labelled salt"))]
     if prediction:
-        handles.append(Line2D([], [], color=PREDICTION_COLOUR, lw=1.5, ls="--", label="prediction"))
+        handles.append(Line2D([], [], color=PREDICTION_COLOUR, lw=1.5, ls="--", label=tr("prediction")))
     return handles
 
 
@@ -181,7 +343,7 @@ def plot_sample_tiles(tiles, groups: dict[str, np.ndarray]) -> plt.Figure:
                 continue
             i = indices[col]
             draw_tile(ax, tiles.images[i], tiles.masks[i], title=f"{tiles.ids[i]} ({percent(tiles.coverage[i])})")
-        axes[row, 0].text(-0.08, 0.5, group, transform=axes[row, 0].transAxes, rotation=90, ha="right", va="center")
+        axes[row, 0].text(-0.08, 0.5, tr(group), transform=axes[row, 0].transAxes, rotation=90, ha="right", va="center")
     fig.legend(handles=_legend_handles(), loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout(rect=(0.02, 0.04, 1, 1))
     return fig
@@ -195,9 +357,9 @@ def plot_coverage(coverage, class_table: pd.DataFrame) -> plt.Figure:
     colours = [OKABE_ITO["black"]] + [OKABE_ITO["blue"]] * 10
     left.bar(class_table["coverage_class"], 100 * class_table["share"], color=colours)
     left.set_xticks(class_table["coverage_class"], ["0"] + [f"{10 * k}" for k in range(1, 11)])
-    left.set(xlabel="coverage class (upper bound, % salt; 0 = empty)", ylabel="tiles (%)")
+    left.set(xlabel=tr("coverage class (upper bound, % salt; 0 = empty)"), ylabel=tr("tiles (%)"))
     right.hist(100 * coverage[coverage > 0], bins=np.linspace(0, 100, 41), color=OKABE_ITO["blue"])
-    right.set(xlabel="salt coverage of tiles with salt (%)", ylabel="tiles")
+    right.set(xlabel=tr("salt coverage of tiles with salt (%)"), ylabel=tr("tiles"))
     fig.tight_layout()
     return fig
 
@@ -208,11 +370,11 @@ def plot_intensity(images, masks) -> plt.Figure:
     salt_tiles = masks.reshape(len(masks), -1).any(axis=1)
     fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
     bins = np.arange(257) - 0.5
-    for label, pixels, colour in (("inside salt", images[masks], TRUTH_COLOUR),
-                                  ("outside salt (tiles with salt)", images[salt_tiles][~masks[salt_tiles]], OKABE_ITO["blue"])):
+    for label, pixels, colour in ((tr("inside salt"), images[masks], TRUTH_COLOUR),
+                                  (tr("outside salt (tiles with salt)"), images[salt_tiles][~masks[salt_tiles]], OKABE_ITO["blue"])):
         if len(pixels):
             ax.hist(pixels, bins=bins, density=True, histtype="step", linewidth=1.3, color=colour, label=label)
-    ax.set(xlabel="grey level", ylabel="density", xlim=(0, 255))
+    ax.set(xlabel=tr("grey level"), ylabel=tr("density"), xlim=(0, 255))
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -224,13 +386,13 @@ def plot_depth(depths, coverage) -> plt.Figure:
     known = np.isfinite(depths)
     fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
     left.hist(depths[known], bins=30, color=OKABE_ITO["blue"])
-    left.set(xlabel="depth z (depths.csv)", ylabel="tiles")
+    left.set(xlabel=tr("depth z (depths.csv)"), ylabel=tr("tiles"))
     right.scatter(depths[known], 100 * coverage[known], s=3, alpha=0.3, color=OKABE_ITO["blue"], linewidths=0)
     edges = np.linspace(depths[known].min(), depths[known].max(), 11)
     which = np.clip(np.digitize(depths[known], edges) - 1, 0, 9)
     means = [100 * coverage[known][which == b].mean() if np.any(which == b) else np.nan for b in range(10)]
-    right.plot((edges[:-1] + edges[1:]) / 2, means, color=OKABE_ITO["vermillion"], marker="o", ms=3, label="mean per depth bin")
-    right.set(xlabel="depth z (depths.csv)", ylabel="salt coverage (%)")
+    right.plot((edges[:-1] + edges[1:]) / 2, means, color=OKABE_ITO["vermillion"], marker="o", ms=3, label=tr("mean per depth bin"))
+    right.set(xlabel=tr("depth z (depths.csv)"), ylabel=tr("salt coverage (%)"))
     right.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -244,9 +406,9 @@ def plot_split_coverage(class_counts: pd.DataFrame) -> plt.Figure:
     for k, split in enumerate(splits):
         share = 100 * class_counts[split] / max(1, class_counts[split].sum())
         ax.bar(class_counts["coverage_class"] + (k - (len(splits) - 1) / 2) * width, share, width,
-               color=SPLIT_COLOURS[split], label=f"{split} ({class_counts[split].sum()} tiles)")
+               color=SPLIT_COLOURS[split], label=tr("{split} ({tiles} tiles)", split=tr(split), tiles=class_counts[split].sum()))
     ax.set_xticks(class_counts["coverage_class"], ["0"] + [f"{10 * k}" for k in range(1, 11)])
-    ax.set(xlabel="coverage class (upper bound, % salt; 0 = empty)", ylabel="tiles of the split (%)")
+    ax.set(xlabel=tr("coverage class (upper bound, % salt; 0 = empty)"), ylabel=tr("tiles of the split (%)"))
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -268,7 +430,7 @@ def plot_augmentation_grid(images, masks, policies, seed: int = 0) -> plt.Figure
             out_images, out_masks = augment_batch(images, masks, policy, seed=seed)
         for c in range(len(images)):
             draw_tile(axes[r, c], out_images[c], out_masks[c])
-        label = policy.replace("_", "\n")
+        label = tr(policy).replace("_", "\n")
         axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, rotation=90, ha="right", va="center", fontsize=7)
     fig.tight_layout(rect=(0.03, 0, 1, 1))
     return fig
@@ -282,9 +444,9 @@ def plot_policy_scores(table: pd.DataFrame) -> plt.Figure:
     for offset, split, colour in ((-0.12, "val", SPLIT_COLOURS["val"]), (0.12, "test", SPLIT_COLOURS["test"])):
         mean = table[f"{split}_tgs_score"]
         error = [mean - table[f"{split}_ci_low"], table[f"{split}_ci_high"] - mean]
-        ax.errorbar(x + offset, mean, yerr=error, fmt="o", ms=4, capsize=3, color=colour, label=split)
+        ax.errorbar(x + offset, mean, yerr=error, fmt="o", ms=4, capsize=3, color=colour, label=tr(split))
     ax.set_xticks(x, table["policy"])
-    ax.set(xlabel="augmentation policy", ylabel="tgs_score (95 % CI)")
+    ax.set(xlabel=tr("augmentation policy"), ylabel=tr("tgs_score (95 % CI)"))
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -357,7 +519,7 @@ def plot_architecture(model) -> plt.Figure:
         ax.add_patch(FancyBboxPatch((x, y - box_h / 2), box_w, box_h, boxstyle="round,pad=0.02,rounding_size=0.08",
                                     facecolor=colour, edgecolor="black", linewidth=0.6, alpha=0.9))
         row = levels.loc[level]
-        ax.text(x + box_w / 2, y, f"{label}\n{row['channels']} filters, {row['side']}×{row['side']}",
+        ax.text(x + box_w / 2, y, tr("{level}\n{channels} filters, {side}×{side}", level=label, channels=row["channels"], side=row["side"]),
                 ha="center", va="center", fontsize=6.5)
 
     def arrow(start, end, colour="black", style="-|>", rad=0.0, ls="-", lw=0.8):
@@ -365,19 +527,19 @@ def plot_architecture(model) -> plt.Figure:
                                      linestyle=ls, connectionstyle=f"arc3,rad={rad}", shrinkA=0, shrinkB=0))
 
     for k, level in enumerate(encoders, start=1):
-        box(level, "#cfe3f3" if k < depth else "#f3e2c7", level + (" (bottleneck)" if k == depth else ""))
+        box(level, "#cfe3f3" if k < depth else "#f3e2c7", tr("{level} (bottleneck)", level=level) if k == depth else level)
         if k < depth:
             x, y = position[level]
             nx, ny = position[encoders[k]]
             arrow((x + box_w * 0.5, y - box_h / 2), (nx + box_w * 0.3, ny + box_h / 2))
-            ax.text((x + nx) / 2 + box_w * 0.2, (y + ny) / 2, "pool", fontsize=6, ha="right", va="center", color="0.3")
+            ax.text((x + nx) / 2 + box_w * 0.2, (y + ny) / 2, tr("pool"), fontsize=6, ha="right", va="center", color="0.3")
     previous = encoders[-1]
     for level in decoders:
         box(level, "#d5eedf", level)
         x, y = position[level]
         px, py = position[previous]
         arrow((px + box_w * 0.7, py + box_h / 2), (x + box_w * 0.5, y - box_h / 2))
-        ax.text((x + px) / 2 + box_w * 0.85, (y + py) / 2, "up", fontsize=6, ha="left", va="center", color="0.3")
+        ax.text((x + px) / 2 + box_w * 0.85, (y + py) / 2, tr("up"), fontsize=6, ha="left", va="center", color="0.3")
         enc = "enc" + level[3:]
         ex, ey = position[enc]
         arrow((ex + box_w, ey), (x, y), colour=OKABE_ITO["blue"], ls="--")
@@ -393,18 +555,18 @@ def plot_architecture(model) -> plt.Figure:
     # Input and output.
     x1, y1 = position["enc1"]
     d1x, d1y = position[decoders[-1]]
-    ax.text(x1 + box_w / 2, y1 + 0.75, f"input {levels.loc['input', 'side']}×{levels.loc['input', 'side']}×{levels.loc['input', 'channels']}",
+    ax.text(x1 + box_w / 2, y1 + 0.75, tr("input {side}×{side}×{channels}", side=levels.loc["input", "side"], channels=levels.loc["input", "channels"]),
             ha="center", fontsize=6.5)
     arrow((x1 + box_w / 2, y1 + 0.65), (x1 + box_w / 2, y1 + box_h / 2))
-    ax.text(d1x + box_w / 2, d1y + 0.75, f"head: sigmoid, {levels.loc['head', 'side']}×{levels.loc['head', 'side']}×1",
+    ax.text(d1x + box_w / 2, d1y + 0.75, tr("head: sigmoid, {side}×{side}×1", side=levels.loc["head", "side"]),
             ha="center", fontsize=6.5)
     arrow((d1x + box_w / 2, d1y + box_h / 2), (d1x + box_w / 2, d1y + 0.65))
-    handles = [Line2D([], [], color=OKABE_ITO["blue"], ls="--", label="skip (concatenate)")]
+    handles = [Line2D([], [], color=OKABE_ITO["blue"], ls="--", label=tr("skip (concatenate)"))]
     if any(f"{lv}_add" in names for lv in encoders + decoders):
-        handles.append(Line2D([], [], color=shortcut_colour, label="residual shortcut (add)"))
+        handles.append(Line2D([], [], color=shortcut_colour, label=tr("residual shortcut (add)")))
     ax.legend(handles=handles, loc="lower left", frameon=False, fontsize=7)
     arch = {"unet": "U-Net", "resunet": "ResUNet"}.get(config.get("arch"), model.name)
-    title = f"{arch} ({config.get('preset', '?')} preset): {model.count_params():,} parameters"
+    title = tr("{arch} ({preset} preset): {parameters:,} parameters", arch=arch, preset=config.get("preset", "?"), parameters=model.count_params())
     ax.set_title(title)
     ax.set_xlim(-0.45, 2 * centre + 0.45)
     ax.set_ylim(-(depth - 1) - 0.6, 1.05)
@@ -419,18 +581,18 @@ def plot_learning_curves(history: pd.DataFrame) -> plt.Figure:
     the Lovasz stage, if any, is shaded."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.3))
     for stage, rows in history.groupby("stage", sort=False):
-        left.plot(rows["epoch"], rows["loss"], marker="o", ms=3, label=stage)
+        left.plot(rows["epoch"], rows["loss"], marker="o", ms=3, label=tr(stage))
     right.plot(history["epoch"], history["val_tgs_score"], marker="o", ms=3, color=OKABE_ITO["green"])
     best = history["val_tgs_score"].idxmax()
     right.scatter(history.loc[best, "epoch"], history.loc[best, "val_tgs_score"], s=40, facecolors="none",
-                  edgecolors=OKABE_ITO["vermillion"], zorder=3, label=f"best (epoch {history.loc[best, 'epoch']})")
+                  edgecolors=OKABE_ITO["vermillion"], zorder=3, label=tr("best (epoch {epoch})", epoch=history.loc[best, "epoch"]))
     lovasz = history[history["stage"] == "lovasz"]
     for ax in (left, right):
         if len(lovasz):
             ax.axvspan(lovasz["epoch"].min() - 0.5, lovasz["epoch"].max() + 0.5, color="0.92", zorder=0)
-        ax.set_xlabel("epoch")
-    left.set_ylabel("training loss (of its stage)")
-    right.set_ylabel("validation tgs_score")
+        ax.set_xlabel(tr("epoch"))
+    left.set_ylabel(tr("training loss (of its stage)"))
+    right.set_ylabel(tr("validation tgs_score"))
     left.legend(frameon=False)
     right.legend(frameon=False)
     fig.tight_layout()
@@ -444,17 +606,17 @@ def plot_result_runs(runs: dict[str, dict]) -> plt.Figure:
     colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["vermillion"]]
     for colour, (name, run) in zip(colours, runs.items()):
         history, record = run["history"], run["record"]
-        label = f"{record['arch']} thesis ({record['parameters'] / 1e6:.1f} M)"
+        label = tr("{arch} thesis ({millions:.1f} M)", arch=record["arch"], millions=record["parameters"] / 1e6)
         left.plot(history["epoch"], history["loss"], color=colour, lw=1, label=label)
         right.plot(history["epoch"], history["val_tgs_score"], color=colour, lw=1, label=label)
         best = history.loc[history["epoch"] == record["best_epoch"]]
         right.scatter(best["epoch"], best["val_tgs_score"], s=40, facecolors="none", edgecolors=colour, zorder=3)
     left.set_yscale("log")
-    left.set_ylabel("training loss (BCE)")
-    right.set_ylabel("validation tgs_score")
+    left.set_ylabel(tr("training loss (BCE)"))
+    right.set_ylabel(tr("validation tgs_score"))
     for ax in (left, right):
-        ax.set_xlabel("epoch")
-    right.legend(frameon=False, loc="lower right", title="circle: kept epoch", title_fontsize="small")
+        ax.set_xlabel(tr("epoch"))
+    right.legend(frameon=False, loc="lower right", title=tr("circle: kept epoch"), title_fontsize="small")
     fig.tight_layout()
     return fig
 
@@ -463,8 +625,8 @@ def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float) -> plt.Figure:
     """Validation ``tgs_score`` against the probability threshold; the chosen one marked."""
     fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
     ax.plot(sweep["threshold"], sweep["tgs_score"], marker="o", ms=2.5, color=OKABE_ITO["blue"])
-    ax.axvline(chosen, color=OKABE_ITO["vermillion"], ls="--", lw=1, label=f"chosen threshold {chosen:.3f}")
-    ax.set(xlabel="probability threshold", ylabel="validation tgs_score")
+    ax.axvline(chosen, color=OKABE_ITO["vermillion"], ls="--", lw=1, label=tr("chosen threshold {threshold:.3f}", threshold=chosen))
+    ax.set(xlabel=tr("probability threshold"), ylabel=tr("validation tgs_score"))
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -475,7 +637,7 @@ def case_row(tiles, indices, predicted_masks, scores) -> dict:
     masks, titled with the tile's score and salt coverage."""
     indices = np.asarray(indices, dtype=int)
     return {"images": tiles.images[indices], "truths": tiles.masks[indices], "predictions": np.asarray(predicted_masks)[indices],
-            "titles": [f"score {scores[i]:.1f}, salt {percent(tiles.coverage[i])}" for i in indices]}
+            "titles": [tr("score {score:.1f}, salt {salt}", score=scores[i], salt=percent(tiles.coverage[i])) for i in indices]}
 
 
 def plot_cases(rows: dict[str, dict]) -> plt.Figure:
@@ -492,7 +654,7 @@ def plot_cases(rows: dict[str, dict]) -> plt.Figure:
                 axes[r, c].axis("off")
                 continue
             draw_tile(axes[r, c], row["images"][c], row["truths"][c], row["predictions"][c], row["titles"][c])
-        axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, rotation=90, ha="right", va="center")
+        axes[r, 0].text(-0.08, 0.5, tr(label), transform=axes[r, 0].transAxes, rotation=90, ha="right", va="center")
     fig.legend(handles=_legend_handles(prediction=True), loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.01))
     fig.tight_layout(rect=(0.03, 0.05, 1, 1))
     return fig
@@ -506,11 +668,11 @@ def plot_coverage_bins(table: pd.DataFrame, models) -> plt.Figure:
     width = 0.8 / max(1, len(models))
     for k, name in enumerate(models):
         ax.bar(x + (k - (len(models) - 1) / 2) * width, table[name], width, label=name)
-    ax.set_xticks(x, table["coverage"], rotation=30, ha="right")
-    ax.set(xlabel="salt coverage of the tile", ylabel="mean tgs_score", ylim=(0, 1.05))
+    ax.set_xticks(x, [tr(value) for value in table["coverage"]], rotation=30, ha="right")
+    ax.set(xlabel=tr("salt coverage of the tile"), ylabel=tr("mean tgs_score"), ylim=(0, 1.05))
     counts = ax.twinx()
-    counts.plot(x, table["tiles"], color="0.3", marker="_", ms=10, lw=0, label="tiles")
-    counts.set_ylabel("tiles")
+    counts.plot(x, table["tiles"], color="0.3", marker="_", ms=10, lw=0, label=tr("tiles"))
+    counts.set_ylabel(tr("tiles"))
     counts.spines["right"].set_visible(True)
     counts.set_ylim(0, max(1, table["tiles"].max()) * 1.15)
     handles = ax.get_legend_handles_labels()[0] + counts.get_legend_handles_labels()[0]
@@ -527,8 +689,8 @@ def plot_paired_difference(resampled_means, result: dict, label: str) -> plt.Fig
     ax.axvline(0, color="black", lw=0.8)
     for bound in (result["low"], result["high"]):
         ax.axvline(bound, color=OKABE_ITO["vermillion"], ls="--", lw=1)
-    ax.axvline(result["mean_difference"], color=OKABE_ITO["vermillion"], lw=1.2, label="mean and 95 % CI")
-    ax.set(xlabel=f"{label} (tgs_score)", ylabel="bootstrap resamples")
+    ax.axvline(result["mean_difference"], color=OKABE_ITO["vermillion"], lw=1.2, label=tr("mean and 95 % CI"))
+    ax.set(xlabel=tr("{label} (tgs_score)", label=label), ylabel=tr("bootstrap resamples"))
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig

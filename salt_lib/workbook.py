@@ -47,6 +47,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from salt_lib.files import REPO
+from salt_lib.quiet import drop_native_log
 
 NOTEBOOKS_DIR = REPO / "notebooks"
 PARAMS_DIR = REPO / "params"
@@ -125,9 +126,11 @@ def declared_parameters(notebook: Path) -> dict:
     return papermill.inspect_notebook(str(notebook))
 
 
-def parameters_for(notebook: Path, profile: dict, out: Path, data=None, root: Path = REPO, profile_name: str = "") -> dict:
+def parameters_for(notebook: Path, profile: dict, out: Path, data=None, root: Path = REPO, profile_name: str = "",
+                   language: str | None = None) -> dict:
     """The parameters to inject into ``notebook``: the profile's shared keys it declares, then
-    its own section (every key of which it must declare), then ``data`` (``--data``)."""
+    its own section (every key of which it must declare), then ``data`` (``--data``) and
+    ``language`` (``--language``: "en" or "zh", figure labels and table headers)."""
     declared = declared_parameters(notebook)
     own = profile.get(notebook.stem, {})
     unknown = sorted(set(own) - set(declared))
@@ -140,6 +143,8 @@ def parameters_for(notebook: Path, profile: dict, out: Path, data=None, root: Pa
         values["data_dir"] = notebook_path(data, notebook.parent, root)
         if "synthetic_tiles" in declared:
             values["synthetic_tiles"] = 0
+    if language is not None and "language" in declared:
+        values["language"] = language
     return values
 
 
@@ -161,13 +166,18 @@ def check_shared_keys(profile: dict, notebooks: list[Path], profile_name: str = 
 
 
 def run_workbook(profile: str = "quick", data=None, only: str | None = None, out=None, in_place: bool = False,
-                 notebooks_dir=NOTEBOOKS_DIR, params_dir=PARAMS_DIR, root: Path = REPO, progress: bool = True) -> dict[str, float]:
+                 notebooks_dir=NOTEBOOKS_DIR, params_dir=PARAMS_DIR, root: Path = REPO, progress: bool = True,
+                 language: str | None = None) -> dict[str, float]:
     """Execute the workbook's notebooks in order; return seconds per notebook.
 
     ``in_place``: run each notebook on its own defaults (no profile, no injected cell) and, once
     it succeeded, write it back over the source with volatile metadata stripped: the commit-ready
     outputs. Executed copies (and partly executed ones after a failure) go to ``out``.
+    ``language`` ("en" or "zh") is passed to every notebook that declares it (not with ``in_place``).
     """
+    if language is not None and in_place:
+        raise WorkbookError("--language with --in-place: the committed notebooks keep their English defaults; "
+                            "run a profile instead, e.g. --profile quick --language zh.")
     all_notebooks = chapters(notebooks_dir)
     if not all_notebooks:
         raise WorkbookError(f"{notebooks_dir}: no notebooks named NN_name.ipynb.")
@@ -179,13 +189,13 @@ def run_workbook(profile: str = "quick", data=None, only: str | None = None, out
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     # Parameters first, for every notebook: a bad profile fails before an hour of training.
-    plans = [(nb, {} if in_place else parameters_for(nb, settings, out, data, root, profile)) for nb in notebooks]
+    plans = [(nb, {} if in_place else parameters_for(nb, settings, out, data, root, profile, language)) for nb in notebooks]
     seconds = {}
     for position, (notebook, parameters) in enumerate(tqdm(plans, desc="workbook", unit="notebook", disable=not progress, file=sys.stdout)):
         target = out / notebook.name
         start = time.perf_counter()
         remaining = [nb for nb, _ in plans[position:]]
-        execute(notebook, target, parameters, progress=progress, rerun=_rerun_command(profile, remaining, data, out, in_place))
+        execute(notebook, target, parameters, progress=progress, rerun=_rerun_command(profile, remaining, data, out, in_place, language))
         seconds[notebook.stem] = round(time.perf_counter() - start, 1)
         strip_volatile(target)
         if in_place:
@@ -195,11 +205,13 @@ def run_workbook(profile: str = "quick", data=None, only: str | None = None, out
     return seconds
 
 
-def _rerun_command(profile, notebooks: list[Path], data, out: Path, in_place: bool) -> str:
+def _rerun_command(profile, notebooks: list[Path], data, out: Path, in_place: bool, language=None) -> str:
     """The command that runs ``notebooks`` (the failed one and those after it) again."""
     parts = ["python -m salt_lib workbook", "--in-place" if in_place else f"--profile {profile}"]
     if data is not None:
         parts.append(f"--data {data}")
+    if language is not None:
+        parts.append(f"--language {language}")
     parts += [f"--only {','.join(nb.stem.split('_')[0] for nb in notebooks)}", f"--out {out}"]
     return " ".join(parts)
 
@@ -239,20 +251,11 @@ def failure_message(notebook: Path, target: Path, exec_count, source: str, error
 _LANGUAGE_INFO_KEYS = ("name", "file_extension", "mimetype", "codemirror_mode", "nbconvert_exporter", "pygments_lexer")
 
 
-# TensorFlow's C++ start-up log (absl format: level, date, time, thread id, file:line), which the
-# kernel captures into whichever cell first imports TensorFlow. It names the CPU, probes for CUDA
-# and carries timestamps and thread ids, so it differs on every run and says nothing about the work.
-_NATIVE_LOG_LINE = re.compile(
-    r"^(?:[IWEF]\d{4} \d\d:\d\d:[\d.]+\s+\d+ [\w.]+:\d+\] .*"
-    r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-    r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.)$")
-
-
 def strip_volatile(path) -> None:
     """Remove run-to-run noise from a notebook file, in place: papermill's metadata (times,
     durations, input/output paths), per-cell execution timing, empty tag lists, jupytext's
     header, the Python patch version, and TensorFlow's native start-up log lines in stderr
-    (``_NATIVE_LOG_LINE``). Cell sources, other outputs, tags and execution counts stay."""
+    (``quiet.NATIVE_LOG_LINE``). Cell sources, other outputs, tags and execution counts stay."""
     import nbformat
 
     path = Path(path)
@@ -273,10 +276,10 @@ def _without_native_log(output):
     """The output without native log lines; None for a stderr stream that held nothing else."""
     if output.get("output_type") != "stream" or output.get("name") != "stderr":
         return output
-    kept = [line for line in output["text"].splitlines(keepends=True) if not _NATIVE_LOG_LINE.match(line.rstrip("\n"))]
-    if not "".join(kept).strip():
+    kept = drop_native_log(output["text"])
+    if not kept.strip():
         return None
-    output["text"] = "".join(kept)
+    output["text"] = kept
     return output
 
 
@@ -337,13 +340,14 @@ def model_chapter_sources(path) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source) for cell in nbformat.read(Path(path), as_version=4).cells]
 
 
-def main(profile: str, data=None, only=None, out=None, in_place: bool = False, render: bool = False) -> int:
+def main(profile: str, data=None, only=None, out=None, in_place: bool = False, render: bool = False,
+         language: str | None = None) -> int:
     """The ``workbook`` subcommand: render the model chapters, or run notebooks; print timings."""
     if render:
         for path in render_model_chapters():
             print(f"rendered {path.relative_to(REPO)} from {TEMPLATE.relative_to(REPO)}")
         return 0
     start = time.perf_counter()
-    seconds = run_workbook(profile, data=data, only=only, out=out, in_place=in_place)
+    seconds = run_workbook(profile, data=data, only=only, out=out, in_place=in_place, language=language)
     print(json.dumps({"seconds_per_notebook": seconds, "total_seconds": round(time.perf_counter() - start, 1)}, indent=2))
     return 0

@@ -167,3 +167,28 @@ def test_unwritable_output_path(trained, tmp_path):
 
 def test_training_on_a_missing_folder(tmp_path):
     assert_clean_error(cli("train", "--data", tmp_path / "nowhere", "--arch", "unet", "--out", tmp_path / "run"), "no such folder")
+
+
+# TensorFlow's start-up noise: absl's preamble, the oneDNN notice, CUDA probes, CPU-feature lines.
+TENSORFLOW_NOISE = ("absl::InitializeLog", "oneDNN custom operations", "Could not find cuda drivers",
+                    "cudart_stub", "cuda_", "cpu_feature_guard", "rebuild TensorFlow with the appropriate compiler flags")
+
+
+def test_a_command_that_loads_tensorflow_prints_none_of_its_start_up_noise(tmp_path):
+    """`predict` with a committed model imports Keras on TensorFlow; its output carries only our lines
+    (the environment is the user's: TF_CPP_MIN_LOG_LEVEL is not set beforehand)."""
+    import os
+
+    make_synthetic_tgs(tmp_path / "tgs", n_train=4, n_test=3, seed=1)
+    env = {key: value for key, value in os.environ.items() if key not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND")}
+    out = tmp_path / "submission.csv"
+    result = subprocess.run([sys.executable, "-m", "salt_lib", "predict", "--model", REPO / "models" / "unet_lite.keras",
+                             "--images", tmp_path / "tgs" / "test" / "images", "--out", out, "--no-tta"],
+                            cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "wrote 3 rows" in result.stdout
+    output = result.stdout + result.stderr
+    assert "tensorflow" in subprocess.run([sys.executable, "-c", "import keras; print(keras.backend.backend())"],
+                                          capture_output=True, text=True, env=env).stdout
+    noisy = [line for line in output.splitlines() if any(marker in line for marker in TENSORFLOW_NOISE)]
+    assert not noisy, noisy

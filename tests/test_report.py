@@ -381,3 +381,122 @@ def test_cli_workbook_reports_a_bad_selection_in_one_line(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "no notebook '99'" in result.stderr
+
+
+# --- findings: the wording comes from the interval ---------------------------------------------
+
+
+def test_with_interval_three_decimals_and_signs_for_differences():
+    assert report.with_interval(0.76719, 0.73796, 0.79594) == "0.767 [0.738, 0.796]"
+    assert report.with_interval(0.0084, -0.0041, 0.0208, signed=True) == "+0.008 [-0.004, +0.021]"
+
+
+def test_verdict_from_the_interval_and_the_reference():
+    assert report.verdict(0.005, 0.027) == "higher"
+    assert report.verdict(-0.04, -0.01) == "lower"
+    assert report.verdict(-0.004, 0.021) == "not distinguishable"
+    assert report.verdict(0.0, 0.02) == "not distinguishable"  # an end point on the reference
+    assert report.verdict(0.71, 0.75, reference=0.70) == "higher"
+    assert report.verdict(0.65, 0.69, reference=0.70) == "lower"
+    with pytest.raises(ValueError):
+        report.verdict(0.2, 0.1)
+
+
+def test_findings_on_a_fixed_table_of_differences():
+    table = pd.DataFrame({"arm": ["128 padded input", "half decoder", "flip only"],
+                          "difference": [0.016, -0.016, 0.003],
+                          "ci_low": [0.005, -0.027, -0.008], "ci_high": [0.027, -0.005, 0.014]})
+    assert report.findings(table, "arm", "difference") == [
+        "128 padded input: +0.016 [+0.005, +0.027], higher than 0.",
+        "half decoder: -0.016 [-0.027, -0.005], lower than 0.",
+        "flip only: +0.003 [-0.008, +0.014], not distinguishable from 0.",
+    ]
+
+
+def test_findings_against_a_target_score_and_with_a_unit():
+    table = pd.DataFrame({"model": ["U-Net", "ResUNet"], "tgs_score": [0.7587, 0.7672],
+                          "tgs_score_ci_low": [0.7298, 0.7380], "tgs_score_ci_high": [0.7881, 0.7959]})
+    assert report.findings(table, "model", "tgs_score", "tgs_score_ci_low", "tgs_score_ci_high", reference=0.80) == [
+        "U-Net: 0.759 [0.730, 0.788], lower than 0.800.",
+        "ResUNet: 0.767 [0.738, 0.796], lower than 0.800.",
+    ]
+    assert report.finding("speed-up", 1.8, 1.6, 2.1, reference=1.0, unit="x", digits=1) == \
+        "speed-up: 1.8 [1.6, 2.1] x, higher than 1.0."
+
+
+def test_compare_sentence_on_the_committed_paired_bootstrap_table():
+    paired = pd.read_csv(Path(__file__).resolve().parents[1] / "tables" / "06_paired_bootstrap.csv").iloc[0]
+    assert report.compare_sentence("ResUNet", "U-Net", paired["mean_difference"], paired["ci_low"], paired["ci_high"]) == \
+        "ResUNet's tgs_score is not distinguishable from U-Net's: ResUNet - U-Net = +0.008 [-0.004, +0.021]."
+    assert report.compare_sentence("A", "B", 0.02, 0.01, 0.03, score="IoU") == \
+        "A's IoU is higher than B's: A - B = +0.020 [+0.010, +0.030]."
+    assert report.compare_sentence("A", "B", -0.02, -0.03, -0.01) == \
+        "A's tgs_score is lower than B's: A - B = -0.020 [-0.030, -0.010]."
+
+
+# --- language: one translation table, one switch --------------------------------------------
+
+
+@pytest.fixture
+def chinese():
+    """The zh style for one test, then back to English for the others."""
+    report.use_thesis_style(language="zh")
+    yield
+    report.use_thesis_style()
+
+
+def test_every_label_the_figures_use_has_a_chinese_translation_with_the_same_fields():
+    import string
+
+    source = ast.parse((Path(report.__file__)).read_text())
+    keys = {node.args[0].value for node in ast.walk(source)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr"
+            and node.args and isinstance(node.args[0], ast.Constant)}
+    assert len(keys) > 40
+    zh = report.TRANSLATIONS["zh"]
+    assert sorted(keys - set(zh)) == []
+    fields = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)  # noqa: E731
+    assert all(fields(zh[key]) == fields(key) for key in zh)
+
+
+def test_english_is_the_default_and_unknown_languages_are_refused():
+    report.use_thesis_style()
+    assert report.tr("epoch") == "epoch" and report.tr("best (epoch {epoch})", epoch=3) == "best (epoch 3)"
+    with pytest.raises(ValueError, match="zh"):
+        report.use_thesis_style(language="fr")
+
+
+def test_a_zh_figure_draws_every_glyph(chinese, tmp_path, caplog):
+    import warnings
+
+    history = pd.read_csv(Path(__file__).resolve().parents[1] / "models" / "unet_lite.history.csv")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = report.plot_learning_curves(history)
+        report.save_figure(fig, "04_learning_curves", tmp_path)  # drawing is where missing glyphs show
+        matplotlib.pyplot.close(fig)
+    problems = [str(w.message) for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
+    problems += [r.getMessage() for r in caplog.records if "findfont" in r.getMessage() or "missing" in r.getMessage()]
+    assert problems == []
+    texts = [t.get_text() for ax in fig.axes for t in [ax.xaxis.label, ax.yaxis.label, *ax.get_legend().get_texts()]]
+    assert "轮次" in texts and "最佳（第 72 轮）" in texts and "Lovasz 阶段" in texts
+    assert (tmp_path / "04_learning_curves.png").stat().st_size > 10_000
+
+
+def test_zh_table_headers_in_tex_and_md_while_the_csv_keeps_the_column_names(chinese, tmp_path):
+    table = pd.DataFrame({"model": ["U-Net"], "tgs_score": [0.7587], "ci_low": [0.7298], "ci_high": [0.7881]})
+    assert report.save_table(table, "06_example", tmp_path) is table
+    assert (tmp_path / "06_example.csv").read_text().splitlines()[0] == "model,tgs_score,ci_low,ci_high"
+    assert (tmp_path / "06_example.md").read_text().splitlines()[0] == "| 模型 | tgs_score | 置信区间下限 | 置信区间上限 |"
+    assert "模型 & tgs\\_score & 置信区间下限 & 置信区间上限" in (tmp_path / "06_example.tex").read_text()
+
+
+def test_every_chapter_declares_language_and_the_workbook_passes_it(tmp_path):
+    for notebook in NOTEBOOKS:
+        assert workbook.declared_parameters(notebook)["language"]["default"] == "\"en\"", notebook.name
+        source = "".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code")
+        assert "report.use_thesis_style(language=language)" in source and "use_thesis_style()" not in source
+        values = workbook.parameters_for(notebook, workbook.load_profile("quick"), tmp_path, profile_name="quick", language="zh")
+        assert values["language"] == "zh"
+    with pytest.raises(workbook.WorkbookError, match="--in-place"):
+        workbook.run_workbook(in_place=True, language="zh", out=tmp_path, progress=False)

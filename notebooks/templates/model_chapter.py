@@ -25,13 +25,14 @@ figures_dir = "../reports/quick/figures"
 tables_dir = "../reports/quick/tables"
 bootstrap_resamples = 1000
 cases = 4  # best and worst test tiles shown
+language = "en"  # figure labels and table headers: "en" or "zh" (Chinese)
 
 # %%
 from salt_lib import evaluate, experiments, report
 from salt_lib.dataset import load_dataset
 from salt_lib.models import build_model
 
-report.use_thesis_style()
+report.use_thesis_style(language=language)
 dataset = load_dataset(data_dir, split_file, synthetic_tiles=synthetic_tiles, synthetic_seed=seed)
 val, test = dataset.val, dataset.test
 print(dataset.describe())
