@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--minutes", type=float, help="safety cap on wall-clock time (the budget is --epochs); "
                        "a cut run says so in its history and record (cut_by_time)")
     train.add_argument("--augment", help="none | mirror | flip | flip_geo | flip_geo_intensity ('seed' is mirror's old name)")
-    train.add_argument("--loss", help="bce | iou | dice | bce_dice | lovasz")
+    train.add_argument("--loss", help="bce | iou | dice | bce_dice | lovasz | lovasz_symmetric")
     train.add_argument("--lovasz-epochs", type=int, help="second stage with the Lovasz hinge")
     train.add_argument("--swa-epochs", type=int, help="average the weights of the last stage's last N epochs (SWA); "
                        "kept when it scores at least as well on validation")
