@@ -53,7 +53,6 @@ class Variant:
     overrides: dict = field(default_factory=dict)
     batch_size: int = 32
     jit_compile: bool = False
-    mixed_bfloat16: bool = False
 
 
 LEVERS = [
@@ -63,7 +62,7 @@ LEVERS = [
     Variant("101 native, transposed", overrides={"input_size": 101, "upsampling": "transpose"}),
     Variant("101 native, decoder x0.5", overrides={"input_size": 101, "upsampling": "transpose", "decoder_filters_scale": 0.5}),
     Variant("128 + XLA jit_compile", jit_compile=True),
-    Variant("128 + bfloat16 mixed", mixed_bfloat16=True),
+    Variant("128 + bfloat16 mixed", overrides={"precision": "mixed_bfloat16"}),
     Variant("128, batch 64", batch_size=64),
 ]
 
@@ -72,13 +71,7 @@ PRESET_MODELS = [Variant(f"{arch} {preset}", arch=arch, preset=preset) for arch 
 
 def build_variant(variant: Variant):
     """Compiled model for ``variant`` (Adam, BCE + Dice), plus a random batch of its input size."""
-    previous = keras.config.dtype_policy()
-    if variant.mixed_bfloat16:
-        keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
-        model = build_model(variant.arch, variant.preset, variant.overrides)
-    finally:
-        keras.config.set_dtype_policy(previous)
+    model = build_model(variant.arch, variant.preset, variant.overrides)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=get_loss("bce_dice"), jit_compile=variant.jit_compile)
     size = int(model.input_shape[1])
     rng = np.random.default_rng(0)
@@ -207,13 +200,21 @@ def _cores() -> int:
 
 NATIVE_101 = {"input_size": 101, "upsampling": "transpose"}
 
-# The real loop beside the bare step: the default lite U-Net (128 padded) and the native-101 one
-# that trained the committed models, with one and with two batch-building threads.
+BF16 = {"precision": "mixed_bfloat16"}
+# The recipe's network (salt_lib.recipes.DEFAULT): 128 padded, transposed, bfloat16.
+RECIPE_128 = {"input_size": 128, "upsampling": "transpose"} | BF16
+
+# The real loop beside the bare step: the lite U-Net at 128 padded and at the native 101 (which
+# trained the first committed models), with one and with two batch-building threads; then the
+# bfloat16 lever on each, and the default recipe's two networks.
 REAL_LOOP = [
     (Variant("lite 128 padded"), 1),
     (Variant("lite 128 padded"), 2),
     (Variant("lite 101 native", overrides=NATIVE_101), 1),
     (Variant("lite 101 native", overrides=NATIVE_101), 2),
+    (Variant("lite 101 native, bfloat16", overrides=NATIVE_101 | BF16), 1),
+    (Variant("recipe U-Net: 128 padded, transposed, bfloat16", overrides=RECIPE_128), 1),
+    (Variant("recipe ResUNet: 128 padded, transposed, bfloat16", arch="resunet", overrides=RECIPE_128), 1),
 ]
 
 

@@ -58,6 +58,7 @@ from salt_lib.geometry import MODES
 UPSAMPLING_MODES = ("upsample", "transpose")
 SHORTCUT_KINDS = (None, "conv3", "conv1", "identity")
 ATTENTION_KINDS = (None, "scse")
+PRECISIONS = ("float32", "mixed_bfloat16")
 SCSE_REDUCTION = 2  # channel squeeze ratio of the scSE block (Roy et al. 2018 use 2)
 ARCHITECTURES = ("unet", "resunet")
 
@@ -104,6 +105,10 @@ class ModelConfig:
     empty_head: whether the network has a second output, ``empty_head`` (N, 1): the probability
         that the tile has any salt, from the bottleneck (``empty_tile_head``). Training adds its
         binary cross-entropy to the segmentation loss; predictions use the masks only.
+    precision: the layers' dtype policy: ``"float32"``, or ``"mixed_bfloat16"`` (bfloat16
+        compute, float32 weights; the sigmoid outputs stay float32). On a CPU with AVX512_BF16
+        it trains about 1.4x faster (``python -m salt_lib bench``). The policy is stored with each
+        layer, so a saved model loads with the precision it was trained in.
     """
 
     input_size: int = 128
@@ -122,6 +127,7 @@ class ModelConfig:
     geometry: str = "pad"
     attention: str | None = None
     empty_head: bool = False
+    precision: str = "float32"
 
     def __post_init__(self) -> None:
         # Validate here so that an invalid configuration cannot exist at all.
@@ -154,6 +160,8 @@ class ModelConfig:
             raise ValueError(f"geometry must be one of {MODES}, got {self.geometry!r}")
         if self.attention not in ATTENTION_KINDS:
             raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {self.attention!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if not isinstance(self.empty_head, bool):
             raise ValueError(f"empty_head must be true or false, got {self.empty_head!r}")
 
@@ -398,7 +406,17 @@ def empty_tile_head(bottleneck):
 
 def assemble(cfg: ModelConfig, name: str = "unet") -> keras.Model:
     """The U-shaped network for ``cfg``: (N, size, size, channels) -> (N, size, size, 1), and with
-    ``cfg.empty_head`` a second output (N, 1): ``[masks, has_salt]``."""
+    ``cfg.empty_head`` a second output (N, 1): ``[masks, has_salt]``. The layers get
+    ``cfg.precision`` as their dtype policy (Keras's global policy is restored afterwards)."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(cfg.precision)
+    try:
+        return _assemble(cfg, name)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _assemble(cfg: ModelConfig, name: str) -> keras.Model:
     inputs = keras.Input((cfg.input_size, cfg.input_size, cfg.input_channels), name="input")
     x = inputs
     skips = []

@@ -32,7 +32,7 @@ IGNORED_TRAINING_KEYS = ("minutes", "workers")
 # Options added after models were committed and run folders were named by key: at these values
 # (their defaults; tests/test_records.py checks that) they are left out of run keys, and a record
 # without them has them, so older records still fit and keep their keys.
-ADDED_MODEL_DEFAULTS: dict = {"attention": None, "empty_head": False}
+ADDED_MODEL_DEFAULTS: dict = {"attention": None, "empty_head": False, "precision": "float32"}
 ADDED_TRAINING_DEFAULTS: dict = {"swa_epochs": 0, "empty_head_weight": 0.1}
 
 

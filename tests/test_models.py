@@ -215,10 +215,31 @@ def test_empty_tile_head_is_a_second_output_of_shape_n_by_1():
     assert model.count_params() - plain.count_params() == 16 + 1  # one unit on 16 pooled channels
 
 
+def test_bfloat16_precision_computes_in_bfloat16_keeps_float32_outputs_and_survives_a_save(tmp_path):
+    before = keras.config.dtype_policy().name
+    model = unet("lite", **tiny(depth=2, precision="mixed_bfloat16"))
+    assert keras.config.dtype_policy().name == before  # the global policy is restored after building
+    assert model.get_layer("enc1_conv1").compute_dtype == "bfloat16"
+    assert model.get_layer("enc1_conv1").variable_dtype == "float32"  # weights stay float32
+    assert model.get_layer("head_sigmoid").compute_dtype == "float32" and model.output.dtype == "float32"
+    assert model_config(model)["precision"] == "mixed_bfloat16"
+    x = np.random.default_rng(0).random((2, 128, 128, 1)).astype(np.float32)
+    path = tmp_path / "bf16.keras"
+    model.save(path)
+    write_record(path, model_config(model))
+    loaded = load_model(path, compile=False)
+    assert loaded.get_layer("enc1_conv1").compute_dtype == "bfloat16"
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    # bfloat16 has an 8-bit mantissa: the same weights in float32 give close, not equal, outputs
+    plain = unet("lite", **tiny(depth=2))
+    plain.set_weights(model.get_weights())
+    assert np.abs(plain.predict(x, verbose=0) - model.predict(x, verbose=0)).max() < 0.05
+
+
 def test_default_models_are_unchanged_by_the_later_options():
     """attention (and the other options added since) default to off: the presets keep their sizes."""
     assert unet("lite").count_params() == 1_945_953 and resunet("lite").count_params() == 2_014_193
-    assert models.LITE.attention is None and models.LITE.empty_head is False
+    assert models.LITE.attention is None and models.LITE.empty_head is False and models.LITE.precision == "float32"
 
 
 def test_unknown_override_lists_valid_options():
@@ -243,6 +264,7 @@ def test_invalid_input_size(size, depth):
         ({"filters": 0}, "filters"),
         ({"attention": "cbam"}, "attention"),
         ({"empty_head": "yes"}, "empty_head"),
+        ({"precision": "float16"}, "precision"),
     ],
 )
 def test_invalid_values(overrides, pattern):

@@ -1,0 +1,36 @@
+"""The named recipes: valid settings, and the thesis profile's chapters 4 and 5 train with the default."""
+
+from pathlib import Path
+
+import yaml
+
+from salt_lib.models import resolve_config
+from salt_lib.recipes import DEFAULT, RECIPES, THESIS
+from salt_lib.train import TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_every_recipe_is_a_valid_model_and_training_configuration():
+    for recipe in RECIPES.values():
+        for arch in ("unet", "resunet"):
+            resolve_config(arch, "lite", recipe.overrides)  # raises on an invalid option
+        TrainConfig.from_dict(recipe.training)
+
+
+def test_the_thesis_recipe_is_the_sources_and_shows_as_many_images_as_the_default():
+    assert THESIS.overrides["geometry"] == "resize" and THESIS.training["loss"] == "bce"
+    assert THESIS.training["learning_rate"] == 1e-4 and THESIS.training["min_learning_rate_ratio"] == 1.0  # constant
+    assert THESIS.training["augment"] == "mirror"  # the 1:1 expansion doubles each epoch
+    default = TrainConfig.from_dict(DEFAULT.training)
+    assert 2 * THESIS.training["epochs"] == default.epochs + default.lovasz_epochs
+
+
+def test_thesis_profile_chapters_4_and_5_repeat_the_default_recipe_for_both_networks():
+    params = yaml.safe_load((REPO / "params" / "thesis.yaml").read_text())
+    for chapter in ("04_unet", "05_resunet"):
+        section = params[chapter]
+        assert section["overrides"] == DEFAULT.overrides, chapter
+        training = {key: value for key, value in section["training"].items() if key != "minutes"}  # a cap, not a setting
+        assert training == DEFAULT.training, chapter
+    assert params["04_unet"]["training"] == params["05_resunet"]["training"]
