@@ -162,6 +162,28 @@ def _existing_model(path) -> Path:
     return path
 
 
+STUDY_NAMES = ("architecture", "policies")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
+
+
+def cmd_study(args) -> None:
+    dataset = load_dataset(args.data, args.split)  # bad data fails here, before Keras loads
+    import pandas as pd
+
+    from salt_lib import study as studies
+
+    study = studies.STUDIES[args.name]
+    results_dir = Path(args.results or f"results/seeds_{study.name}")
+    print(f"study {study.name}: arms {', '.join(arm.name for arm in study.arms)} differing in {study.factor}; "
+          f"seeds {' '.join(map(str, args.seeds or study.seeds))}; {dataset.describe()}; runs in {args.runs}, "
+          f"results in {results_dir}", flush=True)
+    results = studies.run_study(study, dataset, args.runs, results_dir, seeds=args.seeds, verbose=not args.quiet)
+    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4f}".format):
+        print("\nper seed:\n" + studies.seed_table(results).to_string(index=False))
+        print("\nper arm:\n" + studies.seed_summary(results).to_string(index=False))
+        pairs = studies.pairwise_table(results, study.reference if len(study.arms) == 2 else None)
+        print("\npaired (test):\n" + pairs.drop(columns="per_seed").to_string(index=False))
+
+
 def cmd_bench(args) -> None:
     from salt_lib.bench import main as bench_main
 
@@ -251,6 +273,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-thesis", "--no-seed", dest="no_thesis", action="store_true",
                        help="skip the 31M/40M-parameter thesis presets")
     bench.set_defaults(run=cmd_bench)
+
+    study = commands.add_parser("study", help="a seed study (salt_lib.study): every arm trained with every seed on one "
+                                "schedule, scored on val and test, small records in --results; rerun to continue")
+    study.add_argument("name", choices=STUDY_NAMES, help="architecture (U-Net vs ResUNet, the default recipe) or policies "
+                       "(the five augmentation policies at equal optimizer steps)")
+    study.add_argument("--data", required=True, help="the labelled data, e.g. ../shared/tgs-salt")
+    study.add_argument("--split", help="split CSV (default: split_622 with seed 0, the committed models' split)")
+    study.add_argument("--seeds", type=int, nargs="+", help="default: the study's (0 1 2)")
+    study.add_argument("--runs", default="runs/study", help="where models train (large files, not committed)")
+    study.add_argument("--results", help="where the small result records go (default results/seeds_<name>)")
+    study.add_argument("--quiet", action="store_true", help="one line per run, no per-epoch progress")
+    study.set_defaults(run=cmd_study)
+
     workbook = commands.add_parser("workbook", help="run the notebooks in order with papermill (params/<profile>.yaml)")
     workbook.add_argument("--profile", default="quick", help="quick (synthetic data, minutes) or thesis (real data, hours)")
     workbook.add_argument("--data", help="data folder for every notebook (default: the profile's data_dir)")

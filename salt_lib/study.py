@@ -1,0 +1,499 @@
+"""Seed studies: the thesis's comparisons repeated over seeds, on one schedule, with paired tests.
+
+A study compares *arms* (``Arm``: a network and its training settings) that differ in one
+*factor* only: the architecture (``ARCHITECTURE``: U-Net and ResUNet on ``recipes.DEFAULT``) or
+the augmentation policy (``POLICIES``: the five policies at equal optimizer steps). Every arm is
+trained once per seed; a seed changes the initial weights, the batch order and the augmentation
+draws, nothing else.
+
+``run_study(study, dataset, runs_dir, results_dir)`` goes seed by seed (the outer loop, so a
+study stopped half-way holds as many seeds of every arm, give or take one) and arm by arm:
+
+1. ``results_dir/<arm>-s<seed>/record.json`` that describes this run (same network, training
+   settings with this seed, data fingerprint and split: ``salt_lib.records.reuse_problems``) is
+   reused as it is: nothing is trained, no model file is needed. One that describes another run
+   is an error that names the differences (delete the folder to redo that run).
+2. Otherwise the model comes from ``salt_lib.experiments.train_or_reuse``: the study's committed
+   model for this arm and seed if its record fits (``Study.model_paths``: seed 0 of the
+   architecture study is ``models/unet_lite.keras`` / ``models/resunet_lite.keras``), else the run
+   ``runs_dir/<arch>-<policy>-<key>``, trained, resumed after an interruption, or found finished.
+3. The model is scored on the validation tiles and on the test tiles at the threshold and minimum
+   component size of its record, which training chose on the validation tiles, and
+   ``results_dir/<arm>-s<seed>/`` gets ``record.json`` (the model's record with ``arm``, ``seed``,
+   ``study``, ``run_key``, ``optimizer_steps``, the test scores and the digests of the tiles'
+   order), ``history.csv`` and ``tiles.csv`` (``id``, ``split``, ``position``, ``tgs_score`` of
+   every validation and test tile). Small files, written atomically, meant to be committed; the
+   chapters read them (``salt_lib.evaluate.read_result_runs``) instead of retraining.
+
+The test split is scored once per run, when its result is recorded, and never chooses anything:
+the threshold, the minimum size and the best epoch come from the validation tiles, the study's
+settings were fixed before it ran (``recipes.DEFAULT``, from the validation-only ablation), and
+the tables report validation and test in separate columns.
+
+The tables are pure functions of the loaded results (``read_result_runs``'s dict): ``seed_table``
+(one row per arm and seed), ``seed_summary`` (per arm: mean, standard deviation, min and max over
+seeds, and the seed-averaged per-tile test score with a bootstrap interval over tiles),
+``paired_arm_table`` / ``pairwise_table`` (differences between arms, pooled over seeds with a
+paired bootstrap over tiles, and seed by seed). ``differences_besides`` lists what differs between
+arms besides the studied factor; the paired tables refuse to compare arms it finds differing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from salt_lib.augment import POLICIES as POLICY_NAMES
+from salt_lib.augment import check_policy, expand_offline
+from salt_lib.dataset import Dataset
+from salt_lib.evaluate import bootstrap_ci, evaluate_model, ids_digest, paired_bootstrap
+from salt_lib.experiments import train_or_reuse
+from salt_lib.files import REPO, atomic_write, portable_path
+from salt_lib.models import PRESETS, preset_name, resolve_config
+from salt_lib.recipes import DEFAULT
+from salt_lib.records import IGNORED_TRAINING_KEYS, network_fields, reuse_problems, run_key, write_json
+from salt_lib.report import verdict
+from salt_lib.train import TrainConfig
+
+FACTORS = ("arch", "augment")  # what a study may vary between its arms
+SEEDS = (0, 1, 2)
+POLICY_BUDGET_EPOCHS = 10  # the policy study's budget, in epochs of the plain (unexpanded) training set
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of a study: ``arch`` built from ``preset`` with ``overrides`` (model options),
+    trained with ``training`` (``TrainConfig`` fields; the study sets ``seed``). ``name`` names
+    its result folders (``<name>-s<seed>``): lower-case letters, digits and underscores."""
+
+    name: str
+    arch: str
+    preset: str = "lite"
+    overrides: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z0-9_]+", self.name):
+            raise ValueError(f"arm name {self.name!r}: use lower-case letters, digits and underscores (it names folders)")
+
+    def settings(self, seed: int) -> dict:
+        """All ``TrainConfig`` fields of this arm's run with ``seed``."""
+        if "seed" in self.training:
+            raise ValueError(f"arm {self.name}: the study sets the seed; leave it out of the training settings")
+        return TrainConfig.from_dict(self.training | {"seed": int(seed)}).to_dict()
+
+    def network(self) -> dict:
+        """The network's configuration as ``salt_lib.models.build_model`` records it, without building it."""
+        preset = preset_name(self.preset)
+        config = dataclasses.asdict(resolve_config(self.arch, preset, self.overrides))
+        return json.loads(json.dumps(config | {"arch": self.arch, "preset": preset, "overrides": dict(self.overrides)}))
+
+    def planned_record(self, seed: int, data_fingerprint: str | None = None, split: str | None = None) -> dict:
+        """What a record of this arm's run would hold (network, training, data), for comparing
+        arms before anything is trained (``differences_besides``)."""
+        return self.network() | {"training": self.settings(seed),
+                                 "provenance": {"data_fingerprint": data_fingerprint, "split_hash": split}}
+
+
+@dataclass(frozen=True)
+class Study:
+    """Arms that differ in ``factor`` only (``"arch"`` or ``"augment"``), each trained with every
+    seed of ``seeds``. ``reference`` is the arm the others are compared with first;
+    ``model_paths`` maps ``(arm, seed)`` to a committed model (relative to the repository) that is
+    used for that run when its record fits."""
+
+    name: str
+    factor: str
+    arms: tuple[Arm, ...]
+    seeds: tuple[int, ...] = SEEDS
+    reference: str | None = None
+    model_paths: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.factor not in FACTORS:
+            raise ValueError(f"study {self.name}: factor must be one of {FACTORS}, got {self.factor!r}")
+        names = [arm.name for arm in self.arms]
+        if len(set(names)) != len(names) or not names:
+            raise ValueError(f"study {self.name}: arms need distinct names, got {names}")
+        if self.reference is not None and self.reference not in names:
+            raise ValueError(f"study {self.name}: reference {self.reference!r} is not one of its arms {names}")
+
+    def arm(self, name: str) -> Arm:
+        return next(arm for arm in self.arms if arm.name == name)
+
+
+# --------------------------------------------------------------------------------------------
+# Equal optimizer steps across augmentation policies
+# --------------------------------------------------------------------------------------------
+
+
+def epoch_factor(policy: str) -> int:
+    """How many training examples an epoch of ``policy`` holds per training tile: 2 for ``mirror``
+    (its 1:1 offline expansion, ``salt_lib.augment.expand_offline``, the same call that sizes
+    ``TileBatches``' epoch), 1 for the others."""
+    one = np.zeros((1, 1, 1), np.uint8)
+    return len(expand_offline(one, one.astype(bool), check_policy(policy))[0])
+
+
+def steps_per_epoch(policy: str, train_tiles: int, batch_size: int) -> int:
+    """Optimizer steps in one epoch of ``policy`` on ``train_tiles`` tiles: ``len(TileBatches)``,
+    ceil(expanded tiles / batch size)."""
+    return math.ceil(epoch_factor(policy) * int(train_tiles) / int(batch_size))
+
+
+def equal_step_epochs(policy: str, budget_epochs: int) -> int:
+    """Epochs of ``policy`` that show as many training examples as ``budget_epochs`` epochs of
+    the plain training set (``budget_epochs / epoch_factor``); a ValueError if that is no whole number."""
+    factor = epoch_factor(policy)
+    if budget_epochs % factor:
+        raise ValueError(f"a budget of {budget_epochs} plain epochs is no whole number of {policy!r} epochs "
+                         f"(each is {factor} plain epochs long): choose a multiple of {factor}")
+    return budget_epochs // factor
+
+
+def optimizer_steps(training: dict, train_tiles: int) -> int:
+    """Optimizer steps of a run without early stop: all its stages' epochs times ``steps_per_epoch``."""
+    config = TrainConfig.from_dict(training)
+    return (config.epochs + config.lovasz_epochs) * steps_per_epoch(config.augment, train_tiles, config.batch_size)
+
+
+def check_equal_steps(study: "Study", train_tiles: int) -> int:
+    """The optimizer steps every arm of an ``augment`` study takes on ``train_tiles`` tiles; a
+    ValueError if they differ. Equal plain epochs are equal steps unless a last, partial batch
+    rounds differently (ceil(2N / b) < 2 ceil(N / b) when N mod b is in (0, b/2]); on the real
+    split (1,919 training tiles, batches of 32) every policy takes 600 steps."""
+    steps = {arm.name: optimizer_steps(arm.training, train_tiles) for arm in study.arms}
+    if len(set(steps.values())) > 1:
+        raise ValueError(f"study {study.name}: on {train_tiles} training tiles the arms would take different numbers of "
+                         f"optimizer steps ({', '.join(f'{name} {n}' for name, n in steps.items())}), because a last, "
+                         "partial batch rounds differently; choose a batch size for which they agree")
+    return next(iter(steps.values()))
+
+
+# --------------------------------------------------------------------------------------------
+# The thesis's two studies
+# --------------------------------------------------------------------------------------------
+
+
+def architecture_study(seeds=SEEDS) -> Study:
+    """U-Net against ResUNet, both with exactly ``recipes.DEFAULT`` (model options and training);
+    seed 0 is the committed ``models/<arch>_lite.keras`` when its record fits."""
+    arms = tuple(Arm(arch, arch, "lite", dict(DEFAULT.overrides), dict(DEFAULT.training)) for arch in ("unet", "resunet"))
+    return Study("architecture", "arch", arms, tuple(seeds), reference="unet",
+                 model_paths={("unet", 0): "models/unet_lite.keras", ("resunet", 0): "models/resunet_lite.keras"})
+
+
+def policy_study(seeds=SEEDS, budget_epochs: int = POLICY_BUDGET_EPOCHS) -> Study:
+    """The five augmentation policies on the U-Net with ``recipes.DEFAULT``'s model options,
+    BCE + Dice, no Lovasz stage, ``budget_epochs`` plain epochs' worth of optimizer steps each
+    (``equal_step_epochs``: ``mirror`` gets half the epochs, each twice as long), no early stop."""
+    arms = tuple(Arm(policy, "unet", "lite", dict(DEFAULT.overrides),
+                     {"augment": policy, "loss": "bce_dice", "lovasz_epochs": 0,
+                      "epochs": equal_step_epochs(policy, budget_epochs), "patience": budget_epochs})
+                 for policy in POLICY_NAMES)
+    return Study("policies", "augment", arms, tuple(seeds), reference="none")
+
+
+ARCHITECTURE = architecture_study()
+POLICIES = policy_study()
+STUDIES = {study.name: study for study in (ARCHITECTURE, POLICIES)}
+
+
+# --------------------------------------------------------------------------------------------
+# What differs between arms
+# --------------------------------------------------------------------------------------------
+
+
+def arch_fields(preset: str = "lite") -> set[str]:
+    """The network fields an architecture's preset sets: ``arch`` and the ``ModelConfig`` fields
+    in which the architectures' ``preset`` differ (for ``lite``: the shortcut)."""
+    configs = [dataclasses.asdict(PRESETS[arch][preset]) for arch in PRESETS if preset in PRESETS[arch]]
+    return {"arch"} | {name for name in configs[0] if len({json.dumps(c[name], default=str) for c in configs}) > 1}
+
+
+def comparable_settings(record: dict, factor: str | None = None) -> dict:
+    """A record's network, training settings and data as one flat dict (``model.<field>``,
+    ``training.<field>``, ``data.<field>``), without what may differ between runs of a study:
+    the seed, the settings that do not change a run (``records.IGNORED_TRAINING_KEYS``), and the
+    ``factor``. For ``factor="arch"`` that is the fields the architecture's preset sets
+    (``arch_fields``); for ``"augment"`` the policy, and the epochs are counted in plain epochs
+    (times ``epoch_factor``), so that ``mirror``'s half as many, twice as long epochs are equal."""
+    network = network_fields(record)
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    training = TrainConfig.from_dict({k: v for k, v in record.get("training", {}).items() if k in known}).to_dict()
+    flat = {f"model.{k}": v for k, v in network.items()} | {"model.preset": preset_name(record.get("preset", "lite"))}
+    flat |= {f"training.{k}": v for k, v in training.items() if k not in (*IGNORED_TRAINING_KEYS, "seed")}
+    provenance = record.get("provenance", {})
+    flat |= {"data.fingerprint": provenance.get("data_fingerprint"), "data.split_hash": provenance.get("split_hash")}
+    if factor == "arch":
+        for name in arch_fields(flat["model.preset"]):
+            flat.pop(f"model.{name}", None)
+    elif factor == "augment":
+        factor_of = epoch_factor(flat.pop("training.augment"))
+        for name in ("epochs", "lovasz_epochs"):
+            flat[f"training.{name} (plain epochs)"] = flat.pop(f"training.{name}") * factor_of
+    elif factor is not None:
+        raise ValueError(f"factor must be one of {FACTORS} or None, got {factor!r}")
+    return flat
+
+
+def differences_besides(records: dict[str, dict], factor: str | None) -> dict[str, dict]:
+    """What differs between ``records`` (a name, e.g. ``"unet-s0"``, to a model or result record)
+    besides the studied ``factor`` (see ``comparable_settings``): ``{key: {name: value}}`` for
+    every key whose value is not the same in all records; empty when they differ in the factor
+    (and the seed) only."""
+    flat = {name: comparable_settings(record, factor) for name, record in records.items()}
+    keys = sorted(set().union(*flat.values())) if flat else []
+    missing = object()
+    differences = {}
+    for key in keys:
+        values = {name: settings.get(key, missing) for name, settings in flat.items()}
+        if len({json.dumps(v, sort_keys=True, default=str) if v is not missing else "<missing>" for v in values.values()}) > 1:
+            differences[key] = {name: (None if v is missing else v) for name, v in values.items()}
+    return differences
+
+
+def check_same_besides(records: dict[str, dict], factor: str | None) -> None:
+    """A ValueError naming each difference that ``differences_besides`` finds."""
+    differences = differences_besides(records, factor)
+    if differences:
+        lines = [f"{key}: " + ", ".join(f"{name} {value!r}" for name, value in values.items())
+                 for key, values in differences.items()]
+        raise ValueError(f"these runs differ in more than {factor or 'the seed'}, so their difference would not be "
+                         f"the {factor}'s alone: " + "; ".join(lines))
+
+
+# --------------------------------------------------------------------------------------------
+# Running a study
+# --------------------------------------------------------------------------------------------
+
+
+def result_name(arm: str, seed: int) -> str:
+    return f"{arm}-s{int(seed)}"
+
+
+def run_study(study: Study, dataset: Dataset, runs_dir, results_dir, seeds=None, verbose: bool = False) -> dict[str, dict]:
+    """Train or reuse every run of ``study`` (seed by seed, arm by arm; see the module
+    docstring), writing ``results_dir/<arm>-s<seed>/``. Returns the results of these runs as
+    ``salt_lib.evaluate.read_result_runs`` reads them: ``{"<arm>-s<seed>": {"record", "history",
+    "tiles"}}``. ``seeds`` (default the study's) may add seeds to a finished study; ``verbose``
+    shows training's per-epoch progress. A result folder describing another run is a ValueError."""
+    seeds = tuple(int(seed) for seed in (study.seeds if seeds is None else seeds))
+    planned = {arm.name: arm.planned_record(seeds[0], dataset.fingerprint, dataset.split_hash) for arm in study.arms}
+    check_same_besides(planned, study.factor)  # before anything trains
+    if study.factor == "augment":
+        check_equal_steps(study, len(dataset.train))
+    results_dir = Path(results_dir)
+    total, results = len(seeds) * len(study.arms), {}
+    for index, (seed, arm) in enumerate(itertools.product(seeds, study.arms), 1):
+        name = result_name(arm.name, seed)
+        started = time.perf_counter()
+        result, how = _reuse_result(study, arm, seed, dataset, results_dir / name), "result reused"
+        if result is None:
+            print(f"{study.name} [{index}/{total}] {name}: getting the model ...", flush=True)
+            model_path = study.model_paths.get((arm.name, seed))
+            experiment = train_or_reuse(arm.arch, dataset, runs_dir, arm.preset, arm.overrides, arm.settings(seed),
+                                        model_path=REPO / model_path if model_path else None, name=name, verbose=verbose)
+            result = write_result(study, arm, seed, dataset, experiment, results_dir / name)
+            how = experiment.note.rstrip(";")
+        results[name] = result
+        val, test = (tile_scores(result, part).mean() for part in ("val", "test"))
+        print(f"{study.name} [{index}/{total}] {name}: {how}; val tgs_score {val:.4f}, test {test:.4f} "
+              f"({time.perf_counter() - started:.0f} s)", flush=True)
+    return results
+
+
+def _reuse_result(study: Study, arm: Arm, seed: int, dataset: Dataset, folder: Path) -> dict | None:
+    """The result in ``folder`` if it records this arm's run with ``seed`` on this data; None if
+    there is none; a ValueError naming the differences if it records another run."""
+    if not (folder / "record.json").is_file():
+        return None
+    record = json.loads((folder / "record.json").read_text())
+    problems = reuse_problems(record, arm.network(), arm.settings(seed), dataset.fingerprint, dataset.split_hash)
+    if record.get("seed") != seed:
+        problems.append(f"seed is {record.get('seed')!r}, not {seed}")
+    for part, tiles in (("val", dataset.val), ("test", dataset.test)):
+        if record.get("tiles_order", {}).get(part, {}).get("ids_sha1") != ids_digest(tiles.ids):
+            problems.append(f"its {part} scores are for other tiles than this split's")
+    if problems:
+        raise ValueError(f"{folder / 'record.json'} records another run than study {study.name}'s {arm.name} with "
+                         f"seed {seed} ({'; '.join(problems)}). Delete {folder} to redo this run, "
+                         "or write the study to another results folder.")
+    missing = [name for name in ("history.csv", "tiles.csv") if not (folder / name).is_file()]
+    if missing:
+        raise ValueError(f"{folder}: record.json without {', '.join(missing)}. Delete {folder} to redo this run.")
+    return {"record": record, "history": pd.read_csv(folder / "history.csv"), "tiles": pd.read_csv(folder / "tiles.csv")}
+
+
+def write_result(study: Study, arm: Arm, seed: int, dataset: Dataset, experiment, folder) -> dict:
+    """Score ``experiment``'s model (a ``salt_lib.experiments.Experiment``) on the validation and
+    test tiles at its record's threshold and minimum size, and write ``folder``'s
+    ``history.csv``, ``tiles.csv`` and, last, ``record.json``. Returns the result as
+    ``read_result_runs`` reads it."""
+    folder = Path(folder)
+    record = dict(experiment.record)
+    rows = []
+    for part, tiles in (("val", dataset.val), ("test", dataset.test)):
+        # Threshold and minimum size are the record's, chosen on validation: the test split only gets scored.
+        evaluation = evaluate_model(experiment.model_path, tiles, name=result_name(arm.name, seed))
+        rows.append(pd.DataFrame({"id": tiles.ids.astype(str), "split": part, "position": np.arange(len(tiles)),
+                                  "tgs_score": evaluation.per_tile["tgs_score"]}))
+        if part == "test":
+            interval = bootstrap_ci(evaluation.per_tile["tgs_score"])
+            record["test"] = evaluation.summary() | {"tgs_score_low": round(interval["low"], 4),
+                                                     "tgs_score_high": round(interval["high"], 4),
+                                                     "scored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    settings = arm.settings(seed)
+    steps = steps_per_epoch(settings["augment"], len(dataset.train), settings["batch_size"])
+    record |= {
+        "arm": arm.name, "seed": seed,
+        "study": {"name": study.name, "factor": study.factor, "arms": [a.name for a in study.arms], "reference": study.reference},
+        "run_key": run_key(arm.network(), settings, dataset.fingerprint, dataset.split_hash),
+        "model_file": portable_path(experiment.model_path), "model_reused": bool(experiment.reused),
+        "train_tiles": len(dataset.train), "steps_per_epoch": steps,
+        "optimizer_steps": int(record.get("epochs_trained") or 0) * steps,
+        "tiles_order": {part: {"ids_sha1": ids_digest(tiles.ids), "order": f"salt_lib.split.ids_of(split, '{part}')"}
+                        for part, tiles in (("val", dataset.val), ("test", dataset.test))},
+    }
+    history = experiment.history if len(experiment.history) else pd.DataFrame({"epoch": []})
+    tiles = pd.concat(rows, ignore_index=True)
+    with atomic_write(folder / "history.csv") as partial:
+        history.to_csv(partial, index=False)
+    with atomic_write(folder / "tiles.csv") as partial:
+        tiles.to_csv(partial, index=False)
+    write_json(folder / "record.json", record)  # last: a record.json means the folder is complete
+    return {"record": json.loads((folder / "record.json").read_text()), "history": pd.read_csv(folder / "history.csv"),
+            "tiles": pd.read_csv(folder / "tiles.csv")}
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+
+def arm_names(results: dict[str, dict]) -> list[str]:
+    """The arms in ``results`` in the study's order (its records' ``study.arms``), else as they come."""
+    found = list(dict.fromkeys(run["record"]["arm"] for run in results.values()))
+    order = next((run["record"].get("study", {}).get("arms") for run in results.values()), None) or found
+    return [name for name in order if name in found] + [name for name in found if name not in order]
+
+
+def runs_of(results: dict[str, dict], arm: str) -> dict[int, dict]:
+    """The runs of ``arm`` by seed, in seed order; a KeyError if there are none."""
+    runs = {run["record"]["seed"]: run for run in results.values() if run["record"]["arm"] == arm}
+    if not runs:
+        raise KeyError(f"no results of arm {arm!r}; the arms are {arm_names(results)}")
+    return dict(sorted(runs.items()))
+
+
+def tile_scores(run: dict, split: str) -> np.ndarray:
+    """A run's per-tile ``tgs_score`` on ``split`` ('val' or 'test') in the split's order."""
+    part = run["tiles"][run["tiles"]["split"] == split]
+    if not len(part):
+        raise ValueError(f"{run['record'].get('arm')} seed {run['record'].get('seed')}: no {split} tiles in its tiles.csv")
+    return part.sort_values("position")["tgs_score"].to_numpy(dtype=float)
+
+
+def _check_same_tiles(runs: list[dict], split: str) -> None:
+    digests = {run["record"].get("tiles_order", {}).get(split, {}).get("ids_sha1") for run in runs}
+    if len(digests) > 1:
+        raise ValueError(f"these runs scored different {split} tiles (digests {sorted(map(str, digests))}): "
+                         "per-tile scores can be paired only on the same tiles")
+
+
+def seed_table(results: dict[str, dict]) -> pd.DataFrame:
+    """One row per arm and seed: validation and test ``tgs_score`` (means over tiles), epochs,
+    optimizer steps, training minutes, threshold and minimum size (both chosen on validation)."""
+    rows = []
+    for arm in arm_names(results):
+        for seed, run in runs_of(results, arm).items():
+            record = run["record"]
+            rows.append({"arm": arm, "seed": seed, "val_tgs_score": tile_scores(run, "val").mean(),
+                         "test_tgs_score": tile_scores(run, "test").mean(), "epochs_trained": record.get("epochs_trained"),
+                         "best_epoch": record.get("best_epoch"), "optimizer_steps": record.get("optimizer_steps"),
+                         "train_minutes": (record.get("wall_seconds") or np.nan) / 60,
+                         "threshold": record.get("threshold"), "min_size": record.get("min_size")})
+    return pd.DataFrame(rows)
+
+
+def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """One row per arm: the number of seeds; the mean, standard deviation across seeds (n - 1 in
+    the denominator; NaN for one seed), min and max of the validation and the test ``tgs_score``;
+    and the bootstrap 95 % interval over test tiles of the seed-averaged per-tile test scores
+    (``test_ci_low``/``_high``; their mean is ``test_mean``)."""
+    per_run = seed_table(results)
+    rows = []
+    for arm in arm_names(results):
+        runs = runs_of(results, arm)
+        _check_same_tiles(list(runs.values()), "test")
+        scores = per_run[per_run["arm"] == arm]
+        row = {"arm": arm, "seeds": len(runs)}
+        for split in ("val", "test"):
+            values = scores[f"{split}_tgs_score"]
+            row |= {f"{split}_mean": values.mean(), f"{split}_sd": values.std(ddof=1) if len(values) > 1 else np.nan,
+                    f"{split}_min": values.min(), f"{split}_max": values.max()}
+        interval = bootstrap_ci(np.mean([tile_scores(run, "test") for run in runs.values()], axis=0), n_resamples, seed=seed)
+        rows.append(row | {"test_ci_low": interval["low"], "test_ci_high": interval["high"]})
+    return pd.DataFrame(rows)
+
+
+def paired_arm_table(results: dict[str, dict], a: str, b: str, split: str = "test", factor: str | None = None,
+                     n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """The difference ``b - a`` in ``tgs_score`` on ``split``, as one row:
+
+    * pooled: each arm's per-tile scores averaged over the seeds it has, the difference's mean
+      with a paired bootstrap 95 % interval over tiles (``difference``, ``ci_low``, ``ci_high``,
+      ``share_resamples_positive``) and the word the interval supports (``verdict``);
+    * seed spread: the differences of the per-seed means, paired by seed over the seeds both arms
+      have (``seed_difference_mean``/``_min``/``_max``, ``seeds_b_higher``, and ``per_seed``).
+
+    A ValueError if the arms' records differ in more than ``factor`` (default: the ``study.factor``
+    their records name; see ``differences_besides``) or their scores are for different tiles.
+    """
+    runs_a, runs_b = runs_of(results, a), runs_of(results, b)
+    records = {result_name(arm, s): run["record"] for arm, runs in ((a, runs_a), (b, runs_b)) for s, run in runs.items()}
+    if factor is None:
+        factors = {record.get("study", {}).get("factor") for record in records.values()}
+        if len(factors) != 1 or None in factors:
+            raise ValueError(f"name the factor that {a} and {b} differ in (their records say {sorted(map(str, factors))})")
+        factor = factors.pop()
+    check_same_besides(records, factor)
+    _check_same_tiles([*runs_a.values(), *runs_b.values()], split)
+    pooled_a = np.mean([tile_scores(run, split) for run in runs_a.values()], axis=0)
+    pooled_b = np.mean([tile_scores(run, split) for run in runs_b.values()], axis=0)
+    paired = paired_bootstrap(pooled_b, pooled_a, n_resamples, seed=seed)
+    common = sorted(set(runs_a) & set(runs_b))
+    per_seed = np.array([tile_scores(runs_b[s], split).mean() - tile_scores(runs_a[s], split).mean() for s in common])
+    return pd.DataFrame([{
+        "comparison": f"{b} - {a}", "split": split, "seeds_a": len(runs_a), "seeds_b": len(runs_b), "tiles": paired["tiles"],
+        "difference": paired["mean_difference"], "ci_low": paired["low"], "ci_high": paired["high"],
+        "share_resamples_positive": paired["share_positive"], "verdict": verdict(paired["low"], paired["high"]),
+        "seeds_paired": len(common),
+        "seed_difference_mean": per_seed.mean() if len(common) else np.nan,
+        "seed_difference_min": per_seed.min() if len(common) else np.nan,
+        "seed_difference_max": per_seed.max() if len(common) else np.nan,
+        "seeds_b_higher": int((per_seed > 0).sum()),
+        "per_seed": "; ".join(f"s{s} {d:+.4f}" for s, d in zip(common, per_seed)),
+    }])
+
+
+def pairwise_table(results: dict[str, dict], reference: str | None = None, split: str = "test", factor: str | None = None,
+                   n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """``paired_arm_table`` for each arm against ``reference`` (``other - reference``), or, with
+    no reference, for every pair of arms in the study's order (``later - earlier``). With five
+    policies that is ten comparisons, each at 95 %: read a lone "higher" among them with care."""
+    names = arm_names(results)
+    if reference is not None:
+        pairs = [(reference, name) for name in names if name != reference]
+    else:
+        pairs = list(itertools.combinations(names, 2))
+    return pd.concat([paired_arm_table(results, a, b, split, factor, n_resamples, seed) for a, b in pairs], ignore_index=True)

@@ -1,0 +1,316 @@
+"""Seed studies: runs recorded once and reused without models, tables checked by hand, arms that
+differ in more than the studied factor refused, and the committed studies checked when present."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salt_lib import evaluate, experiments, study
+from salt_lib.augment import POLICIES
+from salt_lib.dataset import load_dataset
+from salt_lib.recipes import DEFAULT
+from salt_lib.study import Arm, Study
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {"filters": 4, "depth": 2, "input_size": 101, "upsampling": "transpose"}
+TRAINING = {"epochs": 1, "batch_size": 8}
+TINY_STUDY = Study("tiny", "arch", (Arm("unet", "unet", "lite", TINY, TRAINING), Arm("resunet", "resunet", "lite", TINY, TRAINING)),
+                   seeds=(0, 1), reference="unet")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    base = tmp_path_factory.mktemp("study")
+    return load_dataset(base / "data", synthetic_tiles=48, synthetic_seed=4)
+
+
+@pytest.fixture(scope="module")
+def trained(dataset, tmp_path_factory):
+    """The tiny study run once: 2 arms x 2 seeds, one epoch each."""
+    base = tmp_path_factory.mktemp("trained")
+    results = study.run_study(TINY_STUDY, dataset, base / "runs", base / "results")
+    return base, results
+
+
+def test_a_study_writes_small_records_and_reuses_them_without_models(dataset, trained, tmp_path, monkeypatch, capsys):
+    base, results = trained
+    assert list(results) == ["unet-s0", "resunet-s0", "unet-s1", "resunet-s1"]  # seed by seed
+    for name, result in results.items():
+        folder = base / "results" / name
+        assert sorted(p.name for p in folder.iterdir()) == ["history.csv", "record.json", "tiles.csv"]
+        record = json.loads((folder / "record.json").read_text())
+        arm, seed = name.split("-s")
+        assert record["arm"] == arm and record["seed"] == int(seed) and record["training"]["seed"] == int(seed)
+        assert record["study"]["factor"] == "arch" and record["study"]["arms"] == ["unet", "resunet"]
+        assert record["tiles_order"]["test"]["ids_sha1"] == evaluate.ids_digest(dataset.test.ids)
+        assert record["optimizer_steps"] == 1 * -(-len(dataset.train) // 8)  # one epoch of ceil(train / batch) steps
+        tiles = pd.read_csv(folder / "tiles.csv")
+        assert list(tiles.columns) == ["id", "split", "position", "tgs_score"]
+        assert (tiles["split"] == "val").sum() == len(dataset.val) and (tiles["split"] == "test").sum() == len(dataset.test)
+        assert list(tiles.loc[tiles["split"] == "test", "id"].astype(str)) == list(dataset.test.ids.astype(str))
+        assert set(np.round(tiles["tgs_score"] * 10, 6)) <= set(range(11))  # a tile scores a multiple of 0.1
+        # The test score in the record is the mean of the per-tile test scores; val is the one chosen on.
+        assert record["test"]["tgs_score"] == pytest.approx(tiles.loc[tiles["split"] == "test", "tgs_score"].mean(), abs=1e-4)
+        assert tiles.loc[tiles["split"] == "val", "tgs_score"].mean() == pytest.approx(record["val"]["tgs_score_min_size"])
+        assert len(pd.read_csv(folder / "history.csv")) == 1
+    assert evaluate.read_result_runs(base / "results").keys() == results.keys()
+
+    # Again, with the result records only (no runs, no models): nothing is trained or scored.
+    copy = tmp_path / "results"
+    shutil.copytree(base / "results", copy)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a recorded run was trained or scored again")
+
+    monkeypatch.setattr(study, "train_or_reuse", refuse)
+    monkeypatch.setattr(study, "evaluate_model", refuse)
+    capsys.readouterr()
+    again = study.run_study(TINY_STUDY, dataset, tmp_path / "no-runs", copy)
+    assert "result reused" in capsys.readouterr().out and not (tmp_path / "no-runs").exists()
+    pd.testing.assert_frame_equal(study.seed_table(again), study.seed_table(results))
+    pd.testing.assert_frame_equal(study.pairwise_table(again, "unet", n_resamples=200), study.pairwise_table(results, "unet", n_resamples=200))
+    summary = study.seed_summary(again, n_resamples=200)
+    assert list(summary["arm"]) == ["unet", "resunet"] and list(summary["seeds"]) == [2, 2]
+
+    # A record edited to another training setting is not taken for this run.
+    record_file = copy / "resunet-s1" / "record.json"
+    record = json.loads(record_file.read_text())
+    record["training"]["learning_rate"] = 0.5
+    record_file.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=r"resunet-s1.*training learning_rate is 0.5, not 0.001.*Delete"):
+        study.run_study(TINY_STUDY, dataset, tmp_path / "no-runs", copy)
+
+
+def test_a_committed_model_serves_seed_0_when_its_record_fits(dataset, trained, tmp_path, monkeypatch):
+    base, results = trained
+    finished = experiments.train_or_reuse("unet", dataset, base / "runs", "lite", TINY, TRAINING | {"seed": 0})
+    assert finished.reused  # the study's own run, found finished
+    published = experiments.publish(finished, tmp_path / "models", "unet_lite")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained although the committed model fits")
+
+    monkeypatch.setattr(experiments, "train_run", refuse)
+    one_arm = Study("tiny", "arch", TINY_STUDY.arms[:1], seeds=(0,), model_paths={("unet", 0): published})
+    fresh = study.run_study(one_arm, dataset, tmp_path / "runs", tmp_path / "results")
+    record = fresh["unet-s0"]["record"]
+    assert record["model_reused"] and record["model_file"].endswith("unet_lite.keras")
+    assert np.array_equal(study.tile_scores(fresh["unet-s0"], "test"), study.tile_scores(results["unet-s0"], "test"))
+
+
+def test_a_study_whose_arms_differ_besides_the_factor_is_refused_before_training(dataset, tmp_path):
+    lopsided = Study("tiny", "arch", (TINY_STUDY.arms[0], Arm("resunet", "resunet", "lite", TINY, TRAINING | {"learning_rate": 0.01})))
+    with pytest.raises(ValueError, match=r"training.learning_rate: unet 0.001, resunet 0.01"):
+        study.run_study(lopsided, dataset, tmp_path / "runs", tmp_path / "results")
+    assert not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables on hand-made results
+# ---------------------------------------------------------------------------------------------
+
+
+def hand_result(arm, seed, test, val=(1.0, 0.0), arch=None, training=None, factor="arch"):
+    """A result as read_result_runs returns it, with the given per-tile scores."""
+    record = {"arm": arm, "seed": seed, "arch": arch or arm, "preset": "lite", "parameters": 100,
+              "training": {"epochs": 4, "augment": "flip", "seed": seed} | (training or {}),
+              "provenance": {"data_fingerprint": "f", "split_hash": "s"},
+              "study": {"name": "hand", "factor": factor, "arms": ["unet", "resunet"]},
+              "tiles_order": {"val": {"ids_sha1": "v"}, "test": {"ids_sha1": "t"}}}
+    tiles = pd.concat([pd.DataFrame({"id": [f"{split}{i}" for i in range(len(scores))], "split": split,
+                                     "position": range(len(scores)), "tgs_score": scores})
+                       for split, scores in (("val", val), ("test", test))], ignore_index=True)
+    return {"record": record, "history": pd.DataFrame({"epoch": [1]}), "tiles": tiles}
+
+
+@pytest.fixture
+def hand_results():
+    # Four test tiles. unet: seed means 0.5, 0.75, 0.25; resunet: 0.75, 0.75, 0.5.
+    return {
+        "unet-s0": hand_result("unet", 0, [1.0, 0.0, 1.0, 0.0]),
+        "unet-s1": hand_result("unet", 1, [1.0, 1.0, 1.0, 0.0]),
+        "unet-s2": hand_result("unet", 2, [1.0, 0.0, 0.0, 0.0]),
+        "resunet-s0": hand_result("resunet", 0, [1.0, 1.0, 1.0, 0.0]),
+        "resunet-s1": hand_result("resunet", 1, [1.0, 1.0, 0.0, 1.0]),
+        "resunet-s2": hand_result("resunet", 2, [1.0, 1.0, 0.0, 0.0]),
+    }
+
+
+def test_seed_table_and_summary_by_hand(hand_results):
+    table = study.seed_table(hand_results)
+    assert list(zip(table["arm"], table["seed"])) == [("unet", 0), ("unet", 1), ("unet", 2), ("resunet", 0), ("resunet", 1), ("resunet", 2)]
+    assert list(table["test_tgs_score"]) == [0.5, 0.75, 0.25, 0.75, 0.75, 0.5] and set(table["val_tgs_score"]) == {0.5}
+    summary = study.seed_summary(hand_results, n_resamples=500).set_index("arm")
+    assert summary.loc["unet", "seeds"] == 3 and summary.loc["unet", "test_mean"] == pytest.approx(0.5)
+    assert summary.loc["unet", "test_sd"] == pytest.approx(0.25)  # sd of 0.5, 0.75, 0.25 with n - 1
+    assert (summary.loc["unet", "test_min"], summary.loc["unet", "test_max"]) == (0.25, 0.75)
+    assert summary.loc["resunet", "test_mean"] == pytest.approx(2 / 3)
+    assert summary.loc["resunet", "test_sd"] == pytest.approx(np.std([0.75, 0.75, 0.5], ddof=1))
+    assert summary.loc["unet", "val_sd"] == 0
+    # Seed-averaged unet tiles: 1, 1/3, 2/3, 0; the interval is over these four.
+    assert summary.loc["unet", "test_ci_low"] >= 0 and summary.loc["unet", "test_ci_high"] <= 1
+    assert summary.loc["unet", "test_ci_low"] < 0.5 < summary.loc["unet", "test_ci_high"]
+
+
+def test_paired_arm_table_by_hand(hand_results):
+    row = study.paired_arm_table(hand_results, "unet", "resunet", n_resamples=500).iloc[0]
+    assert row["comparison"] == "resunet - unet" and row["tiles"] == 4 and (row["seeds_a"], row["seeds_b"]) == (3, 3)
+    # Pooled: resunet tiles 1, 1, 1/3, 1/3 minus unet tiles 1, 1/3, 2/3, 0 = 0, 2/3, -1/3, 1/3: mean 1/6.
+    assert row["difference"] == pytest.approx(1 / 6)
+    assert row["ci_low"] <= row["difference"] <= row["ci_high"] and row["verdict"] == "not distinguishable"
+    # Per seed: 0.75 - 0.5, 0.75 - 0.75, 0.5 - 0.25.
+    assert row["seed_difference_mean"] == pytest.approx(1 / 6)
+    assert (row["seed_difference_min"], row["seed_difference_max"]) == (0.0, 0.25)
+    assert row["seeds_b_higher"] == 2 and row["per_seed"] == "s0 +0.2500; s1 +0.0000; s2 +0.2500"
+    # An arm that wins on every tile: "higher", every resample positive.
+    better = {f"unet-s{s}": hand_result("unet", s, [0.0, 0.0, 0.5, 0.0]) for s in range(3)}
+    better |= {f"resunet-s{s}": hand_result("resunet", s, [1.0, 1.0, 1.0, 1.0]) for s in range(2)}
+    row = study.paired_arm_table(better, "unet", "resunet", n_resamples=500).iloc[0]
+    assert row["verdict"] == "higher" and row["share_resamples_positive"] == 1.0
+    assert (row["seeds_a"], row["seeds_b"], row["seeds_paired"]) == (3, 2, 2)
+    assert row["difference"] == pytest.approx(1 - 0.125)  # resunet 1 on every tile, unet 0.125 pooled
+    table = study.pairwise_table(hand_results, n_resamples=200)
+    assert list(table["comparison"]) == ["resunet - unet"]
+
+
+def test_paired_tables_refuse_arms_that_differ_besides_the_factor(hand_results):
+    hand_results["resunet-s1"] = hand_result("resunet", 1, [1.0, 1.0, 0.0, 1.0], training={"learning_rate": 3e-4})
+    with pytest.raises(ValueError, match=r"training.learning_rate: .*resunet-s0 0.001.*resunet-s1 0.0003"):
+        study.paired_arm_table(hand_results, "unet", "resunet")
+    # Scores of other tiles are refused too.
+    hand_results["resunet-s1"] = hand_result("resunet", 1, [1.0, 1.0, 0.0, 1.0])
+    hand_results["resunet-s1"]["record"]["tiles_order"]["test"]["ids_sha1"] = "other"
+    with pytest.raises(ValueError, match="different test tiles"):
+        study.paired_arm_table(hand_results, "unet", "resunet")
+
+
+def test_differences_besides_the_factor():
+    unet = hand_result("unet", 0, [1.0])["record"]
+    resunet = hand_result("resunet", 0, [1.0])["record"] | {"shortcut": "conv1"}
+    assert study.differences_besides({"u": unet, "r": resunet}, "arch") == {}
+    assert set(study.differences_besides({"u": unet, "r": resunet}, None)) == {"model.arch", "model.shortcut"}
+    slower = resunet | {"training": resunet["training"] | {"learning_rate": 1e-4, "workers": 4, "minutes": 9.0}}
+    assert study.differences_besides({"u": unet, "r": slower}, "arch") == {"training.learning_rate": {"u": 0.001, "r": 1e-4}}
+    other_data = resunet | {"provenance": {"data_fingerprint": "g", "split_hash": "s"}}
+    assert list(study.differences_besides({"u": unet, "r": other_data}, "arch")) == ["data.fingerprint"]
+    # Policies: mirror's epochs are twice as long, so half as many are equal; one more is not.
+    flip = unet | {"training": {"augment": "flip", "epochs": 10}}
+    mirror = unet | {"training": {"augment": "mirror", "epochs": 5}}
+    assert study.differences_besides({"flip": flip, "mirror": mirror}, "augment") == {}
+    longer = unet | {"training": {"augment": "mirror", "epochs": 6}}
+    assert list(study.differences_besides({"flip": flip, "mirror": longer}, "augment")) == ["training.epochs (plain epochs)"]
+    assert "model.arch" in study.differences_besides({"flip": flip, "r": resunet | {"training": flip["training"]}}, "augment")
+
+
+# ---------------------------------------------------------------------------------------------
+# The thesis's two studies, as defined and (once committed) as run
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_architecture_study_is_the_default_recipe_for_both_networks():
+    arms = {arm.name: arm for arm in study.ARCHITECTURE.arms}
+    assert list(arms) == ["unet", "resunet"] and study.ARCHITECTURE.seeds == (0, 1, 2)
+    for arm in arms.values():
+        assert arm.arch == arm.name and arm.overrides == DEFAULT.overrides and arm.training == DEFAULT.training
+    planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
+    assert study.differences_besides(planned, "arch") == {}
+    assert set(study.differences_besides(planned, None)) == {"model.arch", "model.shortcut"}
+    assert study.ARCHITECTURE.model_paths == {("unet", 0): "models/unet_lite.keras", ("resunet", 0): "models/resunet_lite.keras"}
+
+
+def test_the_policy_study_gives_every_policy_the_same_optimizer_steps():
+    arms = {arm.name: arm for arm in study.POLICIES.arms}
+    assert tuple(arms) == POLICIES and study.POLICIES.reference == "none"
+    assert arms["mirror"].training["epochs"] == study.POLICY_BUDGET_EPOCHS // 2 and arms["none"].training["epochs"] == study.POLICY_BUDGET_EPOCHS
+    for arm in arms.values():
+        assert arm.arch == "unet" and arm.overrides == DEFAULT.overrides
+        settings = arm.settings(0)
+        assert settings["loss"] == "bce_dice" and settings["lovasz_epochs"] == 0 and settings["patience"] >= settings["epochs"]
+    # Equal steps on the real split (1,919 training tiles: 60 batches of 32 a plain epoch, 120 a mirror
+    # epoch), on the synthetic default's 2,400, and as TileBatches counts them.
+    assert study.check_equal_steps(study.POLICIES, 1919) == 10 * 60
+    assert study.check_equal_steps(study.POLICIES, 2400) == 10 * 75
+    # 48 tiles: a plain epoch is 2 batches (32 + 16), a mirror epoch 3 (96 tiles), so steps would differ.
+    assert study.optimizer_steps(arms["none"].training, 48) == 20 and study.optimizer_steps(arms["mirror"].training, 48) == 15
+    with pytest.raises(ValueError, match="none 20, mirror 15"):
+        study.check_equal_steps(study.POLICIES, 48)
+    assert study.steps_per_epoch("mirror", 29, 8) == 8 and study.steps_per_epoch("flip", 29, 8) == 4
+    planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
+    assert study.differences_besides(planned, "augment") == {}
+    with pytest.raises(ValueError, match="multiple of 2"):
+        study.equal_step_epochs("mirror", 7)
+
+
+def check_study_records(definition: Study, results: dict) -> None:
+    """What issue 10 asks of a committed study: >= 3 seeds of every arm, each the defined run (its
+    run key), none cut by time, test scored; arms identical but for the factor; equal steps."""
+    records = {key: run["record"] for key, run in results.items()}
+    assert study.differences_besides(records, definition.factor) == {}
+    for arm in definition.arms:
+        runs = study.runs_of(results, arm.name)
+        assert len(runs) >= 3, f"{arm.name}: {len(runs)} seeds"
+        for seed, run in runs.items():
+            record = run["record"]
+            assert not record["cut_by_time"] and "scored_at" in record["test"]
+            assert record["run_key"] == study.run_key(arm.network(), arm.settings(seed), record["provenance"]["data_fingerprint"],
+                                                      record["provenance"]["split_hash"]), f"{arm.name} seed {seed}: not the defined run"
+    assert len({record["optimizer_steps"] for record in records.values()}) == 1  # equal steps, no early stop
+    study.pairwise_table(results, definition.reference, n_resamples=200)  # pairs on the same tiles
+
+
+@pytest.mark.parametrize("name,folder", [("architecture", "results/seeds_architecture"), ("policies", "results/seeds_policies")])
+def test_committed_seed_studies(name, folder):
+    if not (REPO / folder).is_dir():
+        pytest.skip(f"{folder} is not committed yet (python -m salt_lib study {name} --data ../shared/tgs-salt)")
+    check_study_records(study.STUDIES[name], evaluate.read_result_runs(REPO / folder))
+
+
+def planned_results(definition: Study, seeds=(0, 1, 2)) -> dict:
+    """Results as the defined study would record them (no training), for checking the check."""
+    results = {}
+    for seed in seeds:
+        for index, arm in enumerate(definition.arms):
+            result = hand_result(arm.name, seed, [1.0, 0.5 * (index % 2)])
+            result["record"] |= arm.planned_record(seed, "f", "s") | {
+                "study": {"factor": definition.factor, "arms": [a.name for a in definition.arms]},
+                "cut_by_time": False, "test": {"scored_at": "now"}, "optimizer_steps": 600,
+                "run_key": study.run_key(arm.network(), arm.settings(seed), "f", "s")}
+            results[f"{arm.name}-s{seed}"] = result
+    return results
+
+
+@pytest.mark.parametrize("definition", [study.ARCHITECTURE, study.POLICIES], ids=lambda d: d.name)
+def test_the_committed_records_check_passes_the_defined_runs_and_catches_others(definition):
+    results = planned_results(definition)
+    check_study_records(definition, results)
+    with pytest.raises(AssertionError, match="2 seeds"):
+        check_study_records(definition, planned_results(definition, seeds=(0, 1)))
+    changed = results[f"{definition.arms[1].name}-s2"]["record"]
+    changed["training"] = changed["training"] | {"batch_size": 16}
+    with pytest.raises(AssertionError):
+        check_study_records(definition, results)
+
+
+def test_the_study_command(dataset, trained, tmp_path, monkeypatch, capsys):
+    from salt_lib import cli
+
+    assert set(cli.STUDY_NAMES) == set(study.STUDIES)
+    args = cli.build_parser().parse_args(["study", "policies", "--data", "d", "--seeds", "3", "4"])
+    assert (args.name, args.seeds, args.runs, args.results) == ("policies", [3, 4], "runs/study", None)
+    assert cli.main(["study", "architecture", "--data", str(tmp_path / "missing")]) == 2
+    # The whole command on the tiny study's records: reused, and the tables printed.
+    base, _ = trained
+    shutil.copytree(base / "results", tmp_path / "results")
+    monkeypatch.setitem(study.STUDIES, "architecture", TINY_STUDY)
+    capsys.readouterr()
+    assert cli.main(["study", "architecture", "--data", str(dataset.root), "--runs", str(tmp_path / "no-runs"),
+                     "--results", str(tmp_path / "results"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("result reused") == 4 and "per arm:" in out and "resunet - unet" in out
+    assert not (tmp_path / "no-runs").exists()
