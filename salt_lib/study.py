@@ -1,8 +1,8 @@
 """Seed studies: the thesis's comparisons repeated over seeds, on one schedule, with paired tests.
 
 A study compares *arms* (``Arm``: a network and its training settings) that differ in one
-*factor* only: the architecture (``ARCHITECTURE``: U-Net and ResUNet on ``recipes.DEFAULT``) or
-the augmentation policy (``POLICIES``: the five policies at equal optimizer steps). Every arm is
+*factor* only: the architecture (``ARCHITECTURE_STUDY``: U-Net and ResUNet on ``recipes.DEFAULT``) or
+the augmentation policy (``POLICY_STUDY``: the five policies at equal optimizer steps). Every arm is
 trained once per seed; a seed changes the initial weights, the batch order and the augmentation
 draws, nothing else.
 
@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from salt_lib.augment import POLICIES as POLICY_NAMES
+from salt_lib.augment import POLICIES
 from salt_lib.augment import check_policy, expand_offline
 from salt_lib.dataset import Dataset
 from salt_lib.evaluate import bootstrap_ci, evaluate_model, ids_digest, paired_bootstrap
@@ -199,13 +199,13 @@ def policy_study(seeds=SEEDS, budget_epochs: int = POLICY_BUDGET_EPOCHS) -> Stud
     arms = tuple(Arm(policy, "unet", "lite", dict(DEFAULT.overrides),
                      {"augment": policy, "loss": "bce_dice", "lovasz_epochs": 0,
                       "epochs": equal_step_epochs(policy, budget_epochs), "patience": budget_epochs})
-                 for policy in POLICY_NAMES)
+                 for policy in POLICIES)
     return Study("policies", "augment", arms, tuple(seeds), reference="none")
 
 
-ARCHITECTURE = architecture_study()
-POLICIES = policy_study()
-STUDIES = {study.name: study for study in (ARCHITECTURE, POLICIES)}
+ARCHITECTURE_STUDY = architecture_study()
+POLICY_STUDY = policy_study()
+STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY)}
 
 
 # --------------------------------------------------------------------------------------------

@@ -214,19 +214,19 @@ def test_differences_besides_the_factor():
 
 
 def test_the_architecture_study_is_the_default_recipe_for_both_networks():
-    arms = {arm.name: arm for arm in study.ARCHITECTURE.arms}
-    assert list(arms) == ["unet", "resunet"] and study.ARCHITECTURE.seeds == (0, 1, 2)
+    arms = {arm.name: arm for arm in study.ARCHITECTURE_STUDY.arms}
+    assert list(arms) == ["unet", "resunet"] and study.ARCHITECTURE_STUDY.seeds == (0, 1, 2)
     for arm in arms.values():
         assert arm.arch == arm.name and arm.overrides == DEFAULT.overrides and arm.training == DEFAULT.training
     planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
     assert study.differences_besides(planned, "arch") == {}
     assert set(study.differences_besides(planned, None)) == {"model.arch", "model.shortcut"}
-    assert study.ARCHITECTURE.model_paths == {("unet", 0): "models/unet_lite.keras", ("resunet", 0): "models/resunet_lite.keras"}
+    assert study.ARCHITECTURE_STUDY.model_paths == {("unet", 0): "models/unet_lite.keras", ("resunet", 0): "models/resunet_lite.keras"}
 
 
 def test_the_policy_study_gives_every_policy_the_same_optimizer_steps():
-    arms = {arm.name: arm for arm in study.POLICIES.arms}
-    assert tuple(arms) == POLICIES and study.POLICIES.reference == "none"
+    arms = {arm.name: arm for arm in study.POLICY_STUDY.arms}
+    assert tuple(arms) == POLICIES and study.POLICY_STUDY.reference == "none"
     assert arms["mirror"].training["epochs"] == study.POLICY_BUDGET_EPOCHS // 2 and arms["none"].training["epochs"] == study.POLICY_BUDGET_EPOCHS
     for arm in arms.values():
         assert arm.arch == "unet" and arm.overrides == DEFAULT.overrides
@@ -234,12 +234,12 @@ def test_the_policy_study_gives_every_policy_the_same_optimizer_steps():
         assert settings["loss"] == "bce_dice" and settings["lovasz_epochs"] == 0 and settings["patience"] >= settings["epochs"]
     # Equal steps on the real split (1,919 training tiles: 60 batches of 32 a plain epoch, 120 a mirror
     # epoch), on the synthetic default's 2,400, and as TileBatches counts them.
-    assert study.check_equal_steps(study.POLICIES, 1919) == 10 * 60
-    assert study.check_equal_steps(study.POLICIES, 2400) == 10 * 75
+    assert study.check_equal_steps(study.POLICY_STUDY, 1919) == 10 * 60
+    assert study.check_equal_steps(study.POLICY_STUDY, 2400) == 10 * 75
     # 48 tiles: a plain epoch is 2 batches (32 + 16), a mirror epoch 3 (96 tiles), so steps would differ.
     assert study.optimizer_steps(arms["none"].training, 48) == 20 and study.optimizer_steps(arms["mirror"].training, 48) == 15
     with pytest.raises(ValueError, match="none 20, mirror 15"):
-        study.check_equal_steps(study.POLICIES, 48)
+        study.check_equal_steps(study.POLICY_STUDY, 48)
     assert study.steps_per_epoch("mirror", 29, 8) == 8 and study.steps_per_epoch("flip", 29, 8) == 4
     planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
     assert study.differences_besides(planned, "augment") == {}
@@ -285,7 +285,7 @@ def planned_results(definition: Study, seeds=(0, 1, 2)) -> dict:
     return results
 
 
-@pytest.mark.parametrize("definition", [study.ARCHITECTURE, study.POLICIES], ids=lambda d: d.name)
+@pytest.mark.parametrize("definition", [study.ARCHITECTURE_STUDY, study.POLICY_STUDY], ids=lambda d: d.name)
 def test_the_committed_records_check_passes_the_defined_runs_and_catches_others(definition):
     results = planned_results(definition)
     check_study_records(definition, results)
