@@ -3,10 +3,11 @@
 * ``use_thesis_style()`` sets the look once per notebook: serif fonts at the thesis's sizes, the
   colour-blind-safe Okabe-Ito palette (seaborn's ``colorblind``), no top/right spines.
 * ``save_figure(fig, "04_learning_curves", figures_dir)`` writes ``figures_dir/04_learning_curves.png``
-  (300 dpi) and ``.pdf``; ``save_table(table, "06_comparison", tables_dir)`` writes ``.csv`` (full
-  precision), ``.tex`` (a booktabs ``tabular``, ready to ``\\input``) and ``.md``, and returns the
-  table so that a notebook cell shows it. Names start with the chapter number; the thesis text
-  refers to them, so they do not change between runs.
+  (300 dpi) and ``.pdf``; ``save_table(table, "06_comparison", tables_dir, caption=...)`` writes
+  ``.csv`` (full precision, the column names code reads), ``.tex`` (a captioned, labelled booktabs
+  ``table``, ready to ``\\input``) and ``.md`` (headers in words, three decimals, intervals in one
+  cell, at most 8 columns a part), and returns the table so that a notebook cell shows it. Names
+  start with the chapter number; the thesis text refers to them, so they do not change between runs.
 * ``plot_*`` functions take arrays or tables and return a matplotlib Figure; they never save.
 * ``finding``, ``compare_sentence`` and ``findings`` turn a table's numbers into a chapter's
   findings: ``0.767 [0.738, 0.796]`` and a word chosen from the interval ("higher", "lower",
@@ -77,20 +78,22 @@ TRANSLATIONS = {"zh": {
     "circle: kept epoch": "圆圈：保留的轮次", "chosen threshold {threshold:.3f}": "选定阈值 {threshold:.3f}",
     "probability threshold": "概率阈值", "salt coverage of the tile": "图块的盐体覆盖率", "mean tgs_score": "平均 tgs_score",
     "mean and 95 % CI": "均值与 95% 置信区间", "{label} (tgs_score)": "{label}（tgs_score）", "bootstrap resamples": "自助重采样次数",
-    # table headers (save_table's .tex and .md; the .csv keeps the column names code reads)
-    "model": "模型", "arch": "网络结构", "parameters": "参数量", "preset": "预设", "overrides": "覆盖参数", "policy": "策略",
-    "what it does": "作用", "epochs": "轮数", "best_epoch": "最佳轮次", "split": "划分", "score": "指标", "value": "数值",
-    "ci_low": "置信区间下限", "ci_high": "置信区间上限", "iou": "IoU", "dice": "Dice", "empty_tile_accuracy": "空图块准确率",
-    "threshold": "阈值", "min_size": "最小连通域 (像素)", "coverage": "覆盖率", "coverage_class": "覆盖率等级", "share": "占比",
-    "level": "层级", "layers": "层数", "side": "边长", "channels": "通道数", "difference": "差值", "mean_difference": "平均差值",
-    "share_resamples_positive": "差值为正的重采样占比", "training_minutes": "训练时间 (分钟)", "train_images_per_s": "训练速度 (图/秒)",
-    "train_seconds": "训练时间 (秒)", "trained_on": "训练数据", "thesis_iou_metric": "原论文 IoU 指标",
-    "tgs_score_ci_low": "tgs_score 下限", "tgs_score_ci_high": "tgs_score 上限", "val_tgs_score": "验证集 tgs_score",
-    "val_ci_low": "验证集下限", "val_ci_high": "验证集上限", "test_tgs_score": "测试集 tgs_score", "test_ci_low": "测试集下限",
-    "test_ci_high": "测试集上限", "region": "区域", "pixels": "像素数", "mean": "均值", "std": "标准差", "median": "中位数",
-    "p5": "第 5 百分位", "p95": "第 95 百分位", "depths": "深度", "depth_min": "最小深度", "depth_max": "最大深度",
-    "empty_share": "无盐占比", "full_share": "全盐占比", "mean_coverage": "平均覆盖率",
-    "mean_coverage_of_salt_tiles": "含盐图块的平均覆盖率",
+    # table headers (save_table's .tex and .md, after HEADERS; the .csv keeps the column names code reads)
+    "Model": "模型", "Architecture": "网络结构", "Parameters": "参数量", "Preset": "预设", "Overrides": "覆盖参数",
+    "Policy": "策略", "What it does": "作用", "Epochs": "轮数", "Best epoch": "最佳轮次", "Split": "划分",
+    "Score": "指标", "Value": "数值", "CI low": "置信区间下限", "CI high": "置信区间上限", "IoU": "IoU", "Dice": "Dice",
+    "Empty-tile accuracy": "空图块准确率", "Threshold": "阈值", "Min. component (px)": "最小连通域 (像素)",
+    "Coverage": "覆盖率", "Coverage class": "覆盖率等级", "Tiles": "图块数", "Share": "占比", "Level": "层级",
+    "Layers": "层数", "Side (px)": "边长 (像素)", "Channels": "通道数", "Difference": "差值",
+    "Mean difference": "平均差值", "Resamples > 0 (share)": "差值为正的重采样占比", "Training (min)": "训练时间 (分钟)",
+    "Train images/s": "训练速度 (图/秒)", "Training (s)": "训练时间 (秒)", "Trained on": "训练硬件",
+    "TGS score": "TGS 得分", "Thesis IoU metric": "原论文 IoU 指标", "Val. TGS score": "验证集 TGS 得分",
+    "Test TGS score": "测试集 TGS 得分", "Train": "训练集", "Validation": "验证集", "Test": "测试集", "All": "全部",
+    "Region": "区域", "Pixels": "像素数", "Mean": "均值", "Std. dev.": "标准差", "Median": "中位数",
+    "5th pct.": "第 5 百分位", "95th pct.": "第 95 百分位", "Depths": "深度", "Min. depth": "最小深度",
+    "Max. depth": "最大深度", "Empty tiles (share)": "无盐占比", "Full tiles (share)": "全盐占比",
+    "Mean coverage": "平均覆盖率", "Mean coverage (salt tiles)": "含盐图块的平均覆盖率",
+    "{value} [95 % CI]": "{value} [95% 置信区间]", "{caption} (part {part} of {parts})": "{caption}（第 {part} 部分，共 {parts} 部分）",
 }}
 
 _style = {"language": "en"}  # set by use_thesis_style: the one switch
@@ -188,40 +191,215 @@ def save_figure(fig, name: str, figures_dir) -> list[Path]:
     return paths
 
 
-def save_table(table: pd.DataFrame, name: str, tables_dir, float_digits: int = 4) -> pd.DataFrame:
-    """Write ``table`` as ``tables_dir/<name>.csv`` (full precision), ``.tex`` (booktabs
-    tabular, floats with ``float_digits`` decimals) and ``.md``; return the table unchanged.
-    The ``.tex`` and ``.md`` headers are in ``use_thesis_style``'s language (``tr``); the ``.csv``
-    keeps the column names, which code reads back."""
+# Column names the chapters' tables use (snake_case, as code reads them back from the .csv) ->
+# the header a reader sees in the .tex and .md, in English; ``tr`` then gives the chosen language.
+# A name not listed is shown with spaces for underscores and a capital first letter.
+HEADERS = {
+    "model": "Model", "arch": "Architecture", "parameters": "Parameters", "preset": "Preset", "overrides": "Overrides",
+    "policy": "Policy", "what it does": "What it does", "epochs": "Epochs", "best_epoch": "Best epoch", "split": "Split",
+    "score": "Score", "value": "Value", "ci_low": "CI low", "ci_high": "CI high",
+    "tgs_score": "TGS score", "thesis_iou_metric": "Thesis IoU metric", "iou": "IoU", "dice": "Dice",
+    "empty_tile_accuracy": "Empty-tile accuracy", "threshold": "Threshold", "min_size": "Min. component (px)",
+    "training_minutes": "Training (min)", "train_images_per_s": "Train images/s", "train_seconds": "Training (s)",
+    "trained_on": "Trained on", "val_tgs_score": "Val. TGS score", "test_tgs_score": "Test TGS score",
+    "coverage": "Coverage", "coverage_class": "Coverage class", "tiles": "Tiles", "share": "Share",
+    "train": "Train", "val": "Validation", "test": "Test", "all": "All",
+    "level": "Level", "layers": "Layers", "side": "Side (px)", "channels": "Channels",
+    "difference": "Difference", "mean_difference": "Mean difference", "share_resamples_positive": "Resamples > 0 (share)",
+    "region": "Region", "pixels": "Pixels", "mean": "Mean", "std": "Std. dev.", "median": "Median",
+    "p5": "5th pct.", "p95": "95th pct.", "depths": "Depths", "depth_min": "Min. depth", "depth_max": "Max. depth",
+    "empty_share": "Empty tiles (share)", "full_share": "Full tiles (share)", "mean_coverage": "Mean coverage",
+    "mean_coverage_of_salt_tiles": "Mean coverage (salt tiles)",
+}
+MAX_COLUMNS = 8  # columns a table shows side by side on a 16 cm text block; wider tables are split
+
+
+def header(column: str) -> str:
+    """The header a reader sees for ``column``: ``HEADERS``' words, or the name with spaces for
+    underscores and a capital first letter; in ``use_thesis_style``'s language."""
+    words = HEADERS.get(column) or str(column).replace("_", " ")
+    return tr(words[:1].upper() + words[1:])
+
+
+def interval_columns(columns) -> list[tuple[str, str, str]]:
+    """(value, low, high) column triples of a table's 95 % intervals, by the names the chapters
+    use: ``X`` with ``X_ci_low``/``X_ci_high``; ``<split>_ci_low``/``_ci_high`` with the
+    ``<split>_...`` value before them (``val_tgs_score``); a bare ``ci_low``/``ci_high`` (or
+    ``low``/``high``) pair with the column just before it; ``X`` with ``X_low``/``X_high``."""
+    columns = [str(c) for c in columns]
+    triples, used = [], set()
+    for position, low in enumerate(columns):
+        for low_end, high_end in (("ci_low", "ci_high"), ("low", "high")):
+            if low != low_end and not low.endswith("_" + low_end):
+                continue
+            prefix = low[: -len(low_end)].rstrip("_")
+            high = f"{prefix}_{high_end}" if prefix else high_end
+            if high not in columns:
+                continue
+            before = [c for c in columns[:position] if c not in used and c not in (low, high)]
+            if prefix and prefix in columns:
+                value = prefix
+            elif prefix:
+                value = next((c for c in reversed(before) if c.startswith(prefix + "_")), None)
+            else:
+                value = before[-1] if before else None
+            if value is not None:
+                triples.append((value, low, high))
+                used.update((value, low, high))
+            break
+    return triples
+
+
+def _cell(value, float_digits: int) -> str:
+    """A table cell as text: floats with ``float_digits`` decimals, numbers with thousands
+    separators (31,031,685; 3,603.100), a missing value as ''."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (float, np.floating)):
+        return "" if np.isnan(value) else f"{value:,.{float_digits}f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    return str(value)
+
+
+def _is_number(dtype) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def shown_table(table: pd.DataFrame, float_digits: int = 3) -> tuple[pd.DataFrame, list[bool]]:
+    """What ``save_table`` shows of ``table``: every cell as text, headers from ``header``, each
+    95 % interval merged into its value's column as ``0.767 [0.738, 0.796]`` (signed for a
+    difference), and the names of scores in a ``score`` column in words. Returns the text table
+    and, per column, whether it holds numbers (right-aligned)."""
+    intervals = {value: (low, high) for value, low, high in interval_columns(table.columns)
+                 if all(_is_number(table[c].dtype) for c in (value, low, high))}
+    bounds = {bound for pair in intervals.values() for bound in pair}
+    columns, numeric = {}, []
+    for column in table.columns:
+        if column in bounds:
+            continue
+        values = table[column]
+        if column in intervals:
+            low, high = (table[bound] for bound in intervals[column])
+            signed = "difference" in str(column)
+            cells = [_cell(v, float_digits) if np.isnan(lo) or np.isnan(hi) or np.isnan(v)
+                     else with_interval(v, lo, hi, float_digits, signed) for v, lo, hi in zip(values, low, high)]
+            columns[tr("{value} [95 % CI]", value=header(column))] = cells
+            numeric.append(True)
+            continue
+        if column == "score":
+            values = values.map(lambda v: header(v) if v in HEADERS else v)
+        columns[header(column)] = [_cell(v, float_digits) for v in values]
+        numeric.append(_is_number(table[column].dtype))
+    return pd.DataFrame(columns, index=range(len(table))), numeric
+
+
+def table_parts(shown: pd.DataFrame, key_columns: int = 1, max_columns: int = MAX_COLUMNS) -> list[list[int]]:
+    """Column positions of each part of ``shown`` when it has more than ``max_columns`` columns:
+    the first ``key_columns`` (those that name a row, e.g. ``model``) in every part, the others
+    shared out evenly in their order. One part when the table fits."""
+    count = len(shown.columns)
+    if count <= max_columns:
+        return [list(range(count))]
+    if not 0 <= key_columns < max_columns:
+        raise ValueError(f"key_columns={key_columns}: leave room for other columns in a part of {max_columns}")
+    others = list(range(key_columns, count))
+    parts = -(-len(others) // (max_columns - key_columns))
+    size, extra = divmod(len(others), parts)
+    chunks, start = [], 0
+    for k in range(parts):
+        stop = start + size + (1 if k < extra else 0)
+        chunks.append(list(range(key_columns)) + others[start:stop])
+        start = stop
+    return chunks
+
+
+_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped, for a cell or a caption."""
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+
+
+def _latex_cell(text: str, is_number: bool) -> str:
+    if not text:
+        return "--"
+    cell = latex_escape(text)
+    if is_number:
+        cell = re.sub(r"-(?=\d)", "$-$", cell)  # a minus sign, not a hyphen
+    return "{[}" + cell[1:] if cell.startswith("[") else cell  # "\\ [" would read as a row skip
+
+
+def _latex_table(shown: pd.DataFrame, numeric: list[bool], caption: str, label: str) -> str:
+    spec = "".join("r" if is_number else "l" for is_number in numeric)
+    lines = ["\\begin{table}[htbp]", "\\centering", "\\small", f"\\caption{{{latex_escape(caption)}}}",
+             f"\\label{{{label}}}", f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+             " & ".join(_latex_cell(h, False) for h in shown.columns) + " \\\\", "\\midrule"]
+    lines += [" & ".join(_latex_cell(v, n) for v, n in zip(row, numeric)) + " \\\\" for row in shown.itertuples(index=False)]
+    lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_lines(headers, rows, numeric) -> list[str]:
+    escape = lambda text: str(text).replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(map(escape, headers)) + " |",
+             "|" + "|".join("---:" if is_number else "---" for is_number in numeric) + "|"]
+    return lines + ["| " + " | ".join(map(escape, row)) + " |" for row in rows]
+
+
+def default_caption(name: str) -> str:
+    """A caption made from a table's name when none is given: ``06_coverage_bins`` -> 'Coverage bins.'"""
+    words = name.split("_", 1)[-1].replace("_", " ")
+    return words[:1].upper() + words[1:] + "."
+
+
+def save_table(table: pd.DataFrame, name: str, tables_dir, float_digits: int = 3, caption: str | None = None,
+               key_columns: int = 1, max_columns: int = MAX_COLUMNS) -> pd.DataFrame:
+    """Write ``table`` as ``tables_dir/<name>.csv``, ``.tex`` and ``.md``; return it unchanged.
+
+    * ``.csv``: every column as it is, full precision; code reads these back.
+    * ``.tex``: a complete ``table`` float (``\\centering``, ``\\caption{caption}``,
+      ``\\label{tab:<name>}``, booktabs rules), ready to ``\\input``; ``.md``: the same table after a
+      ``Table: caption`` line. Both show ``shown_table``: headers in words (``HEADERS``, in
+      ``use_thesis_style``'s language), floats with ``float_digits`` decimals, whole numbers with
+      thousands separators, and each 95 % interval in its value's cell, ``0.767 [0.738, 0.796]``.
+    * A table shown with more than ``max_columns`` columns is split into parts of at most that
+      many, each repeating the first ``key_columns`` columns: consecutive floats captioned
+      "... (part 1 of 2)", labelled ``tab:<name>``, ``tab:<name>_part2``, ...
+
+    ``caption`` is one sentence; None makes one from ``name`` (``default_caption``).
+    """
     folder = Path(tables_dir)
     folder.mkdir(parents=True, exist_ok=True)
     base = folder / _check_name(name)
-    shown = table
     table.to_csv(base.with_suffix(".csv"), index=False)  # column names as the code reads them back
-    table = table.rename(columns=tr)  # the reader's language for .tex and .md
-    fmt = f"{{:.{float_digits}f}}".format
-    # Thousands separators for whole numbers (31,031,685 parameters), as the thesis text writes them.
-    integers = {column: "{:,}".format for column, dtype in table.dtypes.items() if pd.api.types.is_integer_dtype(dtype)}
-    latex = table.to_latex(index=False, float_format=fmt, formatters=integers, escape=True, na_rep="--")
-    base.with_suffix(".tex").write_text(f"% {name}: written by salt_lib.report.save_table; do not edit by hand\n{latex}")
-    base.with_suffix(".md").write_text(markdown_table(table, float_digits))
-    return shown
+    text, numeric = shown_table(table, float_digits)
+    parts = table_parts(text, key_columns, max_columns)
+    caption = tr(caption) if caption else default_caption(name)
+    latex, markdown = [f"% {name}: written by salt_lib.report.save_table; do not edit by hand\n"], []
+    for k, positions in enumerate(parts, start=1):
+        part = text.iloc[:, positions]
+        part_numeric = [numeric[p] for p in positions]
+        title = caption if len(parts) == 1 else (
+            tr("{caption} (part {part} of {parts})", caption=caption.rstrip("."), part=k, parts=len(parts)) + caption[-1:] * caption.endswith("."))
+        label = f"tab:{name}" if k == 1 else f"tab:{name}_part{k}"
+        latex.append(_latex_table(part, part_numeric, title, label))
+        markdown.append("\n".join([f"Table: {title}", ""] + _markdown_lines(part.columns, part.itertuples(index=False), part_numeric)) + "\n")
+    base.with_suffix(".tex").write_text("".join(latex[:1]) + "\n".join(latex[1:]))
+    base.with_suffix(".md").write_text("\n".join(markdown))
+    return table
 
 
 def markdown_table(table: pd.DataFrame, float_digits: int = 4) -> str:
-    """A GitHub-flavoured Markdown table of ``table`` (numbers right-aligned)."""
-    def cell(value) -> str:
-        if isinstance(value, (float, np.floating)):
-            return "" if np.isnan(value) else f"{value:.{float_digits}f}"
-        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-            return f"{value:,}"
-        return str(value).replace("|", "\\|")
-
-    numeric = [pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) for dtype in table.dtypes]
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |",
-             "|" + "|".join("---:" if is_number else "---" for is_number in numeric) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
+    """A GitHub-flavoured Markdown table of ``table`` as it is (column names and every column;
+    numbers right-aligned), for printed summaries such as ``salt_lib.bench``'s."""
+    numeric = [_is_number(dtype) for dtype in table.dtypes]
+    rows = ([_cell(v, float_digits) for v in row] for row in table.itertuples(index=False))
+    return "\n".join(_markdown_lines(table.columns, rows, numeric)) + "\n"
 
 
 # --------------------------------------------------------------------------------------------

@@ -132,20 +132,110 @@ def test_threshold_sweep_finds_the_right_cut():
 
 
 def test_save_table_writes_csv_tex_and_md_with_the_same_rows(tmp_path):
-    table = pd.DataFrame({"model": ["U-Net", "ResUNet", "x_y"], "tgs_score": [0.81234, 0.8, np.nan], "parameters": [1, 2, 3]})
+    table = pd.DataFrame({"model": ["U-Net", "ResUNet", "x_y"], "tgs_score": [0.81234, 0.8, np.nan], "parameters": [1, 2, 31031685],
+                          "train_images_per_s": [3603.14, 36.58, 1.0]})
     returned = report.save_table(table, "06_demo", tmp_path)
     assert returned is table
     csv = pd.read_csv(tmp_path / "06_demo.csv")
-    assert csv["model"].tolist() == table["model"].tolist()
+    assert csv.columns.tolist() == table.columns.tolist()  # the names code reads back
     assert csv["tgs_score"].iloc[0] == pytest.approx(0.81234)  # full precision in the CSV
     tex = (tmp_path / "06_demo.tex").read_text()
     body = tex[tex.index("\\midrule") + len("\\midrule"): tex.index("\\bottomrule")].strip().splitlines()
-    assert "\\toprule" in tex and "\\begin{tabular}" in tex and "\\begin{table}" not in tex
-    assert len(body) == 3 and body[0].startswith("U-Net & 0.8123 & 1")
-    assert "x\\_y" in tex and "tgs\\_score" in tex  # LaTeX specials escaped
+    assert len(body) == 3 and body[0] == "U-Net & 0.812 & 1 & 3,603.140 \\\\"  # three decimals, thousands separators
+    assert body[2] == "x\\_y & -- & 31,031,685 & 1.000 \\\\"  # LaTeX specials escaped, a missing value as --
+    assert "\\begin{tabular}{lrrr}" in tex and "Model & TGS score & Parameters & Train images/s \\\\" in tex
     md = (tmp_path / "06_demo.md").read_text().splitlines()
-    assert len(md) == 2 + 3 and md[0] == "| model | tgs_score | parameters |" and md[1] == "|---|---:|---:|"
-    assert md[2] == "| U-Net | 0.8123 | 1 |" and md[4] == "| x_y |  | 3 |"
+    assert md[0] == "Table: Demo." and md[1] == ""
+    assert md[2] == "| Model | TGS score | Parameters | Train images/s |" and md[3] == "|---|---:|---:|---:|"
+    assert md[4] == "| U-Net | 0.812 | 1 | 3,603.140 |" and md[6] == "| x_y |  | 31,031,685 | 1.000 |" and len(md) == 7
+
+
+def test_headers_in_words_and_unknown_names_made_readable():
+    assert [report.header(c) for c in ("tgs_score", "training_minutes", "train_images_per_s", "empty_tile_accuracy",
+                                       "iou", "dice", "min_size", "thesis_iou_metric")] == [
+        "TGS score", "Training (min)", "Train images/s", "Empty-tile accuracy", "IoU", "Dice", "Min. component (px)",
+        "Thesis IoU metric"]
+    assert report.header("mean_pixel_error") == "Mean pixel error" and report.header("U-Net") == "U-Net"
+
+
+def test_every_header_has_a_chinese_translation():
+    zh = report.TRANSLATIONS["zh"]
+    assert sorted(set(report.HEADERS.values()) - set(zh)) == []
+
+
+def test_the_column_names_of_the_committed_tables_all_have_headers():
+    columns = {c for path in (REPO / "tables").glob("*.csv") for c in pd.read_csv(path, nrows=0).columns}
+    bounds = {b for path in (REPO / "tables").glob("*.csv")
+              for _, low, high in report.interval_columns(pd.read_csv(path, nrows=0).columns) for b in (low, high)}
+    model_names = {"U-Net", "ResUNet"}  # 06_coverage_bins: one column per model, shown by its name
+    assert sorted(columns - set(report.HEADERS) - bounds - model_names) == []
+
+
+def test_intervals_are_found_by_the_names_the_chapters_use():
+    assert report.interval_columns(["model", "tgs_score", "iou", "tgs_score_ci_low", "tgs_score_ci_high"]) == [
+        ("tgs_score", "tgs_score_ci_low", "tgs_score_ci_high")]
+    assert report.interval_columns(["policy", "val_tgs_score", "val_ci_low", "val_ci_high", "test_tgs_score",
+                                    "test_ci_low", "test_ci_high"]) == [
+        ("val_tgs_score", "val_ci_low", "val_ci_high"), ("test_tgs_score", "test_ci_low", "test_ci_high")]
+    assert report.interval_columns(["difference", "tiles", "mean_difference", "ci_low", "ci_high"]) == [
+        ("mean_difference", "ci_low", "ci_high")]
+    assert report.interval_columns(["arm", "difference", "difference_low", "difference_high"]) == [
+        ("difference", "difference_low", "difference_high")]
+    assert report.interval_columns(["model", "tgs_score", "ci_low"]) == []  # no high end: no interval
+
+
+def test_an_interval_is_one_cell_in_tex_and_md_while_the_csv_keeps_its_columns(tmp_path):
+    table = pd.DataFrame({"model": ["U-Net", "ResUNet"], "tgs_score": [0.75875, 0.7671875],
+                          "tgs_score_ci_low": [0.72984, 0.73796], "tgs_score_ci_high": [0.788125, 0.79594]})
+    report.save_table(table, "06_example", tmp_path)
+    assert (tmp_path / "06_example.csv").read_text().splitlines()[0] == "model,tgs_score,tgs_score_ci_low,tgs_score_ci_high"
+    md = (tmp_path / "06_example.md").read_text().splitlines()
+    assert md[2:] == ["| Model | TGS score [95 % CI] |", "|---|---:|", "| U-Net | 0.759 [0.730, 0.788] |",
+                      "| ResUNet | 0.767 [0.738, 0.796] |"]
+    tex = (tmp_path / "06_example.tex").read_text()
+    assert "Model & TGS score [95 \\% CI] \\\\" in tex and "ResUNet & 0.767 [0.738, 0.796] \\\\" in tex
+    difference = pd.DataFrame({"difference": ["ResUNet - U-Net"], "mean_difference": [0.0084375],
+                               "ci_low": [-0.0040625], "ci_high": [0.02078125]})
+    report.save_table(difference, "06_paired", tmp_path)
+    assert (tmp_path / "06_paired.md").read_text().splitlines()[-1] == "| ResUNet - U-Net | +0.008 [-0.004, +0.021] |"
+    assert "ResUNet - U-Net & +0.008 [$-$0.004, +0.021] \\\\" in (tmp_path / "06_paired.tex").read_text()
+
+
+def test_tex_is_a_captioned_labelled_float(tmp_path):
+    table = pd.DataFrame({"score": ["tgs_score", "iou"], "value": [0.7, 0.8], "ci_low": [0.6, 0.7], "ci_high": [0.8, 0.9]})
+    report.save_table(table, "04_test_scores", tmp_path, caption="Test scores with 95 % bootstrap intervals.")
+    tex = (tmp_path / "04_test_scores.tex").read_text().splitlines()
+    assert tex[1:6] == ["\\begin{table}[htbp]", "\\centering", "\\small",
+                        "\\caption{Test scores with 95 \\% bootstrap intervals.}", "\\label{tab:04_test_scores}"]
+    assert tex[6:9] == ["\\begin{tabular}{lr}", "\\toprule", "Score & Value [95 \\% CI] \\\\"]
+    assert tex[-3:] == ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+    assert "TGS score & 0.700 [0.600, 0.800] \\\\" in tex and "IoU & 0.800 [0.700, 0.900] \\\\" in tex  # score names in words
+    assert (tmp_path / "04_test_scores.md").read_text().splitlines()[0] == "Table: Test scores with 95 % bootstrap intervals."
+    report.save_table(table, "04_test_scores", tmp_path)  # no caption: one from the name
+    assert "\\caption{Test scores.}" in (tmp_path / "04_test_scores.tex").read_text()
+
+
+def test_a_wide_table_is_split_into_parts_that_repeat_the_model_column(tmp_path):
+    table = pd.read_csv(REPO / "tables" / "06_comparison.csv")
+    assert len(table.columns) == 14
+    report.save_table(table, "06_comparison", tmp_path, caption="The two networks on the test tiles.")
+    tex = (tmp_path / "06_comparison.tex").read_text()
+    assert tex.count("\\begin{table}") == tex.count("\\end{table}") == 2
+    assert "\\caption{The two networks on the test tiles (part 1 of 2).}" in tex and "(part 2 of 2).}" in tex
+    assert "\\label{tab:06_comparison}" in tex and "\\label{tab:06_comparison_part2}" in tex
+    headers = [line for line in tex.splitlines() if line.startswith("Model &")]
+    widths = [len(line.split(" & ")) for line in headers]
+    assert len(headers) == 2 and all(w <= 8 for w in widths) and sum(widths) == 12 + 1  # 14 - 2 interval bounds, model twice
+    assert "TGS score [95 \\% CI]" in tex and "Min. component (px)" in tex
+    md = (tmp_path / "06_comparison.md").read_text()
+    tables = [block for block in md.split("Table: ")[1:]]
+    assert len(tables) == 2
+    for block in tables:
+        lines = [line for line in block.splitlines() if line.startswith("|")]
+        assert lines[0].startswith("| Model |") and lines[0].count(" | ") + 1 <= 8
+        assert lines[2].startswith("| U-Net |") and lines[3].startswith("| ResUNet |")
+    assert report.table_parts(pd.DataFrame(columns=list("abcdefgh"))) == [list(range(8))]  # fits: one part
+    assert report.table_parts(pd.DataFrame(columns=list("abcdefghijk")), key_columns=2) == [[0, 1, 2, 3, 4, 5, 6], [0, 1, 7, 8, 9, 10]]
 
 
 def test_save_figure_writes_png_at_300_dpi_and_a_stable_pdf(tmp_path):
@@ -484,11 +574,14 @@ def test_a_zh_figure_draws_every_glyph(chinese, tmp_path, caplog):
 
 
 def test_zh_table_headers_in_tex_and_md_while_the_csv_keeps_the_column_names(chinese, tmp_path):
-    table = pd.DataFrame({"model": ["U-Net"], "tgs_score": [0.7587], "ci_low": [0.7298], "ci_high": [0.7881]})
+    table = pd.DataFrame({"model": ["U-Net"], "tgs_score": [0.7587], "ci_low": [0.7298], "ci_high": [0.7881], "iou": [0.79]})
     assert report.save_table(table, "06_example", tmp_path) is table
-    assert (tmp_path / "06_example.csv").read_text().splitlines()[0] == "model,tgs_score,ci_low,ci_high"
-    assert (tmp_path / "06_example.md").read_text().splitlines()[0] == "| 模型 | tgs_score | 置信区间下限 | 置信区间上限 |"
-    assert "模型 & tgs\\_score & 置信区间下限 & 置信区间上限" in (tmp_path / "06_example.tex").read_text()
+    assert (tmp_path / "06_example.csv").read_text().splitlines()[0] == "model,tgs_score,ci_low,ci_high,iou"
+    assert (tmp_path / "06_example.md").read_text().splitlines()[2] == "| 模型 | TGS 得分 [95% 置信区间] | IoU |"
+    assert "模型 & TGS 得分 [95\\% 置信区间] & IoU \\\\" in (tmp_path / "06_example.tex").read_text()
+    wide = pd.DataFrame({c: [1.0] for c in ["model", "iou", "dice", "threshold", "tgs_score", "epochs", "tiles", "share", "mean"]})
+    report.save_table(wide, "06_wide", tmp_path, caption="Wide")
+    assert "\\caption{Wide（第 1 部分，共 2 部分）}" in (tmp_path / "06_wide.tex").read_text()
 
 
 def test_every_chapter_declares_language_and_the_workbook_passes_it(tmp_path):
