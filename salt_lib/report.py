@@ -8,7 +8,8 @@
   ``table``, ready to ``\\input``) and ``.md`` (headers in words, three decimals, intervals in one
   cell, at most 8 columns a part), and returns the table so that a notebook cell shows it. Names
   start with the chapter number; the thesis text refers to them, so they do not change between runs.
-* ``plot_*`` functions take arrays or tables and return a matplotlib Figure; they never save.
+* ``plot_*`` functions take arrays or tables and return a matplotlib Figure in constrained
+  layout, every label, legend and title on its canvas; they never save.
 * ``finding``, ``compare_sentence`` and ``findings`` turn a table's numbers into a chapter's
   findings: ``0.767 [0.738, 0.796]`` and a word chosen from the interval ("higher", "lower",
   "not distinguishable"), so no sentence carries a typed-in number.
@@ -55,12 +56,14 @@ LANGUAGES = ("en", "zh")
 TRANSLATIONS = {"zh": {
     # tiles, legends and groups
     "labelled salt": "标注的盐体", "prediction": "预测", "no salt": "无盐", "partial": "部分含盐", "full": "全为盐",
-    "empty": "无盐", "original": "原图", "best": "最好", "worst": "最差",
-    "score {score:.1f}, salt {salt}": "得分 {score:.1f}，盐 {salt}",
+    "empty": "无盐", "original": "原图", "original (= none)": "原图（= none）", "best": "最好", "worst": "最差",
+    "{tile}\nscore {score:.1f}, salt {salt}": "{tile}\n得分 {score:.1f}，盐 {salt}",
+    "no tile in '{groups}' in this set: its row is left out": "本数据集中没有“{groups}”图块：该行省略",
     # coverage, intensity, depth, split
     "coverage class (upper bound, % salt; 0 = empty)": "覆盖率等级（上界，盐体占比 %；0 = 无盐）",
     "tiles (%)": "图块占比 (%)", "tiles": "图块数", "salt coverage of tiles with salt (%)": "含盐图块的盐体覆盖率 (%)",
-    "inside salt": "盐体内部", "outside salt (tiles with salt)": "盐体外部（含盐图块）", "grey level": "灰度值", "density": "密度",
+    "inside salt": "盐体内部", "outside salt (tiles with salt)": "盐体外部（含盐图块）",
+    "grey level (bins of 8 levels)": "灰度值（每 8 级一个区间）", "density": "密度",
     "depth z (depths.csv)": "深度 z（depths.csv）", "mean per depth bin": "各深度区间的平均值", "salt coverage (%)": "盐体覆盖率 (%)",
     "train": "训练集", "val": "验证集", "test": "测试集", "{split} ({tiles} tiles)": "{split}（{tiles} 个图块）",
     "tiles of the split (%)": "该划分中的图块占比 (%)",
@@ -72,12 +75,17 @@ TRANSLATIONS = {"zh": {
     "head: sigmoid, {side}×{side}×1": "输出层：sigmoid，{side}×{side}×1", "skip (concatenate)": "跳跃连接（拼接）",
     "residual shortcut (add)": "残差捷径（相加）", "{arch} ({preset} preset): {parameters:,} parameters": "{arch}（{preset} 预设）：{parameters:,} 个参数",
     # training and evaluation
-    "main": "BCE + Dice 阶段", "lovasz": "Lovasz 阶段", "best (epoch {epoch})": "最佳（第 {epoch} 轮）", "epoch": "轮次",
+    "BCE": "BCE", "soft IoU": "软 IoU", "soft Dice": "软 Dice", "BCE + Dice": "BCE + Dice", "Lovasz hinge": "Lovasz hinge",
+    "symmetric Lovasz hinge": "对称 Lovasz hinge", "Lovasz fine-tuning stage": "Lovasz 微调阶段",
+    "best (epoch {epoch})": "最佳（第 {epoch} 轮）", "epoch": "轮次",
     "training loss (of its stage)": "训练损失（所在阶段的损失）", "validation tgs_score": "验证集 tgs_score",
     "{arch} thesis ({millions:.1f} M)": "{arch} 原论文网络（{millions:.1f} M）", "training loss (BCE)": "训练损失（BCE）",
-    "circle: kept epoch": "圆圈：保留的轮次", "chosen threshold {threshold:.3f}": "选定阈值 {threshold:.3f}",
-    "probability threshold": "概率阈值", "salt coverage of the tile": "图块的盐体覆盖率", "mean tgs_score": "平均 tgs_score",
-    "mean and 95 % CI": "均值与 95% 置信区间", "{label} (tgs_score)": "{label}（tgs_score）", "bootstrap resamples": "自助重采样次数",
+    "circle: kept epoch": "圆圈：保留的轮次", "chosen threshold {threshold:.3f} (score {score:.3f})": "选定阈值 {threshold:.3f}（得分 {score:.3f}）",
+    "share of empty tiles ({share:.3f}): past the cliff no pixel is salt,\nso every empty tile scores 1 and every salt tile 0":
+        "无盐图块占比（{share:.3f}）：越过陡降后没有像素被判为盐体，\n每个无盐图块得 1 分，每个含盐图块得 0 分", "cliff": "陡降",
+    "probability threshold": "概率阈值", "salt coverage of the tile (%); n: test tiles in the class": "图块的盐体覆盖率 (%)；n：该等级的测试图块数",
+    "mean tgs_score": "平均 tgs_score", "zero: no difference": "零：无差异", "mean difference": "平均差值",
+    "95 % interval bounds": "95% 置信区间边界", "{label} (tgs_score)": "{label}（tgs_score）", "bootstrap resamples": "自助重采样次数",
     # table headers (save_table's .tex and .md, after HEADERS; the .csv keeps the column names code reads)
     "Model": "模型", "Architecture": "网络结构", "Parameters": "参数量", "Preset": "预设", "Overrides": "覆盖参数",
     "Policy": "策略", "What it does": "作用", "Epochs": "轮数", "Best epoch": "最佳轮次", "Split": "划分",
@@ -96,6 +104,12 @@ TRANSLATIONS = {"zh": {
     "{value} [95 % CI]": "{value} [95% 置信区间]", "{caption} (part {part} of {parts})": "{caption}（第 {part} 部分，共 {parts} 部分）",
 }}
 
+# The losses of salt_lib.losses as a legend names them (a training stage is labelled by its loss).
+LOSS_NAMES = {"bce": "BCE", "iou": "soft IoU", "dice": "soft Dice", "bce_dice": "BCE + Dice", "lovasz": "Lovasz hinge",
+              "lovasz_symmetric": "symmetric Lovasz hinge"}
+# The architectures of salt_lib.models as the text names them.
+NETWORK_NAMES = {"unet": "U-Net", "resunet": "ResUNet"}
+
 _style = {"language": "en"}  # set by use_thesis_style: the one switch
 
 
@@ -104,6 +118,11 @@ def tr(text: str, **values) -> str:
     ``values``; text without a translation is returned as it is."""
     template = TRANSLATIONS.get(_style["language"], {}).get(text, text)
     return template.format(**values) if values else template
+
+
+def network_name(arch: str) -> str:
+    """How the text names an architecture of ``salt_lib.models``: 'unet' -> 'U-Net'."""
+    return NETWORK_NAMES.get(arch, arch)
 
 
 def cjk_font_path(cache_dir=None) -> Path:
@@ -317,7 +336,8 @@ def table_parts(shown: pd.DataFrame, key_columns: int = 1, max_columns: int = MA
 
 
 _LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                   "<": r"\textless{}", ">": r"\textgreater{}"}  # < and > are other glyphs in OT1 text
 
 
 def latex_escape(text: str) -> str:
@@ -510,10 +530,16 @@ def _legend_handles(prediction: bool = False):
 
 
 def plot_sample_tiles(tiles, groups: dict[str, np.ndarray]) -> plt.Figure:
-    """A row of tiles per coverage group (``eda.sample_by_group``), salt outlined."""
-    ncols = max(1, max(len(v) for v in groups.values()))
-    fig, axes = plt.subplots(len(groups), ncols, figsize=(FULL_WIDTH, 1.45 * len(groups) + 0.3), squeeze=False)
-    for row, (group, indices) in enumerate(groups.items()):
+    """A row of tiles per coverage group (``eda.sample_by_group``), salt outlined, each titled
+    with its id and salt coverage. A group without tiles (real data has no tile full of salt)
+    gets no row; the figure's title says which were left out."""
+    shown = {group: indices for group, indices in groups.items() if len(indices)}
+    if not shown:
+        raise ValueError(f"no tiles in any group of {list(groups)}")
+    ncols = max(len(v) for v in shown.values())
+    fig, axes = plt.subplots(len(shown), ncols, figsize=(FULL_WIDTH, 1.45 * len(shown) + 0.45), squeeze=False,
+                             layout="constrained")
+    for row, (group, indices) in enumerate(shown.items()):
         for col in range(ncols):
             ax = axes[row, col]
             if col >= len(indices):
@@ -521,9 +547,11 @@ def plot_sample_tiles(tiles, groups: dict[str, np.ndarray]) -> plt.Figure:
                 continue
             i = indices[col]
             draw_tile(ax, tiles.images[i], tiles.masks[i], title=f"{tiles.ids[i]} ({percent(tiles.coverage[i])})")
-        axes[row, 0].text(-0.08, 0.5, tr(group), transform=axes[row, 0].transAxes, rotation=90, ha="right", va="center")
-    fig.legend(handles=_legend_handles(), loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0.02, 0.04, 1, 1))
+        axes[row, 0].set_ylabel(tr(group))
+    left_out = [tr(group) for group in groups if group not in shown]
+    if left_out:
+        fig.suptitle(tr("no tile in '{groups}' in this set: its row is left out", groups="', '".join(left_out)), fontsize=8)
+    fig.legend(handles=_legend_handles(), loc="outside lower center", ncol=2, frameon=False)
     return fig
 
 
@@ -531,30 +559,32 @@ def plot_coverage(coverage, class_table: pd.DataFrame) -> plt.Figure:
     """Left: share of tiles per coverage class (class 0 = no salt). Right: histogram of the
     coverage of tiles that hold salt."""
     coverage = np.asarray(coverage, dtype=float)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4), layout="constrained")
     colours = [OKABE_ITO["black"]] + [OKABE_ITO["blue"]] * 10
     left.bar(class_table["coverage_class"], 100 * class_table["share"], color=colours)
     left.set_xticks(class_table["coverage_class"], ["0"] + [f"{10 * k}" for k in range(1, 11)])
     left.set(xlabel=tr("coverage class (upper bound, % salt; 0 = empty)"), ylabel=tr("tiles (%)"))
     right.hist(100 * coverage[coverage > 0], bins=np.linspace(0, 100, 41), color=OKABE_ITO["blue"])
     right.set(xlabel=tr("salt coverage of tiles with salt (%)"), ylabel=tr("tiles"))
-    fig.tight_layout()
     return fig
 
 
 def plot_intensity(images, masks) -> plt.Figure:
-    """Grey-level distributions of pixels inside salt and outside it (in tiles with salt)."""
+    """Grey-level distributions of pixels inside salt and outside it (in tiles with salt), as
+    densities over bins of 8 grey levels. In the TGS tiles one level in every 4 to 16 is about
+    twice as common as its neighbours and the level after it rare (a trace of rescaling), so
+    bins of one level draw a comb of spikes; bins of 8, with edges between levels, hold each
+    spike with its gap."""
     images, masks = np.asarray(images), np.asarray(masks, dtype=bool)
     salt_tiles = masks.reshape(len(masks), -1).any(axis=1)
-    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
-    bins = np.arange(257) - 0.5
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3), layout="constrained")
+    bins = np.arange(0, 257, 8) - 0.5  # 32 bins, edges between grey levels
     for label, pixels, colour in ((tr("inside salt"), images[masks], TRUTH_COLOUR),
                                   (tr("outside salt (tiles with salt)"), images[salt_tiles][~masks[salt_tiles]], OKABE_ITO["blue"])):
         if len(pixels):
             ax.hist(pixels, bins=bins, density=True, histtype="step", linewidth=1.3, color=colour, label=label)
-    ax.set(xlabel=tr("grey level"), ylabel=tr("density"), xlim=(0, 255))
-    ax.legend(frameon=False)
-    fig.tight_layout()
+    ax.set(xlabel=tr("grey level (bins of 8 levels)"), ylabel=tr("density"), xlim=(-0.5, 255.5))
+    fig.legend(frameon=False, loc="outside upper center", ncol=2)
     return fig
 
 
@@ -562,7 +592,7 @@ def plot_depth(depths, coverage) -> plt.Figure:
     """Left: depth histogram. Right: coverage against depth, with the mean per depth bin."""
     depths, coverage = np.asarray(depths, dtype=float), np.asarray(coverage, dtype=float)
     known = np.isfinite(depths)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4), layout="constrained")
     left.hist(depths[known], bins=30, color=OKABE_ITO["blue"])
     left.set(xlabel=tr("depth z (depths.csv)"), ylabel=tr("tiles"))
     right.scatter(depths[known], 100 * coverage[known], s=3, alpha=0.3, color=OKABE_ITO["blue"], linewidths=0)
@@ -572,13 +602,12 @@ def plot_depth(depths, coverage) -> plt.Figure:
     right.plot((edges[:-1] + edges[1:]) / 2, means, color=OKABE_ITO["vermillion"], marker="o", ms=3, label=tr("mean per depth bin"))
     right.set(xlabel=tr("depth z (depths.csv)"), ylabel=tr("salt coverage (%)"))
     right.legend(frameon=False)
-    fig.tight_layout()
     return fig
 
 
 def plot_split_coverage(class_counts: pd.DataFrame) -> plt.Figure:
     """Share of each split's tiles per coverage class (``eda.split_class_counts``), side by side."""
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4))
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4), layout="constrained")
     splits = [c for c in ("train", "val", "test") if c in class_counts]
     width = 0.8 / len(splits)
     for k, split in enumerate(splits):
@@ -588,45 +617,58 @@ def plot_split_coverage(class_counts: pd.DataFrame) -> plt.Figure:
     ax.set_xticks(class_counts["coverage_class"], ["0"] + [f"{10 * k}" for k in range(1, 11)])
     ax.set(xlabel=tr("coverage class (upper bound, % salt; 0 = empty)"), ylabel=tr("tiles of the split (%)"))
     ax.legend(frameon=False)
-    fig.tight_layout()
     return fig
 
 
+def _wrapped(name: str, width: int = 11) -> str:
+    """A policy or model name broken after underscores into lines of about ``width`` characters
+    ('flip_geo_\\nintensity'), so that it fits above a tile or under a tick."""
+    lines = [""]
+    for word in re.split(r"(?<=_)", name):
+        if lines[-1] and len(lines[-1]) + len(word) > width:
+            lines.append("")
+        lines[-1] += word
+    return "\n".join(lines)
+
+
 def plot_augmentation_grid(images, masks, policies, seed: int = 0) -> plt.Figure:
-    """Each augmentation policy (rows) applied to the same tiles (columns), with the transformed
-    mask outlined. The ``mirror`` policy's row shows the mirrored copy it adds before training."""
+    """The same tiles (rows) as they are and under each augmentation policy (columns, named at the
+    top), with the transformed mask outlined. ``none`` would repeat the original column, so the
+    original is shown once and titled for it; the ``mirror`` column shows the mirrored copy that
+    policy adds before training."""
     images, masks = np.asarray(images), np.asarray(masks, dtype=bool)
-    rows = ["original"] + [check_policy(policy) for policy in policies]
-    fig, axes = plt.subplots(len(rows), len(images), figsize=(FULL_WIDTH, 1.3 * len(rows) + 0.3), squeeze=False)
-    for r, policy in enumerate(rows):
-        if policy == "original" or policy == "none":
+    chosen = [check_policy(policy) for policy in policies]
+    columns = ["original"] + [policy for policy in chosen if policy != "none"]
+    titles = [tr("original (= none)") if "none" in chosen else tr("original")] + [_wrapped(tr(p)) for p in columns[1:]]
+    fig, axes = plt.subplots(len(images), len(columns), figsize=(FULL_WIDTH, FULL_WIDTH / len(columns) * len(images) + 0.4),
+                             squeeze=False, layout="constrained")
+    for c, policy in enumerate(columns):
+        if policy == "original":
             out_images, out_masks = images, masks
         elif policy == "mirror":
             expanded_images, expanded_masks = expand_offline(images, masks, "mirror")
             out_images, out_masks = expanded_images[len(images):], expanded_masks[len(images):]
         else:
             out_images, out_masks = augment_batch(images, masks, policy, seed=seed)
-        for c in range(len(images)):
-            draw_tile(axes[r, c], out_images[c], out_masks[c])
-        label = tr(policy).replace("_", "\n")
-        axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, rotation=90, ha="right", va="center", fontsize=7)
-    fig.tight_layout(rect=(0.03, 0, 1, 1))
+        for r in range(len(images)):
+            draw_tile(axes[r, c], out_images[r], out_masks[r])
+        axes[0, c].set_title(titles[c], fontsize=8)
     return fig
 
 
 def plot_policy_scores(table: pd.DataFrame) -> plt.Figure:
     """Validation and test ``tgs_score`` per augmentation policy with 95 % bootstrap intervals
-    (``experiments.policy_table``)."""
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4))
+    (``experiments.policy_table``); long policy names wrap under their tick."""
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4), layout="constrained")
     x = np.arange(len(table))
     for offset, split, colour in ((-0.12, "val", SPLIT_COLOURS["val"]), (0.12, "test", SPLIT_COLOURS["test"])):
         mean = table[f"{split}_tgs_score"]
         error = [mean - table[f"{split}_ci_low"], table[f"{split}_ci_high"] - mean]
         ax.errorbar(x + offset, mean, yerr=error, fmt="o", ms=4, capsize=3, color=colour, label=tr(split))
-    ax.set_xticks(x, table["policy"])
+    ax.set_xticks(x, [_wrapped(tr(policy), 14) for policy in table["policy"]])
+    ax.set_xlim(-0.5, len(table) - 0.5)
     ax.set(xlabel=tr("augmentation policy"), ylabel=tr("tgs_score (95 % CI)"))
     ax.legend(frameon=False)
-    fig.tight_layout()
     return fig
 
 
@@ -679,7 +721,7 @@ def plot_architecture(model) -> plt.Figure:
     encoders = sorted((lv for lv in levels.index if lv.startswith("enc")), key=lambda s: int(s[3:]))
     decoders = sorted((lv for lv in levels.index if lv.startswith("dec")), key=lambda s: -int(s[3:]))
     depth = len(encoders)
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 0.62 * depth + 1.6))
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 0.62 * depth + 1.6), layout="constrained")
     box_w, box_h = 1.75, 0.46
     # Encoder level k steps down and right; decoder level k mirrors it, a gap apart, so that
     # levels at the same resolution sit on one row and the bottleneck is centred below.
@@ -743,44 +785,48 @@ def plot_architecture(model) -> plt.Figure:
     if any(f"{lv}_add" in names for lv in encoders + decoders):
         handles.append(Line2D([], [], color=shortcut_colour, label=tr("residual shortcut (add)")))
     ax.legend(handles=handles, loc="lower left", frameon=False, fontsize=7)
-    arch = {"unet": "U-Net", "resunet": "ResUNet"}.get(config.get("arch"), model.name)
+    arch = NETWORK_NAMES.get(config.get("arch"), model.name)
     title = tr("{arch} ({preset} preset): {parameters:,} parameters", arch=arch, preset=config.get("preset", "?"), parameters=model.count_params())
     ax.set_title(title)
     ax.set_xlim(-0.45, 2 * centre + 0.45)
     ax.set_ylim(-(depth - 1) - 0.6, 1.05)
     ax.set_aspect("auto")
     ax.axis("off")
-    fig.tight_layout()
     return fig
 
 
-def plot_learning_curves(history: pd.DataFrame) -> plt.Figure:
-    """Training loss and validation ``tgs_score`` per epoch (``salt_lib.train``'s history.csv);
-    the Lovasz stage, if any, is shaded."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.3))
+def plot_learning_curves(history: pd.DataFrame, loss: str | None = None) -> plt.Figure:
+    """Training loss and validation ``tgs_score`` per epoch (``salt_lib.train``'s history.csv).
+    The loss curve of each stage is named by its loss: ``loss`` for the first stage (the record's
+    ``training["loss"]``; None: ``TrainConfig``'s default) and the Lovasz hinge for the optional
+    second stage, which is shaded on both panels."""
+    from salt_lib.train import TrainConfig
+
+    names = {"main": LOSS_NAMES.get(loss or TrainConfig.loss, loss or TrainConfig.loss), "lovasz": LOSS_NAMES["lovasz"]}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.5), layout="constrained")
     for stage, rows in history.groupby("stage", sort=False):
-        left.plot(rows["epoch"], rows["loss"], marker="o", ms=3, label=tr(stage))
+        left.plot(rows["epoch"], rows["loss"], marker="o", ms=3, label=tr(names.get(stage, stage)))
     right.plot(history["epoch"], history["val_tgs_score"], marker="o", ms=3, color=OKABE_ITO["green"])
     best = history["val_tgs_score"].idxmax()
     right.scatter(history.loc[best, "epoch"], history.loc[best, "val_tgs_score"], s=40, facecolors="none",
                   edgecolors=OKABE_ITO["vermillion"], zorder=3, label=tr("best (epoch {epoch})", epoch=history.loc[best, "epoch"]))
     lovasz = history[history["stage"] == "lovasz"]
     for ax in (left, right):
-        if len(lovasz):
-            ax.axvspan(lovasz["epoch"].min() - 0.5, lovasz["epoch"].max() + 0.5, color="0.92", zorder=0)
+        if len(lovasz):  # one legend entry for the shading, in the left panel's legend
+            ax.axvspan(lovasz["epoch"].min() - 0.5, lovasz["epoch"].max() + 0.5, color="0.92", zorder=0,
+                       label=tr("Lovasz fine-tuning stage") if ax is left else None)
         ax.set_xlabel(tr("epoch"))
     left.set_ylabel(tr("training loss (of its stage)"))
     right.set_ylabel(tr("validation tgs_score"))
-    left.legend(frameon=False)
-    right.legend(frameon=False)
-    fig.tight_layout()
+    handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, frameon=False, loc="outside lower center", ncol=len(handles))
     return fig
 
 
 def plot_result_runs(runs: dict[str, dict]) -> plt.Figure:
     """Training loss and validation ``tgs_score`` (no TTA, threshold tuned each epoch) per epoch of
     runs read by ``salt_lib.evaluate.read_result_runs``; each run's kept (best) epoch is circled."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4), layout="constrained")
     colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["vermillion"]]
     for colour, (name, run) in zip(colours, runs.items()):
         history, record = run["history"], run["record"]
@@ -795,27 +841,47 @@ def plot_result_runs(runs: dict[str, dict]) -> plt.Figure:
     for ax in (left, right):
         ax.set_xlabel(tr("epoch"))
     right.legend(frameon=False, loc="lower right", title=tr("circle: kept epoch"), title_fontsize="small")
-    fig.tight_layout()
     return fig
 
 
-def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float) -> plt.Figure:
-    """Validation ``tgs_score`` against the probability threshold; the chosen one marked."""
-    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
+def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float, empty_share: float | None = None) -> plt.Figure:
+    """Validation ``tgs_score`` against the probability threshold, the chosen threshold marked
+    with its score. With ``empty_share`` (the share of validation tiles without salt) a dotted
+    line marks where the curve ends up: at a threshold above every probability no pixel is salt,
+    so each empty tile scores 1 and each tile with salt 0, and the score is that share; the
+    cliff before it is where the threshold passes the probabilities the network gives salt."""
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.9), layout="constrained")
     ax.plot(sweep["threshold"], sweep["tgs_score"], marker="o", ms=2.5, color=OKABE_ITO["blue"])
-    ax.axvline(chosen, color=OKABE_ITO["vermillion"], ls="--", lw=1, label=tr("chosen threshold {threshold:.3f}", threshold=chosen))
+    at = int(np.argmin(np.abs(sweep["threshold"].to_numpy(dtype=float) - chosen)))
+    score = float(sweep["tgs_score"].iloc[at])
+    ax.axvline(chosen, color=OKABE_ITO["vermillion"], ls="--", lw=1,
+               label=tr("chosen threshold {threshold:.3f} (score {score:.3f})", threshold=chosen, score=score))
+    ax.plot([sweep["threshold"].iloc[at]], [score], "o", ms=6, mfc="none", color=OKABE_ITO["vermillion"])
+    if empty_share is not None:
+        ax.axhline(empty_share, color="0.4", ls=":", lw=1,
+                   label=tr("share of empty tiles ({share:.3f}): past the cliff no pixel is salt,\n"
+                            "so every empty tile scores 1 and every salt tile 0", share=empty_share))
+        # The cliff: the first threshold past the best one where the score is below halfway down.
+        scores, thresholds = sweep["tgs_score"].to_numpy(dtype=float), sweep["threshold"].to_numpy(dtype=float)
+        peak = int(np.argmax(scores))
+        below = np.flatnonzero((np.arange(len(scores)) > peak) & (scores < (scores[peak] + empty_share) / 2))
+        if len(below):
+            x, y = thresholds[below[0]], scores[below[0]]
+            right_side = x > thresholds.min() + 0.7 * np.ptp(thresholds)
+            ax.annotate(tr("cliff"), (x, y), xytext=(-12 if right_side else 12, 12), textcoords="offset points",
+                        ha="right" if right_side else "left", fontsize=7, arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "0.3"})
     ax.set(xlabel=tr("probability threshold"), ylabel=tr("validation tgs_score"))
-    ax.legend(frameon=False)
-    fig.tight_layout()
+    fig.legend(frameon=False, loc="outside lower center", fontsize=7)
     return fig
 
 
 def case_row(tiles, indices, predicted_masks, scores) -> dict:
     """One row for ``plot_cases``: the tiles at ``indices`` with their labelled and predicted
-    masks, titled with the tile's score and salt coverage."""
+    masks, titled with the tile's id, its score and its salt coverage."""
     indices = np.asarray(indices, dtype=int)
     return {"images": tiles.images[indices], "truths": tiles.masks[indices], "predictions": np.asarray(predicted_masks)[indices],
-            "titles": [tr("score {score:.1f}, salt {salt}", score=scores[i], salt=percent(tiles.coverage[i])) for i in indices]}
+            "titles": [tr("{tile}\nscore {score:.1f}, salt {salt}", tile=tiles.ids[i], score=scores[i], salt=percent(tiles.coverage[i]))
+                       for i in indices]}
 
 
 def plot_cases(rows: dict[str, dict]) -> plt.Figure:
@@ -825,50 +891,54 @@ def plot_cases(rows: dict[str, dict]) -> plt.Figure:
     sequences); all rows should have the same number of tiles.
     """
     ncols = max(len(r["images"]) for r in rows.values())
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(FULL_WIDTH, 1.5 * len(rows) + 0.35), squeeze=False)
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(FULL_WIDTH, 1.65 * len(rows) + 0.35), squeeze=False,
+                             layout="constrained")
     for r, (label, row) in enumerate(rows.items()):
         for c in range(ncols):
             if c >= len(row["images"]):
                 axes[r, c].axis("off")
                 continue
             draw_tile(axes[r, c], row["images"][c], row["truths"][c], row["predictions"][c], row["titles"][c])
-        axes[r, 0].text(-0.08, 0.5, tr(label), transform=axes[r, 0].transAxes, rotation=90, ha="right", va="center")
-    fig.legend(handles=_legend_handles(prediction=True), loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.01))
-    fig.tight_layout(rect=(0.03, 0.05, 1, 1))
+        axes[r, 0].set_ylabel(tr(label))
+    fig.legend(handles=_legend_handles(prediction=True), loc="outside lower center", ncol=2, frameon=False)
     return fig
 
 
 def plot_coverage_bins(table: pd.DataFrame, models) -> plt.Figure:
-    """Mean test ``tgs_score`` per coverage class for each model (``evaluate.coverage_bin_table``),
-    with the number of tiles per class on a second axis."""
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.5))
+    """Mean test ``tgs_score`` per coverage class for each model (``evaluate.coverage_bin_table``);
+    each tick names the class and its number of tiles. Columns ``<model>_ci_low`` and
+    ``<model>_ci_high``, where a table has them, are drawn as 95 % error bars."""
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.6), layout="constrained")
     x = np.arange(len(table))
     width = 0.8 / max(1, len(models))
     for k, name in enumerate(models):
-        ax.bar(x + (k - (len(models) - 1) / 2) * width, table[name], width, label=name)
-    ax.set_xticks(x, [tr(value) for value in table["coverage"]], rotation=30, ha="right")
-    ax.set(xlabel=tr("salt coverage of the tile"), ylabel=tr("mean tgs_score"), ylim=(0, 1.05))
-    counts = ax.twinx()
-    counts.plot(x, table["tiles"], color="0.3", marker="_", ms=10, lw=0, label=tr("tiles"))
-    counts.set_ylabel(tr("tiles"))
-    counts.spines["right"].set_visible(True)
-    counts.set_ylim(0, max(1, table["tiles"].max()) * 1.15)
-    handles = ax.get_legend_handles_labels()[0] + counts.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, frameon=False, ncol=len(handles), loc="upper center", bbox_to_anchor=(0.5, 1.18))
-    fig.tight_layout()
+        position = x + (k - (len(models) - 1) / 2) * width
+        error = None
+        if f"{name}_ci_low" in table and f"{name}_ci_high" in table:
+            error = [table[name] - table[f"{name}_ci_low"], table[f"{name}_ci_high"] - table[name]]
+        ax.bar(position, table[name], width, label=name, yerr=error, capsize=2, error_kw={"lw": 0.8})
+    if "coverage_class" in table:  # "0-10" under the tick reads better than "(0, 10] %"
+        classes = [tr("empty") if k == 0 else f"{10 * k - 10}–{10 * k}" for k in table["coverage_class"]]
+    else:
+        classes = [tr(value) for value in table["coverage"]]
+    ax.set_xticks(x, [f"{name}\n(n={tiles:,})" for name, tiles in zip(classes, table["tiles"])], fontsize=7)
+    ax.set_xlim(-0.5, len(table) - 0.5)
+    ax.set(xlabel=tr("salt coverage of the tile (%); n: test tiles in the class"), ylabel=tr("mean tgs_score"), ylim=(0, 1.05))
+    fig.legend(frameon=False, ncol=len(models), loc="outside upper center")
     return fig
 
 
 def plot_paired_difference(resampled_means, result: dict, label: str) -> plt.Figure:
-    """Histogram of the bootstrap means of a per-tile score difference, with its 95 % interval
-    (``evaluate.paired_bootstrap``) and zero marked."""
-    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
+    """Histogram of the bootstrap means of a per-tile score difference, with its mean, its 95 %
+    interval (``evaluate.paired_bootstrap``) and zero marked, each named in the legend."""
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.7), layout="constrained")
     ax.hist(resampled_means, bins=40, color=OKABE_ITO["blue"], alpha=0.8)
-    ax.axvline(0, color="black", lw=0.8)
-    for bound in (result["low"], result["high"]):
-        ax.axvline(bound, color=OKABE_ITO["vermillion"], ls="--", lw=1)
-    ax.axvline(result["mean_difference"], color=OKABE_ITO["vermillion"], lw=1.2, label=tr("mean and 95 % CI"))
+    ax.axvline(0, color="black", lw=0.8, label=tr("zero: no difference"))
+    ax.axvline(result["mean_difference"], color=OKABE_ITO["vermillion"], lw=1.2, label=tr("mean difference"))
+    for k, bound in enumerate((result["low"], result["high"])):
+        ax.axvline(bound, color=OKABE_ITO["vermillion"], ls="--", lw=1, label=tr("95 % interval bounds") if k == 0 else None)
     ax.set(xlabel=tr("{label} (tgs_score)", label=label), ylabel=tr("bootstrap resamples"))
-    ax.legend(frameon=False)
-    fig.tight_layout()
+    fig.legend(frameon=False, loc="outside lower center", ncol=3, fontsize=7)
     return fig
+
+

@@ -114,6 +114,17 @@ def test_best_tiles_hold_salt_and_worst_are_the_lowest():
     assert worst.tolist() == [3, 4]
 
 
+def test_best_tiles_tied_at_the_top_spread_over_coverage():
+    # Six salt tiles score 1 (IoU decides nothing here), one empty tile scores 1, one tile 0.9.
+    scores = np.array([1, 1, 1, 1, 1, 1, 0.9, 1])
+    iou = np.array([0.99, 0.98, 0.9, 0.95, 0.93, 0.999, 0.8, 1.0])
+    coverage = np.array([0.95, 0.9, 0.1, 0.5, 0.3, 0.99, 0.2, 0.0])
+    best, _ = evaluate.best_and_worst(scores, iou, coverage, n=4)
+    assert best.tolist() == [2, 3, 1, 5]  # coverage 0.1, 0.5, 0.9, 0.99: not the four fullest by IoU
+    best, _ = evaluate.best_and_worst(np.array([1, 0.9, 0.9, 0.9]), np.array([1, 0.5, 0.7, 0.6]), np.array([0.2, 0.1, 0.9, 0.5]), n=2)
+    assert best.tolist() == [0, 2]  # one place left among the ties: the best IoU
+
+
 def test_failure_cases_are_where_both_models_fail():
     scores = {"a": np.array([0.9, 0.0, 0.5, 0.0]), "b": np.array([1.0, 0.1, 0.0, 0.0])}
     assert evaluate.failure_cases(scores, scores, n=2).tolist() == [3, 1]
@@ -268,6 +279,112 @@ def test_level_table_adds_up_to_the_model_and_follows_the_data_flow():
     assert levels.set_index("level").loc["enc3", "side"] == 25 and levels.set_index("level").loc["dec1", "side"] == 101
     fig = report.plot_architecture(model)
     assert f"{model.count_params():,} parameters" in fig.axes[0].get_title()
+    matplotlib.pyplot.close(fig)
+
+
+def _inside_canvas(fig) -> bool:
+    """Whether everything drawn (labels, legends, titles) lies on the figure's canvas."""
+    fig.canvas.draw()
+    drawn, canvas = fig.get_tightbbox(fig.canvas.get_renderer()), fig.bbox_inches
+    return drawn.x0 >= -0.01 and drawn.y0 >= -0.01 and drawn.x1 <= canvas.x1 + 0.01 and drawn.y1 <= canvas.y1 + 0.01
+
+
+def _synthetic_tiles(n: int = 8):
+    from salt_lib.data import TGSData
+    from salt_lib.synthetic import synthesize_tiles
+
+    images, masks, _ = synthesize_tiles(n, seed=2)
+    return TGSData(ids=np.array([f"tile{k:02d}" for k in range(n)]), images=images, masks=masks, depths=None,
+                   coverage=masks.mean(axis=(1, 2)))
+
+
+def test_sample_tiles_leave_out_a_group_without_tiles_and_say_so():
+    report.use_thesis_style()
+    tiles = _synthetic_tiles()
+    fig = report.plot_sample_tiles(tiles, {"no salt": np.array([0, 1, 2]), "partial": np.array([3, 4, 5]), "full": np.array([], int)})
+    assert len(fig.axes) == 2 * 3  # two rows, no empty third one
+    assert [fig.axes[0].get_ylabel(), fig.axes[3].get_ylabel()] == ["no salt", "partial"]
+    assert "'full'" in fig.get_suptitle() and fig.axes[0].get_title() == f"tile00 ({report.percent(tiles.coverage[0])})"
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_augmentation_grid_shows_the_original_once_and_names_every_column():
+    report.use_thesis_style()
+    tiles = _synthetic_tiles(3)
+    fig = report.plot_augmentation_grid(tiles.images, tiles.masks, ["none", "mirror", "flip_geo_intensity"])
+    top = [ax.get_title() for ax in fig.axes[:3]]
+    assert len(fig.axes) == 3 * 3 and top == ["original (= none)", "mirror", "flip_geo_\nintensity"]
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_policy_scores_keep_long_names_on_the_canvas():
+    report.use_thesis_style()
+    fig = report.plot_policy_scores(pd.read_csv(REPO / "tables" / "03_policy_scores.csv"))
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "flip_geo_\nintensity"
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_learning_curves_name_the_losses_and_the_shaded_stage():
+    report.use_thesis_style()
+    history = pd.DataFrame({"epoch": [1, 2, 3, 4], "stage": ["main", "main", "lovasz", "lovasz"],
+                            "loss": [1.0, 0.8, 0.5, 0.4], "val_tgs_score": [0.5, 0.6, 0.7, 0.65]})
+    fig = report.plot_learning_curves(history, "bce")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["BCE", "Lovasz hinge", "Lovasz fine-tuning stage", "best (epoch 3)"]
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+    fig = report.plot_learning_curves(history.iloc[:2])  # no second stage: the default loss, no shading
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["BCE + Dice", "best (epoch 2)"]
+    matplotlib.pyplot.close(fig)
+
+
+def test_threshold_sweep_marks_the_choice_the_empty_share_and_the_cliff():
+    report.use_thesis_style()
+    sweep = pd.DataFrame({"threshold": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9], "tgs_score": [0.2, 0.7, 0.78, 0.7, 0.45, 0.4]})
+    fig = report.plot_threshold_sweep(sweep, 0.5, empty_share=0.4)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[0] == "chosen threshold 0.500 (score 0.780)" and labels[1].startswith("share of empty tiles (0.400)")
+    cliff = [text for text in fig.axes[0].texts if text.get_text() == "cliff"]
+    assert len(cliff) == 1 and cliff[0].xy == (0.8, 0.45)  # the first point past the best below halfway to 0.4
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_case_titles_carry_the_tile_id():
+    report.use_thesis_style()
+    tiles = _synthetic_tiles(4)
+    row = report.case_row(tiles, [2, 0], tiles.masks, np.array([0.1, 0.2, 0.9, 0.4]))
+    assert row["titles"][0] == f"tile02\nscore 0.9, salt {report.percent(tiles.coverage[2])}"
+    fig = report.plot_cases({"best": row, "worst": row})
+    assert fig.axes[0].get_title().startswith("tile02") and fig.axes[0].get_ylabel() == "best"
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_coverage_bins_count_tiles_under_the_ticks_and_draw_intervals_when_given():
+    report.use_thesis_style()
+    table = pd.read_csv(REPO / "tables" / "06_coverage_bins.csv")
+    fig = report.plot_coverage_bins(table, ["U-Net", "ResUNet"])
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert len(fig.axes) == 1 and ticks[0] == "empty\n(n=243)" and ticks[1] == "0–10\n(n=95)"
+    bars = lambda fig: [c for c in fig.axes[0].containers if isinstance(c, matplotlib.container.BarContainer)]  # noqa: E731
+    assert len(bars(fig)) == 2 and all(b.errorbar is None for b in bars(fig))
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+    table["U-Net_ci_low"], table["U-Net_ci_high"] = table["U-Net"] - 0.05, table["U-Net"] + 0.05
+    fig = report.plot_coverage_bins(table, ["U-Net", "ResUNet"])
+    assert [b.errorbar is not None for b in bars(fig)] == [True, False]
+    matplotlib.pyplot.close(fig)
+
+
+def test_paired_difference_names_its_lines():
+    report.use_thesis_style()
+    fig = report.plot_paired_difference(np.random.default_rng(0).normal(0.01, 0.005, 500),
+                                        {"mean_difference": 0.01, "low": 0.0, "high": 0.02}, "B - A")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["zero: no difference", "mean difference", "95 % interval bounds"]
+    assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
 
 
@@ -568,8 +685,9 @@ def test_a_zh_figure_draws_every_glyph(chinese, tmp_path, caplog):
     problems = [str(w.message) for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
     problems += [r.getMessage() for r in caplog.records if "findfont" in r.getMessage() or "missing" in r.getMessage()]
     assert problems == []
-    texts = [t.get_text() for ax in fig.axes for t in [ax.xaxis.label, ax.yaxis.label, *ax.get_legend().get_texts()]]
-    assert "轮次" in texts and "最佳（第 72 轮）" in texts and "Lovasz 阶段" in texts
+    texts = [t.get_text() for ax in fig.axes for t in [ax.xaxis.label, ax.yaxis.label]]
+    texts += [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "轮次" in texts and "最佳（第 72 轮）" in texts and "Lovasz 微调阶段" in texts
     assert (tmp_path / "04_learning_curves.png").stat().st_size > 10_000
 
 
