@@ -239,12 +239,26 @@ def best_and_worst(scores, iou, coverage, n: int = 4) -> tuple[np.ndarray, np.nd
     """Indices of the ``n`` best and ``n`` worst tiles by score (ties broken by IoU).
 
     The best are taken among tiles with salt: an empty tile predicted empty scores 1 too, but
-    shows nothing. The worst come from all tiles, so missed and invented salt both show up.
+    shows nothing. Where more tiles tie at the last best score than there are places left (often
+    many tiles score 1), the places go to tiles spread over the tied tiles' salt coverage, from
+    least to most, so that the row shows small and large salt bodies rather than n near-full
+    tiles. The worst come from all tiles, so missed and invented salt both show up.
     """
     scores, iou, coverage = (np.asarray(a, dtype=float) for a in (scores, iou, coverage))
     order = np.lexsort((iou, scores))  # ascending by score, then IoU
-    with_salt = order[coverage[order] > 0]
-    return with_salt[::-1][:n], order[:n]
+    with_salt = order[coverage[order] > 0][::-1]
+    if len(with_salt) > n > 0:
+        last = scores[with_salt[n - 1]]
+        sure = with_salt[scores[with_salt] > last]
+        tied = with_salt[scores[with_salt] == last]  # by IoU, best first
+        places = n - len(sure)
+        if places > 1:  # spread over coverage: the least, the most and evenly between
+            tied = tied[np.argsort(coverage[tied], kind="stable")]
+            tied = tied[np.round(np.linspace(0, len(tied) - 1, places)).astype(int)]
+        best = np.concatenate([sure, tied[:places]])
+    else:
+        best = with_salt[:n]
+    return best, order[:n]
 
 
 def failure_cases(scores: dict[str, np.ndarray], iou: dict[str, np.ndarray], n: int = 4) -> np.ndarray:

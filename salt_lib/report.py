@@ -3,11 +3,13 @@
 * ``use_thesis_style()`` sets the look once per notebook: serif fonts at the thesis's sizes, the
   colour-blind-safe Okabe-Ito palette (seaborn's ``colorblind``), no top/right spines.
 * ``save_figure(fig, "04_learning_curves", figures_dir)`` writes ``figures_dir/04_learning_curves.png``
-  (300 dpi) and ``.pdf``; ``save_table(table, "06_comparison", tables_dir)`` writes ``.csv`` (full
-  precision), ``.tex`` (a booktabs ``tabular``, ready to ``\\input``) and ``.md``, and returns the
-  table so that a notebook cell shows it. Names start with the chapter number; the thesis text
-  refers to them, so they do not change between runs.
-* ``plot_*`` functions take arrays or tables and return a matplotlib Figure; they never save.
+  (300 dpi) and ``.pdf``; ``save_table(table, "06_comparison", tables_dir, caption=...)`` writes
+  ``.csv`` (full precision, the column names code reads), ``.tex`` (a captioned, labelled booktabs
+  ``table``, ready to ``\\input``) and ``.md`` (headers in words, three decimals, intervals in one
+  cell, at most 8 columns a part), and returns the table so that a notebook cell shows it. Names
+  start with the chapter number; the thesis text refers to them, so they do not change between runs.
+* ``plot_*`` functions take arrays or tables and return a matplotlib Figure in constrained
+  layout, every label, legend and title on its canvas; they never save.
 * ``finding``, ``compare_sentence`` and ``findings`` turn a table's numbers into a chapter's
   findings: ``0.767 [0.738, 0.796]`` and a word chosen from the interval ("higher", "lower",
   "not distinguishable"), so no sentence carries a typed-in number.
@@ -54,12 +56,14 @@ LANGUAGES = ("en", "zh")
 TRANSLATIONS = {"zh": {
     # tiles, legends and groups
     "labelled salt": "标注的盐体", "prediction": "预测", "no salt": "无盐", "partial": "部分含盐", "full": "全为盐",
-    "empty": "无盐", "original": "原图", "best": "最好", "worst": "最差",
-    "score {score:.1f}, salt {salt}": "得分 {score:.1f}，盐 {salt}",
+    "empty": "无盐", "original": "原图", "original (= none)": "原图（= none）", "best": "最好", "worst": "最差",
+    "{tile}\nscore {score:.1f}, salt {salt}": "{tile}\n得分 {score:.1f}，盐 {salt}",
+    "no tile in '{groups}' in this set: its row is left out": "本数据集中没有“{groups}”图块：该行省略",
     # coverage, intensity, depth, split
     "coverage class (upper bound, % salt; 0 = empty)": "覆盖率等级（上界，盐体占比 %；0 = 无盐）",
     "tiles (%)": "图块占比 (%)", "tiles": "图块数", "salt coverage of tiles with salt (%)": "含盐图块的盐体覆盖率 (%)",
-    "inside salt": "盐体内部", "outside salt (tiles with salt)": "盐体外部（含盐图块）", "grey level": "灰度值", "density": "密度",
+    "inside salt": "盐体内部", "outside salt (tiles with salt)": "盐体外部（含盐图块）",
+    "grey level (bins of 8 levels)": "灰度值（每 8 级一个区间）", "density": "密度",
     "depth z (depths.csv)": "深度 z（depths.csv）", "mean per depth bin": "各深度区间的平均值", "salt coverage (%)": "盐体覆盖率 (%)",
     "train": "训练集", "val": "验证集", "test": "测试集", "{split} ({tiles} tiles)": "{split}（{tiles} 个图块）",
     "tiles of the split (%)": "该划分中的图块占比 (%)",
@@ -71,27 +75,40 @@ TRANSLATIONS = {"zh": {
     "head: sigmoid, {side}×{side}×1": "输出层：sigmoid，{side}×{side}×1", "skip (concatenate)": "跳跃连接（拼接）",
     "residual shortcut (add)": "残差捷径（相加）", "{arch} ({preset} preset): {parameters:,} parameters": "{arch}（{preset} 预设）：{parameters:,} 个参数",
     # training and evaluation
-    "main": "BCE + Dice 阶段", "lovasz": "Lovasz 阶段", "best (epoch {epoch})": "最佳（第 {epoch} 轮）", "epoch": "轮次",
+    "BCE": "BCE", "soft IoU": "软 IoU", "soft Dice": "软 Dice", "BCE + Dice": "BCE + Dice", "Lovasz hinge": "Lovasz hinge",
+    "symmetric Lovasz hinge": "对称 Lovasz hinge", "Lovasz fine-tuning stage": "Lovasz 微调阶段",
+    "best (epoch {epoch})": "最佳（第 {epoch} 轮）", "epoch": "轮次",
     "training loss (of its stage)": "训练损失（所在阶段的损失）", "validation tgs_score": "验证集 tgs_score",
     "{arch} thesis ({millions:.1f} M)": "{arch} 原论文网络（{millions:.1f} M）", "training loss (BCE)": "训练损失（BCE）",
-    "circle: kept epoch": "圆圈：保留的轮次", "chosen threshold {threshold:.3f}": "选定阈值 {threshold:.3f}",
-    "probability threshold": "概率阈值", "salt coverage of the tile": "图块的盐体覆盖率", "mean tgs_score": "平均 tgs_score",
-    "mean and 95 % CI": "均值与 95% 置信区间", "{label} (tgs_score)": "{label}（tgs_score）", "bootstrap resamples": "自助重采样次数",
-    # table headers (save_table's .tex and .md; the .csv keeps the column names code reads)
-    "model": "模型", "arch": "网络结构", "parameters": "参数量", "preset": "预设", "overrides": "覆盖参数", "policy": "策略",
-    "what it does": "作用", "epochs": "轮数", "best_epoch": "最佳轮次", "split": "划分", "score": "指标", "value": "数值",
-    "ci_low": "置信区间下限", "ci_high": "置信区间上限", "iou": "IoU", "dice": "Dice", "empty_tile_accuracy": "空图块准确率",
-    "threshold": "阈值", "min_size": "最小连通域 (像素)", "coverage": "覆盖率", "coverage_class": "覆盖率等级", "share": "占比",
-    "level": "层级", "layers": "层数", "side": "边长", "channels": "通道数", "difference": "差值", "mean_difference": "平均差值",
-    "share_resamples_positive": "差值为正的重采样占比", "training_minutes": "训练时间 (分钟)", "train_images_per_s": "训练速度 (图/秒)",
-    "train_seconds": "训练时间 (秒)", "trained_on": "训练数据", "thesis_iou_metric": "原论文 IoU 指标",
-    "tgs_score_ci_low": "tgs_score 下限", "tgs_score_ci_high": "tgs_score 上限", "val_tgs_score": "验证集 tgs_score",
-    "val_ci_low": "验证集下限", "val_ci_high": "验证集上限", "test_tgs_score": "测试集 tgs_score", "test_ci_low": "测试集下限",
-    "test_ci_high": "测试集上限", "region": "区域", "pixels": "像素数", "mean": "均值", "std": "标准差", "median": "中位数",
-    "p5": "第 5 百分位", "p95": "第 95 百分位", "depths": "深度", "depth_min": "最小深度", "depth_max": "最大深度",
-    "empty_share": "无盐占比", "full_share": "全盐占比", "mean_coverage": "平均覆盖率",
-    "mean_coverage_of_salt_tiles": "含盐图块的平均覆盖率",
+    "circle: kept epoch": "圆圈：保留的轮次", "chosen threshold {threshold:.3f} (score {score:.3f})": "选定阈值 {threshold:.3f}（得分 {score:.3f}）",
+    "share of empty tiles ({share:.3f}): past the cliff no pixel is salt,\nso every empty tile scores 1 and every salt tile 0":
+        "无盐图块占比（{share:.3f}）：越过陡降后没有像素被判为盐体，\n每个无盐图块得 1 分，每个含盐图块得 0 分", "cliff": "陡降",
+    "probability threshold": "概率阈值", "salt coverage of the tile (%); n: test tiles in the class": "图块的盐体覆盖率 (%)；n：该等级的测试图块数",
+    "mean tgs_score": "平均 tgs_score", "zero: no difference": "零：无差异", "mean difference": "平均差值",
+    "95 % interval bounds": "95% 置信区间边界", "{label} (tgs_score)": "{label}（tgs_score）", "bootstrap resamples": "自助重采样次数",
+    # table headers (save_table's .tex and .md, after HEADERS; the .csv keeps the column names code reads)
+    "Model": "模型", "Architecture": "网络结构", "Parameters": "参数量", "Preset": "预设", "Overrides": "覆盖参数",
+    "Policy": "策略", "What it does": "作用", "Epochs": "轮数", "Best epoch": "最佳轮次", "Split": "划分",
+    "Score": "指标", "Value": "数值", "CI low": "置信区间下限", "CI high": "置信区间上限", "IoU": "IoU", "Dice": "Dice",
+    "Empty-tile accuracy": "空图块准确率", "Threshold": "阈值", "Min. component (px)": "最小连通域 (像素)",
+    "Coverage": "覆盖率", "Coverage class": "覆盖率等级", "Tiles": "图块数", "Share": "占比", "Level": "层级",
+    "Layers": "层数", "Side (px)": "边长 (像素)", "Channels": "通道数", "Difference": "差值",
+    "Mean difference": "平均差值", "Resamples > 0 (share)": "差值为正的重采样占比", "Training (min)": "训练时间 (分钟)",
+    "Train images/s": "训练速度 (图/秒)", "Training (s)": "训练时间 (秒)", "Trained on": "训练硬件",
+    "TGS score": "TGS 得分", "Thesis IoU metric": "原论文 IoU 指标", "Val. TGS score": "验证集 TGS 得分",
+    "Test TGS score": "测试集 TGS 得分", "Train": "训练集", "Validation": "验证集", "Test": "测试集", "All": "全部",
+    "Region": "区域", "Pixels": "像素数", "Mean": "均值", "Std. dev.": "标准差", "Median": "中位数",
+    "5th pct.": "第 5 百分位", "95th pct.": "第 95 百分位", "Depths": "深度", "Min. depth": "最小深度",
+    "Max. depth": "最大深度", "Empty tiles (share)": "无盐占比", "Full tiles (share)": "全盐占比",
+    "Mean coverage": "平均覆盖率", "Mean coverage (salt tiles)": "含盐图块的平均覆盖率",
+    "{value} [95 % CI]": "{value} [95% 置信区间]", "{caption} (part {part} of {parts})": "{caption}（第 {part} 部分，共 {parts} 部分）",
 }}
+
+# The losses of salt_lib.losses as a legend names them (a training stage is labelled by its loss).
+LOSS_NAMES = {"bce": "BCE", "iou": "soft IoU", "dice": "soft Dice", "bce_dice": "BCE + Dice", "lovasz": "Lovasz hinge",
+              "lovasz_symmetric": "symmetric Lovasz hinge"}
+# The architectures of salt_lib.models as the text names them.
+NETWORK_NAMES = {"unet": "U-Net", "resunet": "ResUNet"}
 
 _style = {"language": "en"}  # set by use_thesis_style: the one switch
 
@@ -101,6 +118,11 @@ def tr(text: str, **values) -> str:
     ``values``; text without a translation is returned as it is."""
     template = TRANSLATIONS.get(_style["language"], {}).get(text, text)
     return template.format(**values) if values else template
+
+
+def network_name(arch: str) -> str:
+    """How the text names an architecture of ``salt_lib.models``: 'unet' -> 'U-Net'."""
+    return NETWORK_NAMES.get(arch, arch)
 
 
 def cjk_font_path(cache_dir=None) -> Path:
@@ -188,40 +210,216 @@ def save_figure(fig, name: str, figures_dir) -> list[Path]:
     return paths
 
 
-def save_table(table: pd.DataFrame, name: str, tables_dir, float_digits: int = 4) -> pd.DataFrame:
-    """Write ``table`` as ``tables_dir/<name>.csv`` (full precision), ``.tex`` (booktabs
-    tabular, floats with ``float_digits`` decimals) and ``.md``; return the table unchanged.
-    The ``.tex`` and ``.md`` headers are in ``use_thesis_style``'s language (``tr``); the ``.csv``
-    keeps the column names, which code reads back."""
+# Column names the chapters' tables use (snake_case, as code reads them back from the .csv) ->
+# the header a reader sees in the .tex and .md, in English; ``tr`` then gives the chosen language.
+# A name not listed is shown with spaces for underscores and a capital first letter.
+HEADERS = {
+    "model": "Model", "arch": "Architecture", "parameters": "Parameters", "preset": "Preset", "overrides": "Overrides",
+    "policy": "Policy", "what it does": "What it does", "epochs": "Epochs", "best_epoch": "Best epoch", "split": "Split",
+    "score": "Score", "value": "Value", "ci_low": "CI low", "ci_high": "CI high",
+    "tgs_score": "TGS score", "thesis_iou_metric": "Thesis IoU metric", "iou": "IoU", "dice": "Dice",
+    "empty_tile_accuracy": "Empty-tile accuracy", "threshold": "Threshold", "min_size": "Min. component (px)",
+    "training_minutes": "Training (min)", "train_images_per_s": "Train images/s", "train_seconds": "Training (s)",
+    "trained_on": "Trained on", "val_tgs_score": "Val. TGS score", "test_tgs_score": "Test TGS score",
+    "coverage": "Coverage", "coverage_class": "Coverage class", "tiles": "Tiles", "share": "Share",
+    "train": "Train", "val": "Validation", "test": "Test", "all": "All",
+    "level": "Level", "layers": "Layers", "side": "Side (px)", "channels": "Channels",
+    "difference": "Difference", "mean_difference": "Mean difference", "share_resamples_positive": "Resamples > 0 (share)",
+    "region": "Region", "pixels": "Pixels", "mean": "Mean", "std": "Std. dev.", "median": "Median",
+    "p5": "5th pct.", "p95": "95th pct.", "depths": "Depths", "depth_min": "Min. depth", "depth_max": "Max. depth",
+    "empty_share": "Empty tiles (share)", "full_share": "Full tiles (share)", "mean_coverage": "Mean coverage",
+    "mean_coverage_of_salt_tiles": "Mean coverage (salt tiles)",
+}
+MAX_COLUMNS = 8  # columns a table shows side by side on a 16 cm text block; wider tables are split
+
+
+def header(column: str) -> str:
+    """The header a reader sees for ``column``: ``HEADERS``' words, or the name with spaces for
+    underscores and a capital first letter; in ``use_thesis_style``'s language."""
+    words = HEADERS.get(column) or str(column).replace("_", " ")
+    return tr(words[:1].upper() + words[1:])
+
+
+def interval_columns(columns) -> list[tuple[str, str, str]]:
+    """(value, low, high) column triples of a table's 95 % intervals, by the names the chapters
+    use: ``X`` with ``X_ci_low``/``X_ci_high``; ``<split>_ci_low``/``_ci_high`` with the
+    ``<split>_...`` value before them (``val_tgs_score``); a bare ``ci_low``/``ci_high`` (or
+    ``low``/``high``) pair with the column just before it; ``X`` with ``X_low``/``X_high``."""
+    columns = [str(c) for c in columns]
+    triples, used = [], set()
+    for position, low in enumerate(columns):
+        for low_end, high_end in (("ci_low", "ci_high"), ("low", "high")):
+            if low != low_end and not low.endswith("_" + low_end):
+                continue
+            prefix = low[: -len(low_end)].rstrip("_")
+            high = f"{prefix}_{high_end}" if prefix else high_end
+            if high not in columns:
+                continue
+            before = [c for c in columns[:position] if c not in used and c not in (low, high)]
+            if prefix and prefix in columns:
+                value = prefix
+            elif prefix:
+                value = next((c for c in reversed(before) if c.startswith(prefix + "_")), None)
+            else:
+                value = before[-1] if before else None
+            if value is not None:
+                triples.append((value, low, high))
+                used.update((value, low, high))
+            break
+    return triples
+
+
+def _cell(value, float_digits: int) -> str:
+    """A table cell as text: floats with ``float_digits`` decimals, numbers with thousands
+    separators (31,031,685; 3,603.100), a missing value as ''."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (float, np.floating)):
+        return "" if np.isnan(value) else f"{value:,.{float_digits}f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    return str(value)
+
+
+def _is_number(dtype) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def shown_table(table: pd.DataFrame, float_digits: int = 3) -> tuple[pd.DataFrame, list[bool]]:
+    """What ``save_table`` shows of ``table``: every cell as text, headers from ``header``, each
+    95 % interval merged into its value's column as ``0.767 [0.738, 0.796]`` (signed for a
+    difference), and the names of scores in a ``score`` column in words. Returns the text table
+    and, per column, whether it holds numbers (right-aligned)."""
+    intervals = {value: (low, high) for value, low, high in interval_columns(table.columns)
+                 if all(_is_number(table[c].dtype) for c in (value, low, high))}
+    bounds = {bound for pair in intervals.values() for bound in pair}
+    columns, numeric = {}, []
+    for column in table.columns:
+        if column in bounds:
+            continue
+        values = table[column]
+        if column in intervals:
+            low, high = (table[bound] for bound in intervals[column])
+            signed = "difference" in str(column)
+            cells = [_cell(v, float_digits) if np.isnan(lo) or np.isnan(hi) or np.isnan(v)
+                     else with_interval(v, lo, hi, float_digits, signed) for v, lo, hi in zip(values, low, high)]
+            columns[tr("{value} [95 % CI]", value=header(column))] = cells
+            numeric.append(True)
+            continue
+        if column == "score":
+            values = values.map(lambda v: header(v) if v in HEADERS else v)
+        columns[header(column)] = [_cell(v, float_digits) for v in values]
+        numeric.append(_is_number(table[column].dtype))
+    return pd.DataFrame(columns, index=range(len(table))), numeric
+
+
+def table_parts(shown: pd.DataFrame, key_columns: int = 1, max_columns: int = MAX_COLUMNS) -> list[list[int]]:
+    """Column positions of each part of ``shown`` when it has more than ``max_columns`` columns:
+    the first ``key_columns`` (those that name a row, e.g. ``model``) in every part, the others
+    shared out evenly in their order. One part when the table fits."""
+    count = len(shown.columns)
+    if count <= max_columns:
+        return [list(range(count))]
+    if not 0 <= key_columns < max_columns:
+        raise ValueError(f"key_columns={key_columns}: leave room for other columns in a part of {max_columns}")
+    others = list(range(key_columns, count))
+    parts = -(-len(others) // (max_columns - key_columns))
+    size, extra = divmod(len(others), parts)
+    chunks, start = [], 0
+    for k in range(parts):
+        stop = start + size + (1 if k < extra else 0)
+        chunks.append(list(range(key_columns)) + others[start:stop])
+        start = stop
+    return chunks
+
+
+_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                   "<": r"\textless{}", ">": r"\textgreater{}"}  # < and > are other glyphs in OT1 text
+
+
+def latex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped, for a cell or a caption."""
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+
+
+def _latex_cell(text: str, is_number: bool) -> str:
+    if not text:
+        return "--"
+    cell = latex_escape(text)
+    if is_number:
+        cell = re.sub(r"-(?=\d)", "$-$", cell)  # a minus sign, not a hyphen
+    return "{[}" + cell[1:] if cell.startswith("[") else cell  # "\\ [" would read as a row skip
+
+
+def _latex_table(shown: pd.DataFrame, numeric: list[bool], caption: str, label: str) -> str:
+    spec = "".join("r" if is_number else "l" for is_number in numeric)
+    lines = ["\\begin{table}[htbp]", "\\centering", "\\small", f"\\caption{{{latex_escape(caption)}}}",
+             f"\\label{{{label}}}", f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+             " & ".join(_latex_cell(h, False) for h in shown.columns) + " \\\\", "\\midrule"]
+    lines += [" & ".join(_latex_cell(v, n) for v, n in zip(row, numeric)) + " \\\\" for row in shown.itertuples(index=False)]
+    lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_lines(headers, rows, numeric) -> list[str]:
+    escape = lambda text: str(text).replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(map(escape, headers)) + " |",
+             "|" + "|".join("---:" if is_number else "---" for is_number in numeric) + "|"]
+    return lines + ["| " + " | ".join(map(escape, row)) + " |" for row in rows]
+
+
+def default_caption(name: str) -> str:
+    """A caption made from a table's name when none is given: ``06_coverage_bins`` -> 'Coverage bins.'"""
+    words = name.split("_", 1)[-1].replace("_", " ")
+    return words[:1].upper() + words[1:] + "."
+
+
+def save_table(table: pd.DataFrame, name: str, tables_dir, float_digits: int = 3, caption: str | None = None,
+               key_columns: int = 1, max_columns: int = MAX_COLUMNS) -> pd.DataFrame:
+    """Write ``table`` as ``tables_dir/<name>.csv``, ``.tex`` and ``.md``; return it unchanged.
+
+    * ``.csv``: every column as it is, full precision; code reads these back.
+    * ``.tex``: a complete ``table`` float (``\\centering``, ``\\caption{caption}``,
+      ``\\label{tab:<name>}``, booktabs rules), ready to ``\\input``; ``.md``: the same table after a
+      ``Table: caption`` line. Both show ``shown_table``: headers in words (``HEADERS``, in
+      ``use_thesis_style``'s language), floats with ``float_digits`` decimals, whole numbers with
+      thousands separators, and each 95 % interval in its value's cell, ``0.767 [0.738, 0.796]``.
+    * A table shown with more than ``max_columns`` columns is split into parts of at most that
+      many, each repeating the first ``key_columns`` columns: consecutive floats captioned
+      "... (part 1 of 2)", labelled ``tab:<name>``, ``tab:<name>_part2``, ...
+
+    ``caption`` is one sentence; None makes one from ``name`` (``default_caption``).
+    """
     folder = Path(tables_dir)
     folder.mkdir(parents=True, exist_ok=True)
     base = folder / _check_name(name)
-    shown = table
     table.to_csv(base.with_suffix(".csv"), index=False)  # column names as the code reads them back
-    table = table.rename(columns=tr)  # the reader's language for .tex and .md
-    fmt = f"{{:.{float_digits}f}}".format
-    # Thousands separators for whole numbers (31,031,685 parameters), as the thesis text writes them.
-    integers = {column: "{:,}".format for column, dtype in table.dtypes.items() if pd.api.types.is_integer_dtype(dtype)}
-    latex = table.to_latex(index=False, float_format=fmt, formatters=integers, escape=True, na_rep="--")
-    base.with_suffix(".tex").write_text(f"% {name}: written by salt_lib.report.save_table; do not edit by hand\n{latex}")
-    base.with_suffix(".md").write_text(markdown_table(table, float_digits))
-    return shown
+    text, numeric = shown_table(table, float_digits)
+    parts = table_parts(text, key_columns, max_columns)
+    caption = tr(caption) if caption else default_caption(name)
+    latex, markdown = [f"% {name}: written by salt_lib.report.save_table; do not edit by hand\n"], []
+    for k, positions in enumerate(parts, start=1):
+        part = text.iloc[:, positions]
+        part_numeric = [numeric[p] for p in positions]
+        title = caption if len(parts) == 1 else (
+            tr("{caption} (part {part} of {parts})", caption=caption.rstrip("."), part=k, parts=len(parts)) + caption[-1:] * caption.endswith("."))
+        label = f"tab:{name}" if k == 1 else f"tab:{name}_part{k}"
+        latex.append(_latex_table(part, part_numeric, title, label))
+        markdown.append("\n".join([f"Table: {title}", ""] + _markdown_lines(part.columns, part.itertuples(index=False), part_numeric)) + "\n")
+    base.with_suffix(".tex").write_text("".join(latex[:1]) + "\n".join(latex[1:]))
+    base.with_suffix(".md").write_text("\n".join(markdown))
+    return table
 
 
 def markdown_table(table: pd.DataFrame, float_digits: int = 4) -> str:
-    """A GitHub-flavoured Markdown table of ``table`` (numbers right-aligned)."""
-    def cell(value) -> str:
-        if isinstance(value, (float, np.floating)):
-            return "" if np.isnan(value) else f"{value:.{float_digits}f}"
-        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-            return f"{value:,}"
-        return str(value).replace("|", "\\|")
-
-    numeric = [pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) for dtype in table.dtypes]
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |",
-             "|" + "|".join("---:" if is_number else "---" for is_number in numeric) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
+    """A GitHub-flavoured Markdown table of ``table`` as it is (column names and every column;
+    numbers right-aligned), for printed summaries such as ``salt_lib.bench``'s."""
+    numeric = [_is_number(dtype) for dtype in table.dtypes]
+    rows = ([_cell(v, float_digits) for v in row] for row in table.itertuples(index=False))
+    return "\n".join(_markdown_lines(table.columns, rows, numeric)) + "\n"
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,10 +530,16 @@ def _legend_handles(prediction: bool = False):
 
 
 def plot_sample_tiles(tiles, groups: dict[str, np.ndarray]) -> plt.Figure:
-    """A row of tiles per coverage group (``eda.sample_by_group``), salt outlined."""
-    ncols = max(1, max(len(v) for v in groups.values()))
-    fig, axes = plt.subplots(len(groups), ncols, figsize=(FULL_WIDTH, 1.45 * len(groups) + 0.3), squeeze=False)
-    for row, (group, indices) in enumerate(groups.items()):
+    """A row of tiles per coverage group (``eda.sample_by_group``), salt outlined, each titled
+    with its id and salt coverage. A group without tiles (real data has no tile full of salt)
+    gets no row; the figure's title says which were left out."""
+    shown = {group: indices for group, indices in groups.items() if len(indices)}
+    if not shown:
+        raise ValueError(f"no tiles in any group of {list(groups)}")
+    ncols = max(len(v) for v in shown.values())
+    fig, axes = plt.subplots(len(shown), ncols, figsize=(FULL_WIDTH, 1.45 * len(shown) + 0.45), squeeze=False,
+                             layout="constrained")
+    for row, (group, indices) in enumerate(shown.items()):
         for col in range(ncols):
             ax = axes[row, col]
             if col >= len(indices):
@@ -343,9 +547,11 @@ def plot_sample_tiles(tiles, groups: dict[str, np.ndarray]) -> plt.Figure:
                 continue
             i = indices[col]
             draw_tile(ax, tiles.images[i], tiles.masks[i], title=f"{tiles.ids[i]} ({percent(tiles.coverage[i])})")
-        axes[row, 0].text(-0.08, 0.5, tr(group), transform=axes[row, 0].transAxes, rotation=90, ha="right", va="center")
-    fig.legend(handles=_legend_handles(), loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0.02, 0.04, 1, 1))
+        axes[row, 0].set_ylabel(tr(group))
+    left_out = [tr(group) for group in groups if group not in shown]
+    if left_out:
+        fig.suptitle(tr("no tile in '{groups}' in this set: its row is left out", groups="', '".join(left_out)), fontsize=8)
+    fig.legend(handles=_legend_handles(), loc="outside lower center", ncol=2, frameon=False)
     return fig
 
 
@@ -353,30 +559,32 @@ def plot_coverage(coverage, class_table: pd.DataFrame) -> plt.Figure:
     """Left: share of tiles per coverage class (class 0 = no salt). Right: histogram of the
     coverage of tiles that hold salt."""
     coverage = np.asarray(coverage, dtype=float)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4), layout="constrained")
     colours = [OKABE_ITO["black"]] + [OKABE_ITO["blue"]] * 10
     left.bar(class_table["coverage_class"], 100 * class_table["share"], color=colours)
     left.set_xticks(class_table["coverage_class"], ["0"] + [f"{10 * k}" for k in range(1, 11)])
     left.set(xlabel=tr("coverage class (upper bound, % salt; 0 = empty)"), ylabel=tr("tiles (%)"))
     right.hist(100 * coverage[coverage > 0], bins=np.linspace(0, 100, 41), color=OKABE_ITO["blue"])
     right.set(xlabel=tr("salt coverage of tiles with salt (%)"), ylabel=tr("tiles"))
-    fig.tight_layout()
     return fig
 
 
 def plot_intensity(images, masks) -> plt.Figure:
-    """Grey-level distributions of pixels inside salt and outside it (in tiles with salt)."""
+    """Grey-level distributions of pixels inside salt and outside it (in tiles with salt), as
+    densities over bins of 8 grey levels. In the TGS tiles one level in every 4 to 16 is about
+    twice as common as its neighbours and the level after it rare (a trace of rescaling), so
+    bins of one level draw a comb of spikes; bins of 8, with edges between levels, hold each
+    spike with its gap."""
     images, masks = np.asarray(images), np.asarray(masks, dtype=bool)
     salt_tiles = masks.reshape(len(masks), -1).any(axis=1)
-    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
-    bins = np.arange(257) - 0.5
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3), layout="constrained")
+    bins = np.arange(0, 257, 8) - 0.5  # 32 bins, edges between grey levels
     for label, pixels, colour in ((tr("inside salt"), images[masks], TRUTH_COLOUR),
                                   (tr("outside salt (tiles with salt)"), images[salt_tiles][~masks[salt_tiles]], OKABE_ITO["blue"])):
         if len(pixels):
             ax.hist(pixels, bins=bins, density=True, histtype="step", linewidth=1.3, color=colour, label=label)
-    ax.set(xlabel=tr("grey level"), ylabel=tr("density"), xlim=(0, 255))
-    ax.legend(frameon=False)
-    fig.tight_layout()
+    ax.set(xlabel=tr("grey level (bins of 8 levels)"), ylabel=tr("density"), xlim=(-0.5, 255.5))
+    fig.legend(frameon=False, loc="outside upper center", ncol=2)
     return fig
 
 
@@ -384,7 +592,7 @@ def plot_depth(depths, coverage) -> plt.Figure:
     """Left: depth histogram. Right: coverage against depth, with the mean per depth bin."""
     depths, coverage = np.asarray(depths, dtype=float), np.asarray(coverage, dtype=float)
     known = np.isfinite(depths)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4), layout="constrained")
     left.hist(depths[known], bins=30, color=OKABE_ITO["blue"])
     left.set(xlabel=tr("depth z (depths.csv)"), ylabel=tr("tiles"))
     right.scatter(depths[known], 100 * coverage[known], s=3, alpha=0.3, color=OKABE_ITO["blue"], linewidths=0)
@@ -394,13 +602,12 @@ def plot_depth(depths, coverage) -> plt.Figure:
     right.plot((edges[:-1] + edges[1:]) / 2, means, color=OKABE_ITO["vermillion"], marker="o", ms=3, label=tr("mean per depth bin"))
     right.set(xlabel=tr("depth z (depths.csv)"), ylabel=tr("salt coverage (%)"))
     right.legend(frameon=False)
-    fig.tight_layout()
     return fig
 
 
 def plot_split_coverage(class_counts: pd.DataFrame) -> plt.Figure:
     """Share of each split's tiles per coverage class (``eda.split_class_counts``), side by side."""
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4))
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4), layout="constrained")
     splits = [c for c in ("train", "val", "test") if c in class_counts]
     width = 0.8 / len(splits)
     for k, split in enumerate(splits):
@@ -410,45 +617,58 @@ def plot_split_coverage(class_counts: pd.DataFrame) -> plt.Figure:
     ax.set_xticks(class_counts["coverage_class"], ["0"] + [f"{10 * k}" for k in range(1, 11)])
     ax.set(xlabel=tr("coverage class (upper bound, % salt; 0 = empty)"), ylabel=tr("tiles of the split (%)"))
     ax.legend(frameon=False)
-    fig.tight_layout()
     return fig
 
 
+def _wrapped(name: str, width: int = 11) -> str:
+    """A policy or model name broken after underscores into lines of about ``width`` characters
+    ('flip_geo_\\nintensity'), so that it fits above a tile or under a tick."""
+    lines = [""]
+    for word in re.split(r"(?<=_)", name):
+        if lines[-1] and len(lines[-1]) + len(word) > width:
+            lines.append("")
+        lines[-1] += word
+    return "\n".join(lines)
+
+
 def plot_augmentation_grid(images, masks, policies, seed: int = 0) -> plt.Figure:
-    """Each augmentation policy (rows) applied to the same tiles (columns), with the transformed
-    mask outlined. The ``mirror`` policy's row shows the mirrored copy it adds before training."""
+    """The same tiles (rows) as they are and under each augmentation policy (columns, named at the
+    top), with the transformed mask outlined. ``none`` would repeat the original column, so the
+    original is shown once and titled for it; the ``mirror`` column shows the mirrored copy that
+    policy adds before training."""
     images, masks = np.asarray(images), np.asarray(masks, dtype=bool)
-    rows = ["original"] + [check_policy(policy) for policy in policies]
-    fig, axes = plt.subplots(len(rows), len(images), figsize=(FULL_WIDTH, 1.3 * len(rows) + 0.3), squeeze=False)
-    for r, policy in enumerate(rows):
-        if policy == "original" or policy == "none":
+    chosen = [check_policy(policy) for policy in policies]
+    columns = ["original"] + [policy for policy in chosen if policy != "none"]
+    titles = [tr("original (= none)") if "none" in chosen else tr("original")] + [_wrapped(tr(p)) for p in columns[1:]]
+    fig, axes = plt.subplots(len(images), len(columns), figsize=(FULL_WIDTH, FULL_WIDTH / len(columns) * len(images) + 0.4),
+                             squeeze=False, layout="constrained")
+    for c, policy in enumerate(columns):
+        if policy == "original":
             out_images, out_masks = images, masks
         elif policy == "mirror":
             expanded_images, expanded_masks = expand_offline(images, masks, "mirror")
             out_images, out_masks = expanded_images[len(images):], expanded_masks[len(images):]
         else:
             out_images, out_masks = augment_batch(images, masks, policy, seed=seed)
-        for c in range(len(images)):
-            draw_tile(axes[r, c], out_images[c], out_masks[c])
-        label = tr(policy).replace("_", "\n")
-        axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, rotation=90, ha="right", va="center", fontsize=7)
-    fig.tight_layout(rect=(0.03, 0, 1, 1))
+        for r in range(len(images)):
+            draw_tile(axes[r, c], out_images[r], out_masks[r])
+        axes[0, c].set_title(titles[c], fontsize=8)
     return fig
 
 
 def plot_policy_scores(table: pd.DataFrame) -> plt.Figure:
     """Validation and test ``tgs_score`` per augmentation policy with 95 % bootstrap intervals
-    (``experiments.policy_table``)."""
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4))
+    (``experiments.policy_table``); long policy names wrap under their tick."""
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4), layout="constrained")
     x = np.arange(len(table))
     for offset, split, colour in ((-0.12, "val", SPLIT_COLOURS["val"]), (0.12, "test", SPLIT_COLOURS["test"])):
         mean = table[f"{split}_tgs_score"]
         error = [mean - table[f"{split}_ci_low"], table[f"{split}_ci_high"] - mean]
         ax.errorbar(x + offset, mean, yerr=error, fmt="o", ms=4, capsize=3, color=colour, label=tr(split))
-    ax.set_xticks(x, table["policy"])
+    ax.set_xticks(x, [_wrapped(tr(policy), 14) for policy in table["policy"]])
+    ax.set_xlim(-0.5, len(table) - 0.5)
     ax.set(xlabel=tr("augmentation policy"), ylabel=tr("tgs_score (95 % CI)"))
     ax.legend(frameon=False)
-    fig.tight_layout()
     return fig
 
 
@@ -501,7 +721,7 @@ def plot_architecture(model) -> plt.Figure:
     encoders = sorted((lv for lv in levels.index if lv.startswith("enc")), key=lambda s: int(s[3:]))
     decoders = sorted((lv for lv in levels.index if lv.startswith("dec")), key=lambda s: -int(s[3:]))
     depth = len(encoders)
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 0.62 * depth + 1.6))
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 0.62 * depth + 1.6), layout="constrained")
     box_w, box_h = 1.75, 0.46
     # Encoder level k steps down and right; decoder level k mirrors it, a gap apart, so that
     # levels at the same resolution sit on one row and the bottleneck is centred below.
@@ -565,44 +785,48 @@ def plot_architecture(model) -> plt.Figure:
     if any(f"{lv}_add" in names for lv in encoders + decoders):
         handles.append(Line2D([], [], color=shortcut_colour, label=tr("residual shortcut (add)")))
     ax.legend(handles=handles, loc="lower left", frameon=False, fontsize=7)
-    arch = {"unet": "U-Net", "resunet": "ResUNet"}.get(config.get("arch"), model.name)
+    arch = NETWORK_NAMES.get(config.get("arch"), model.name)
     title = tr("{arch} ({preset} preset): {parameters:,} parameters", arch=arch, preset=config.get("preset", "?"), parameters=model.count_params())
     ax.set_title(title)
     ax.set_xlim(-0.45, 2 * centre + 0.45)
     ax.set_ylim(-(depth - 1) - 0.6, 1.05)
     ax.set_aspect("auto")
     ax.axis("off")
-    fig.tight_layout()
     return fig
 
 
-def plot_learning_curves(history: pd.DataFrame) -> plt.Figure:
-    """Training loss and validation ``tgs_score`` per epoch (``salt_lib.train``'s history.csv);
-    the Lovasz stage, if any, is shaded."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.3))
+def plot_learning_curves(history: pd.DataFrame, loss: str | None = None) -> plt.Figure:
+    """Training loss and validation ``tgs_score`` per epoch (``salt_lib.train``'s history.csv).
+    The loss curve of each stage is named by its loss: ``loss`` for the first stage (the record's
+    ``training["loss"]``; None: ``TrainConfig``'s default) and the Lovasz hinge for the optional
+    second stage, which is shaded on both panels."""
+    from salt_lib.train import TrainConfig
+
+    names = {"main": LOSS_NAMES.get(loss or TrainConfig.loss, loss or TrainConfig.loss), "lovasz": LOSS_NAMES["lovasz"]}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.5), layout="constrained")
     for stage, rows in history.groupby("stage", sort=False):
-        left.plot(rows["epoch"], rows["loss"], marker="o", ms=3, label=tr(stage))
+        left.plot(rows["epoch"], rows["loss"], marker="o", ms=3, label=tr(names.get(stage, stage)))
     right.plot(history["epoch"], history["val_tgs_score"], marker="o", ms=3, color=OKABE_ITO["green"])
     best = history["val_tgs_score"].idxmax()
     right.scatter(history.loc[best, "epoch"], history.loc[best, "val_tgs_score"], s=40, facecolors="none",
                   edgecolors=OKABE_ITO["vermillion"], zorder=3, label=tr("best (epoch {epoch})", epoch=history.loc[best, "epoch"]))
     lovasz = history[history["stage"] == "lovasz"]
     for ax in (left, right):
-        if len(lovasz):
-            ax.axvspan(lovasz["epoch"].min() - 0.5, lovasz["epoch"].max() + 0.5, color="0.92", zorder=0)
+        if len(lovasz):  # one legend entry for the shading, in the left panel's legend
+            ax.axvspan(lovasz["epoch"].min() - 0.5, lovasz["epoch"].max() + 0.5, color="0.92", zorder=0,
+                       label=tr("Lovasz fine-tuning stage") if ax is left else None)
         ax.set_xlabel(tr("epoch"))
     left.set_ylabel(tr("training loss (of its stage)"))
     right.set_ylabel(tr("validation tgs_score"))
-    left.legend(frameon=False)
-    right.legend(frameon=False)
-    fig.tight_layout()
+    handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, frameon=False, loc="outside lower center", ncol=len(handles))
     return fig
 
 
 def plot_result_runs(runs: dict[str, dict]) -> plt.Figure:
     """Training loss and validation ``tgs_score`` (no TTA, threshold tuned each epoch) per epoch of
     runs read by ``salt_lib.evaluate.read_result_runs``; each run's kept (best) epoch is circled."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4), layout="constrained")
     colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["vermillion"]]
     for colour, (name, run) in zip(colours, runs.items()):
         history, record = run["history"], run["record"]
@@ -617,27 +841,47 @@ def plot_result_runs(runs: dict[str, dict]) -> plt.Figure:
     for ax in (left, right):
         ax.set_xlabel(tr("epoch"))
     right.legend(frameon=False, loc="lower right", title=tr("circle: kept epoch"), title_fontsize="small")
-    fig.tight_layout()
     return fig
 
 
-def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float) -> plt.Figure:
-    """Validation ``tgs_score`` against the probability threshold; the chosen one marked."""
-    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
+def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float, empty_share: float | None = None) -> plt.Figure:
+    """Validation ``tgs_score`` against the probability threshold, the chosen threshold marked
+    with its score. With ``empty_share`` (the share of validation tiles without salt) a dotted
+    line marks where the curve ends up: at a threshold above every probability no pixel is salt,
+    so each empty tile scores 1 and each tile with salt 0, and the score is that share; the
+    cliff before it is where the threshold passes the probabilities the network gives salt."""
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.9), layout="constrained")
     ax.plot(sweep["threshold"], sweep["tgs_score"], marker="o", ms=2.5, color=OKABE_ITO["blue"])
-    ax.axvline(chosen, color=OKABE_ITO["vermillion"], ls="--", lw=1, label=tr("chosen threshold {threshold:.3f}", threshold=chosen))
+    at = int(np.argmin(np.abs(sweep["threshold"].to_numpy(dtype=float) - chosen)))
+    score = float(sweep["tgs_score"].iloc[at])
+    ax.axvline(chosen, color=OKABE_ITO["vermillion"], ls="--", lw=1,
+               label=tr("chosen threshold {threshold:.3f} (score {score:.3f})", threshold=chosen, score=score))
+    ax.plot([sweep["threshold"].iloc[at]], [score], "o", ms=6, mfc="none", color=OKABE_ITO["vermillion"])
+    if empty_share is not None:
+        ax.axhline(empty_share, color="0.4", ls=":", lw=1,
+                   label=tr("share of empty tiles ({share:.3f}): past the cliff no pixel is salt,\n"
+                            "so every empty tile scores 1 and every salt tile 0", share=empty_share))
+        # The cliff: the first threshold past the best one where the score is below halfway down.
+        scores, thresholds = sweep["tgs_score"].to_numpy(dtype=float), sweep["threshold"].to_numpy(dtype=float)
+        peak = int(np.argmax(scores))
+        below = np.flatnonzero((np.arange(len(scores)) > peak) & (scores < (scores[peak] + empty_share) / 2))
+        if len(below):
+            x, y = thresholds[below[0]], scores[below[0]]
+            right_side = x > thresholds.min() + 0.7 * np.ptp(thresholds)
+            ax.annotate(tr("cliff"), (x, y), xytext=(-12 if right_side else 12, 12), textcoords="offset points",
+                        ha="right" if right_side else "left", fontsize=7, arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "0.3"})
     ax.set(xlabel=tr("probability threshold"), ylabel=tr("validation tgs_score"))
-    ax.legend(frameon=False)
-    fig.tight_layout()
+    fig.legend(frameon=False, loc="outside lower center", fontsize=7)
     return fig
 
 
 def case_row(tiles, indices, predicted_masks, scores) -> dict:
     """One row for ``plot_cases``: the tiles at ``indices`` with their labelled and predicted
-    masks, titled with the tile's score and salt coverage."""
+    masks, titled with the tile's id, its score and its salt coverage."""
     indices = np.asarray(indices, dtype=int)
     return {"images": tiles.images[indices], "truths": tiles.masks[indices], "predictions": np.asarray(predicted_masks)[indices],
-            "titles": [tr("score {score:.1f}, salt {salt}", score=scores[i], salt=percent(tiles.coverage[i])) for i in indices]}
+            "titles": [tr("{tile}\nscore {score:.1f}, salt {salt}", tile=tiles.ids[i], score=scores[i], salt=percent(tiles.coverage[i]))
+                       for i in indices]}
 
 
 def plot_cases(rows: dict[str, dict]) -> plt.Figure:
@@ -647,50 +891,54 @@ def plot_cases(rows: dict[str, dict]) -> plt.Figure:
     sequences); all rows should have the same number of tiles.
     """
     ncols = max(len(r["images"]) for r in rows.values())
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(FULL_WIDTH, 1.5 * len(rows) + 0.35), squeeze=False)
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(FULL_WIDTH, 1.65 * len(rows) + 0.35), squeeze=False,
+                             layout="constrained")
     for r, (label, row) in enumerate(rows.items()):
         for c in range(ncols):
             if c >= len(row["images"]):
                 axes[r, c].axis("off")
                 continue
             draw_tile(axes[r, c], row["images"][c], row["truths"][c], row["predictions"][c], row["titles"][c])
-        axes[r, 0].text(-0.08, 0.5, tr(label), transform=axes[r, 0].transAxes, rotation=90, ha="right", va="center")
-    fig.legend(handles=_legend_handles(prediction=True), loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.01))
-    fig.tight_layout(rect=(0.03, 0.05, 1, 1))
+        axes[r, 0].set_ylabel(tr(label))
+    fig.legend(handles=_legend_handles(prediction=True), loc="outside lower center", ncol=2, frameon=False)
     return fig
 
 
 def plot_coverage_bins(table: pd.DataFrame, models) -> plt.Figure:
-    """Mean test ``tgs_score`` per coverage class for each model (``evaluate.coverage_bin_table``),
-    with the number of tiles per class on a second axis."""
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.5))
+    """Mean test ``tgs_score`` per coverage class for each model (``evaluate.coverage_bin_table``);
+    each tick names the class and its number of tiles. Columns ``<model>_ci_low`` and
+    ``<model>_ci_high``, where a table has them, are drawn as 95 % error bars."""
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.6), layout="constrained")
     x = np.arange(len(table))
     width = 0.8 / max(1, len(models))
     for k, name in enumerate(models):
-        ax.bar(x + (k - (len(models) - 1) / 2) * width, table[name], width, label=name)
-    ax.set_xticks(x, [tr(value) for value in table["coverage"]], rotation=30, ha="right")
-    ax.set(xlabel=tr("salt coverage of the tile"), ylabel=tr("mean tgs_score"), ylim=(0, 1.05))
-    counts = ax.twinx()
-    counts.plot(x, table["tiles"], color="0.3", marker="_", ms=10, lw=0, label=tr("tiles"))
-    counts.set_ylabel(tr("tiles"))
-    counts.spines["right"].set_visible(True)
-    counts.set_ylim(0, max(1, table["tiles"].max()) * 1.15)
-    handles = ax.get_legend_handles_labels()[0] + counts.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, frameon=False, ncol=len(handles), loc="upper center", bbox_to_anchor=(0.5, 1.18))
-    fig.tight_layout()
+        position = x + (k - (len(models) - 1) / 2) * width
+        error = None
+        if f"{name}_ci_low" in table and f"{name}_ci_high" in table:
+            error = [table[name] - table[f"{name}_ci_low"], table[f"{name}_ci_high"] - table[name]]
+        ax.bar(position, table[name], width, label=name, yerr=error, capsize=2, error_kw={"lw": 0.8})
+    if "coverage_class" in table:  # "0-10" under the tick reads better than "(0, 10] %"
+        classes = [tr("empty") if k == 0 else f"{10 * k - 10}–{10 * k}" for k in table["coverage_class"]]
+    else:
+        classes = [tr(value) for value in table["coverage"]]
+    ax.set_xticks(x, [f"{name}\n(n={tiles:,})" for name, tiles in zip(classes, table["tiles"])], fontsize=7)
+    ax.set_xlim(-0.5, len(table) - 0.5)
+    ax.set(xlabel=tr("salt coverage of the tile (%); n: test tiles in the class"), ylabel=tr("mean tgs_score"), ylim=(0, 1.05))
+    fig.legend(frameon=False, ncol=len(models), loc="outside upper center")
     return fig
 
 
 def plot_paired_difference(resampled_means, result: dict, label: str) -> plt.Figure:
-    """Histogram of the bootstrap means of a per-tile score difference, with its 95 % interval
-    (``evaluate.paired_bootstrap``) and zero marked."""
-    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3))
+    """Histogram of the bootstrap means of a per-tile score difference, with its mean, its 95 %
+    interval (``evaluate.paired_bootstrap``) and zero marked, each named in the legend."""
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.7), layout="constrained")
     ax.hist(resampled_means, bins=40, color=OKABE_ITO["blue"], alpha=0.8)
-    ax.axvline(0, color="black", lw=0.8)
-    for bound in (result["low"], result["high"]):
-        ax.axvline(bound, color=OKABE_ITO["vermillion"], ls="--", lw=1)
-    ax.axvline(result["mean_difference"], color=OKABE_ITO["vermillion"], lw=1.2, label=tr("mean and 95 % CI"))
+    ax.axvline(0, color="black", lw=0.8, label=tr("zero: no difference"))
+    ax.axvline(result["mean_difference"], color=OKABE_ITO["vermillion"], lw=1.2, label=tr("mean difference"))
+    for k, bound in enumerate((result["low"], result["high"])):
+        ax.axvline(bound, color=OKABE_ITO["vermillion"], ls="--", lw=1, label=tr("95 % interval bounds") if k == 0 else None)
     ax.set(xlabel=tr("{label} (tgs_score)", label=label), ylabel=tr("bootstrap resamples"))
-    ax.legend(frameon=False)
-    fig.tight_layout()
+    fig.legend(frameon=False, loc="outside lower center", ncol=3, fontsize=7)
     return fig
+
+

@@ -114,6 +114,17 @@ def test_best_tiles_hold_salt_and_worst_are_the_lowest():
     assert worst.tolist() == [3, 4]
 
 
+def test_best_tiles_tied_at_the_top_spread_over_coverage():
+    # Six salt tiles score 1 (IoU decides nothing here), one empty tile scores 1, one tile 0.9.
+    scores = np.array([1, 1, 1, 1, 1, 1, 0.9, 1])
+    iou = np.array([0.99, 0.98, 0.9, 0.95, 0.93, 0.999, 0.8, 1.0])
+    coverage = np.array([0.95, 0.9, 0.1, 0.5, 0.3, 0.99, 0.2, 0.0])
+    best, _ = evaluate.best_and_worst(scores, iou, coverage, n=4)
+    assert best.tolist() == [2, 3, 1, 5]  # coverage 0.1, 0.5, 0.9, 0.99: not the four fullest by IoU
+    best, _ = evaluate.best_and_worst(np.array([1, 0.9, 0.9, 0.9]), np.array([1, 0.5, 0.7, 0.6]), np.array([0.2, 0.1, 0.9, 0.5]), n=2)
+    assert best.tolist() == [0, 2]  # one place left among the ties: the best IoU
+
+
 def test_failure_cases_are_where_both_models_fail():
     scores = {"a": np.array([0.9, 0.0, 0.5, 0.0]), "b": np.array([1.0, 0.1, 0.0, 0.0])}
     assert evaluate.failure_cases(scores, scores, n=2).tolist() == [3, 1]
@@ -132,20 +143,110 @@ def test_threshold_sweep_finds_the_right_cut():
 
 
 def test_save_table_writes_csv_tex_and_md_with_the_same_rows(tmp_path):
-    table = pd.DataFrame({"model": ["U-Net", "ResUNet", "x_y"], "tgs_score": [0.81234, 0.8, np.nan], "parameters": [1, 2, 3]})
+    table = pd.DataFrame({"model": ["U-Net", "ResUNet", "x_y"], "tgs_score": [0.81234, 0.8, np.nan], "parameters": [1, 2, 31031685],
+                          "train_images_per_s": [3603.14, 36.58, 1.0]})
     returned = report.save_table(table, "06_demo", tmp_path)
     assert returned is table
     csv = pd.read_csv(tmp_path / "06_demo.csv")
-    assert csv["model"].tolist() == table["model"].tolist()
+    assert csv.columns.tolist() == table.columns.tolist()  # the names code reads back
     assert csv["tgs_score"].iloc[0] == pytest.approx(0.81234)  # full precision in the CSV
     tex = (tmp_path / "06_demo.tex").read_text()
     body = tex[tex.index("\\midrule") + len("\\midrule"): tex.index("\\bottomrule")].strip().splitlines()
-    assert "\\toprule" in tex and "\\begin{tabular}" in tex and "\\begin{table}" not in tex
-    assert len(body) == 3 and body[0].startswith("U-Net & 0.8123 & 1")
-    assert "x\\_y" in tex and "tgs\\_score" in tex  # LaTeX specials escaped
+    assert len(body) == 3 and body[0] == "U-Net & 0.812 & 1 & 3,603.140 \\\\"  # three decimals, thousands separators
+    assert body[2] == "x\\_y & -- & 31,031,685 & 1.000 \\\\"  # LaTeX specials escaped, a missing value as --
+    assert "\\begin{tabular}{lrrr}" in tex and "Model & TGS score & Parameters & Train images/s \\\\" in tex
     md = (tmp_path / "06_demo.md").read_text().splitlines()
-    assert len(md) == 2 + 3 and md[0] == "| model | tgs_score | parameters |" and md[1] == "|---|---:|---:|"
-    assert md[2] == "| U-Net | 0.8123 | 1 |" and md[4] == "| x_y |  | 3 |"
+    assert md[0] == "Table: Demo." and md[1] == ""
+    assert md[2] == "| Model | TGS score | Parameters | Train images/s |" and md[3] == "|---|---:|---:|---:|"
+    assert md[4] == "| U-Net | 0.812 | 1 | 3,603.140 |" and md[6] == "| x_y |  | 31,031,685 | 1.000 |" and len(md) == 7
+
+
+def test_headers_in_words_and_unknown_names_made_readable():
+    assert [report.header(c) for c in ("tgs_score", "training_minutes", "train_images_per_s", "empty_tile_accuracy",
+                                       "iou", "dice", "min_size", "thesis_iou_metric")] == [
+        "TGS score", "Training (min)", "Train images/s", "Empty-tile accuracy", "IoU", "Dice", "Min. component (px)",
+        "Thesis IoU metric"]
+    assert report.header("mean_pixel_error") == "Mean pixel error" and report.header("U-Net") == "U-Net"
+
+
+def test_every_header_has_a_chinese_translation():
+    zh = report.TRANSLATIONS["zh"]
+    assert sorted(set(report.HEADERS.values()) - set(zh)) == []
+
+
+def test_the_column_names_of_the_committed_tables_all_have_headers():
+    columns = {c for path in (REPO / "tables").glob("*.csv") for c in pd.read_csv(path, nrows=0).columns}
+    bounds = {b for path in (REPO / "tables").glob("*.csv")
+              for _, low, high in report.interval_columns(pd.read_csv(path, nrows=0).columns) for b in (low, high)}
+    model_names = {"U-Net", "ResUNet"}  # 06_coverage_bins: one column per model, shown by its name
+    assert sorted(columns - set(report.HEADERS) - bounds - model_names) == []
+
+
+def test_intervals_are_found_by_the_names_the_chapters_use():
+    assert report.interval_columns(["model", "tgs_score", "iou", "tgs_score_ci_low", "tgs_score_ci_high"]) == [
+        ("tgs_score", "tgs_score_ci_low", "tgs_score_ci_high")]
+    assert report.interval_columns(["policy", "val_tgs_score", "val_ci_low", "val_ci_high", "test_tgs_score",
+                                    "test_ci_low", "test_ci_high"]) == [
+        ("val_tgs_score", "val_ci_low", "val_ci_high"), ("test_tgs_score", "test_ci_low", "test_ci_high")]
+    assert report.interval_columns(["difference", "tiles", "mean_difference", "ci_low", "ci_high"]) == [
+        ("mean_difference", "ci_low", "ci_high")]
+    assert report.interval_columns(["arm", "difference", "difference_low", "difference_high"]) == [
+        ("difference", "difference_low", "difference_high")]
+    assert report.interval_columns(["model", "tgs_score", "ci_low"]) == []  # no high end: no interval
+
+
+def test_an_interval_is_one_cell_in_tex_and_md_while_the_csv_keeps_its_columns(tmp_path):
+    table = pd.DataFrame({"model": ["U-Net", "ResUNet"], "tgs_score": [0.75875, 0.7671875],
+                          "tgs_score_ci_low": [0.72984, 0.73796], "tgs_score_ci_high": [0.788125, 0.79594]})
+    report.save_table(table, "06_example", tmp_path)
+    assert (tmp_path / "06_example.csv").read_text().splitlines()[0] == "model,tgs_score,tgs_score_ci_low,tgs_score_ci_high"
+    md = (tmp_path / "06_example.md").read_text().splitlines()
+    assert md[2:] == ["| Model | TGS score [95 % CI] |", "|---|---:|", "| U-Net | 0.759 [0.730, 0.788] |",
+                      "| ResUNet | 0.767 [0.738, 0.796] |"]
+    tex = (tmp_path / "06_example.tex").read_text()
+    assert "Model & TGS score [95 \\% CI] \\\\" in tex and "ResUNet & 0.767 [0.738, 0.796] \\\\" in tex
+    difference = pd.DataFrame({"difference": ["ResUNet - U-Net"], "mean_difference": [0.0084375],
+                               "ci_low": [-0.0040625], "ci_high": [0.02078125]})
+    report.save_table(difference, "06_paired", tmp_path)
+    assert (tmp_path / "06_paired.md").read_text().splitlines()[-1] == "| ResUNet - U-Net | +0.008 [-0.004, +0.021] |"
+    assert "ResUNet - U-Net & +0.008 [$-$0.004, +0.021] \\\\" in (tmp_path / "06_paired.tex").read_text()
+
+
+def test_tex_is_a_captioned_labelled_float(tmp_path):
+    table = pd.DataFrame({"score": ["tgs_score", "iou"], "value": [0.7, 0.8], "ci_low": [0.6, 0.7], "ci_high": [0.8, 0.9]})
+    report.save_table(table, "04_test_scores", tmp_path, caption="Test scores with 95 % bootstrap intervals.")
+    tex = (tmp_path / "04_test_scores.tex").read_text().splitlines()
+    assert tex[1:6] == ["\\begin{table}[htbp]", "\\centering", "\\small",
+                        "\\caption{Test scores with 95 \\% bootstrap intervals.}", "\\label{tab:04_test_scores}"]
+    assert tex[6:9] == ["\\begin{tabular}{lr}", "\\toprule", "Score & Value [95 \\% CI] \\\\"]
+    assert tex[-3:] == ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+    assert "TGS score & 0.700 [0.600, 0.800] \\\\" in tex and "IoU & 0.800 [0.700, 0.900] \\\\" in tex  # score names in words
+    assert (tmp_path / "04_test_scores.md").read_text().splitlines()[0] == "Table: Test scores with 95 % bootstrap intervals."
+    report.save_table(table, "04_test_scores", tmp_path)  # no caption: one from the name
+    assert "\\caption{Test scores.}" in (tmp_path / "04_test_scores.tex").read_text()
+
+
+def test_a_wide_table_is_split_into_parts_that_repeat_the_model_column(tmp_path):
+    table = pd.read_csv(REPO / "tables" / "06_comparison.csv")
+    assert len(table.columns) == 14
+    report.save_table(table, "06_comparison", tmp_path, caption="The two networks on the test tiles.")
+    tex = (tmp_path / "06_comparison.tex").read_text()
+    assert tex.count("\\begin{table}") == tex.count("\\end{table}") == 2
+    assert "\\caption{The two networks on the test tiles (part 1 of 2).}" in tex and "(part 2 of 2).}" in tex
+    assert "\\label{tab:06_comparison}" in tex and "\\label{tab:06_comparison_part2}" in tex
+    headers = [line for line in tex.splitlines() if line.startswith("Model &")]
+    widths = [len(line.split(" & ")) for line in headers]
+    assert len(headers) == 2 and all(w <= 8 for w in widths) and sum(widths) == 12 + 1  # 14 - 2 interval bounds, model twice
+    assert "TGS score [95 \\% CI]" in tex and "Min. component (px)" in tex
+    md = (tmp_path / "06_comparison.md").read_text()
+    tables = [block for block in md.split("Table: ")[1:]]
+    assert len(tables) == 2
+    for block in tables:
+        lines = [line for line in block.splitlines() if line.startswith("|")]
+        assert lines[0].startswith("| Model |") and lines[0].count(" | ") + 1 <= 8
+        assert lines[2].startswith("| U-Net |") and lines[3].startswith("| ResUNet |")
+    assert report.table_parts(pd.DataFrame(columns=list("abcdefgh"))) == [list(range(8))]  # fits: one part
+    assert report.table_parts(pd.DataFrame(columns=list("abcdefghijk")), key_columns=2) == [[0, 1, 2, 3, 4, 5, 6], [0, 1, 7, 8, 9, 10]]
 
 
 def test_save_figure_writes_png_at_300_dpi_and_a_stable_pdf(tmp_path):
@@ -178,6 +279,112 @@ def test_level_table_adds_up_to_the_model_and_follows_the_data_flow():
     assert levels.set_index("level").loc["enc3", "side"] == 25 and levels.set_index("level").loc["dec1", "side"] == 101
     fig = report.plot_architecture(model)
     assert f"{model.count_params():,} parameters" in fig.axes[0].get_title()
+    matplotlib.pyplot.close(fig)
+
+
+def _inside_canvas(fig) -> bool:
+    """Whether everything drawn (labels, legends, titles) lies on the figure's canvas."""
+    fig.canvas.draw()
+    drawn, canvas = fig.get_tightbbox(fig.canvas.get_renderer()), fig.bbox_inches
+    return drawn.x0 >= -0.01 and drawn.y0 >= -0.01 and drawn.x1 <= canvas.x1 + 0.01 and drawn.y1 <= canvas.y1 + 0.01
+
+
+def _synthetic_tiles(n: int = 8):
+    from salt_lib.data import TGSData
+    from salt_lib.synthetic import synthesize_tiles
+
+    images, masks, _ = synthesize_tiles(n, seed=2)
+    return TGSData(ids=np.array([f"tile{k:02d}" for k in range(n)]), images=images, masks=masks, depths=None,
+                   coverage=masks.mean(axis=(1, 2)))
+
+
+def test_sample_tiles_leave_out_a_group_without_tiles_and_say_so():
+    report.use_thesis_style()
+    tiles = _synthetic_tiles()
+    fig = report.plot_sample_tiles(tiles, {"no salt": np.array([0, 1, 2]), "partial": np.array([3, 4, 5]), "full": np.array([], int)})
+    assert len(fig.axes) == 2 * 3  # two rows, no empty third one
+    assert [fig.axes[0].get_ylabel(), fig.axes[3].get_ylabel()] == ["no salt", "partial"]
+    assert "'full'" in fig.get_suptitle() and fig.axes[0].get_title() == f"tile00 ({report.percent(tiles.coverage[0])})"
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_augmentation_grid_shows_the_original_once_and_names_every_column():
+    report.use_thesis_style()
+    tiles = _synthetic_tiles(3)
+    fig = report.plot_augmentation_grid(tiles.images, tiles.masks, ["none", "mirror", "flip_geo_intensity"])
+    top = [ax.get_title() for ax in fig.axes[:3]]
+    assert len(fig.axes) == 3 * 3 and top == ["original (= none)", "mirror", "flip_geo_\nintensity"]
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_policy_scores_keep_long_names_on_the_canvas():
+    report.use_thesis_style()
+    fig = report.plot_policy_scores(pd.read_csv(REPO / "tables" / "03_policy_scores.csv"))
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "flip_geo_\nintensity"
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_learning_curves_name_the_losses_and_the_shaded_stage():
+    report.use_thesis_style()
+    history = pd.DataFrame({"epoch": [1, 2, 3, 4], "stage": ["main", "main", "lovasz", "lovasz"],
+                            "loss": [1.0, 0.8, 0.5, 0.4], "val_tgs_score": [0.5, 0.6, 0.7, 0.65]})
+    fig = report.plot_learning_curves(history, "bce")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["BCE", "Lovasz hinge", "Lovasz fine-tuning stage", "best (epoch 3)"]
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+    fig = report.plot_learning_curves(history.iloc[:2])  # no second stage: the default loss, no shading
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["BCE + Dice", "best (epoch 2)"]
+    matplotlib.pyplot.close(fig)
+
+
+def test_threshold_sweep_marks_the_choice_the_empty_share_and_the_cliff():
+    report.use_thesis_style()
+    sweep = pd.DataFrame({"threshold": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9], "tgs_score": [0.2, 0.7, 0.78, 0.7, 0.45, 0.4]})
+    fig = report.plot_threshold_sweep(sweep, 0.5, empty_share=0.4)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[0] == "chosen threshold 0.500 (score 0.780)" and labels[1].startswith("share of empty tiles (0.400)")
+    cliff = [text for text in fig.axes[0].texts if text.get_text() == "cliff"]
+    assert len(cliff) == 1 and cliff[0].xy == (0.8, 0.45)  # the first point past the best below halfway to 0.4
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_case_titles_carry_the_tile_id():
+    report.use_thesis_style()
+    tiles = _synthetic_tiles(4)
+    row = report.case_row(tiles, [2, 0], tiles.masks, np.array([0.1, 0.2, 0.9, 0.4]))
+    assert row["titles"][0] == f"tile02\nscore 0.9, salt {report.percent(tiles.coverage[2])}"
+    fig = report.plot_cases({"best": row, "worst": row})
+    assert fig.axes[0].get_title().startswith("tile02") and fig.axes[0].get_ylabel() == "best"
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_coverage_bins_count_tiles_under_the_ticks_and_draw_intervals_when_given():
+    report.use_thesis_style()
+    table = pd.read_csv(REPO / "tables" / "06_coverage_bins.csv")
+    fig = report.plot_coverage_bins(table, ["U-Net", "ResUNet"])
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert len(fig.axes) == 1 and ticks[0] == "empty\n(n=243)" and ticks[1] == "0–10\n(n=95)"
+    bars = lambda fig: [c for c in fig.axes[0].containers if isinstance(c, matplotlib.container.BarContainer)]  # noqa: E731
+    assert len(bars(fig)) == 2 and all(b.errorbar is None for b in bars(fig))
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+    table["U-Net_ci_low"], table["U-Net_ci_high"] = table["U-Net"] - 0.05, table["U-Net"] + 0.05
+    fig = report.plot_coverage_bins(table, ["U-Net", "ResUNet"])
+    assert [b.errorbar is not None for b in bars(fig)] == [True, False]
+    matplotlib.pyplot.close(fig)
+
+
+def test_paired_difference_names_its_lines():
+    report.use_thesis_style()
+    fig = report.plot_paired_difference(np.random.default_rng(0).normal(0.01, 0.005, 500),
+                                        {"mean_difference": 0.01, "low": 0.0, "high": 0.02}, "B - A")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["zero: no difference", "mean difference", "95 % interval bounds"]
+    assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
 
 
@@ -478,17 +685,21 @@ def test_a_zh_figure_draws_every_glyph(chinese, tmp_path, caplog):
     problems = [str(w.message) for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
     problems += [r.getMessage() for r in caplog.records if "findfont" in r.getMessage() or "missing" in r.getMessage()]
     assert problems == []
-    texts = [t.get_text() for ax in fig.axes for t in [ax.xaxis.label, ax.yaxis.label, *ax.get_legend().get_texts()]]
-    assert "轮次" in texts and "最佳（第 72 轮）" in texts and "Lovasz 阶段" in texts
+    texts = [t.get_text() for ax in fig.axes for t in [ax.xaxis.label, ax.yaxis.label]]
+    texts += [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "轮次" in texts and "最佳（第 72 轮）" in texts and "Lovasz 微调阶段" in texts
     assert (tmp_path / "04_learning_curves.png").stat().st_size > 10_000
 
 
 def test_zh_table_headers_in_tex_and_md_while_the_csv_keeps_the_column_names(chinese, tmp_path):
-    table = pd.DataFrame({"model": ["U-Net"], "tgs_score": [0.7587], "ci_low": [0.7298], "ci_high": [0.7881]})
+    table = pd.DataFrame({"model": ["U-Net"], "tgs_score": [0.7587], "ci_low": [0.7298], "ci_high": [0.7881], "iou": [0.79]})
     assert report.save_table(table, "06_example", tmp_path) is table
-    assert (tmp_path / "06_example.csv").read_text().splitlines()[0] == "model,tgs_score,ci_low,ci_high"
-    assert (tmp_path / "06_example.md").read_text().splitlines()[0] == "| 模型 | tgs_score | 置信区间下限 | 置信区间上限 |"
-    assert "模型 & tgs\\_score & 置信区间下限 & 置信区间上限" in (tmp_path / "06_example.tex").read_text()
+    assert (tmp_path / "06_example.csv").read_text().splitlines()[0] == "model,tgs_score,ci_low,ci_high,iou"
+    assert (tmp_path / "06_example.md").read_text().splitlines()[2] == "| 模型 | TGS 得分 [95% 置信区间] | IoU |"
+    assert "模型 & TGS 得分 [95\\% 置信区间] & IoU \\\\" in (tmp_path / "06_example.tex").read_text()
+    wide = pd.DataFrame({c: [1.0] for c in ["model", "iou", "dice", "threshold", "tgs_score", "epochs", "tiles", "share", "mean"]})
+    report.save_table(wide, "06_wide", tmp_path, caption="Wide")
+    assert "\\caption{Wide（第 1 部分，共 2 部分）}" in (tmp_path / "06_wide.tex").read_text()
 
 
 def test_every_chapter_declares_language_and_the_workbook_passes_it(tmp_path):

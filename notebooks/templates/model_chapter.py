@@ -48,6 +48,7 @@ print(dataset.describe())
 
 # %%
 model = build_model(arch, preset, overrides)
+network = report.network_name(arch)  # "U-Net" or "ResUNet", as the captions name it
 report.save_figure(report.plot_architecture(model), f"{chapter}_architecture", figures_dir);
 
 # %% [markdown]
@@ -60,7 +61,8 @@ report.save_figure(report.plot_architecture(model), f"{chapter}_architecture", f
 
 # %%
 # NBVAL_CHECK_OUTPUT
-report.save_table(report.level_table(model), f"{chapter}_levels", tables_dir)
+report.save_table(report.level_table(model), f"{chapter}_levels", tables_dir,
+                  caption=f"The {network} level by level: layers, output side, channels and parameters.")
 
 # %% [markdown]
 # The deepest levels hold most of the parameters, because the filters double at every level.
@@ -69,7 +71,8 @@ report.save_table(report.level_table(model), f"{chapter}_levels", tables_dir)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-report.save_table(report.parameter_counts(arch, preset, overrides), f"{chapter}_parameters", tables_dir)
+report.save_table(report.parameter_counts(arch, preset, overrides), f"{chapter}_parameters", tables_dir,
+                  caption=f"Parameters of this chapter's {network} and of the source thesis's network.")
 
 # %% [markdown]
 # The thesis network is the source thesis's; the models trained here are far smaller so that they
@@ -97,7 +100,7 @@ print(experiment.describe())
 
 # %%
 if len(experiment.history):
-    report.save_figure(report.plot_learning_curves(experiment.history), f"{chapter}_learning_curves", figures_dir)
+    report.save_figure(report.plot_learning_curves(experiment.history, experiment.record["training"]["loss"]), f"{chapter}_learning_curves", figures_dir)
 else:
     print(f"No training history is stored beside {experiment.model_path}: learning curves skipped.")
 
@@ -116,7 +119,7 @@ else:
 # %%
 val_result = evaluate.evaluate_model(experiment.model_path, val, cache_dir, arch)
 sweep = evaluate.threshold_sweep(val_result.probs, val.masks)
-report.save_figure(report.plot_threshold_sweep(sweep, experiment.record["threshold"]), f"{chapter}_threshold_sweep", figures_dir);
+report.save_figure(report.plot_threshold_sweep(sweep, experiment.record["threshold"], empty_share=(val.coverage == 0).mean()), f"{chapter}_threshold_sweep", figures_dir);
 
 # %% [markdown]
 # A flat curve around the chosen threshold means the choice is robust; a sharp peak means the
@@ -129,7 +132,8 @@ report.save_figure(report.plot_threshold_sweep(sweep, experiment.record["thresho
 
 # %%
 test_result = evaluate.evaluate_model(experiment.model_path, test, cache_dir, arch)
-scores = report.save_table(evaluate.score_table(test.masks, test_result.masks, bootstrap_resamples), f"{chapter}_test_scores", tables_dir)
+scores = report.save_table(evaluate.score_table(test.masks, test_result.masks, bootstrap_resamples), f"{chapter}_test_scores", tables_dir,
+                           caption=f"Test scores of the {network} with 95 % bootstrap intervals over tiles.")
 scores
 
 # %% [markdown]
@@ -145,7 +149,9 @@ evaluate.check_intervals(scores, [("value", "ci_low", "ci_high")])
 # ## Best and worst test tiles
 #
 # The `cases` best test tiles that hold salt and the `cases` worst test tiles, labelled salt
-# tinted and the prediction outlined; the titles give the tile's `tgs_score` and salt coverage.
+# tinted and the prediction outlined; the titles give the tile's id, `tgs_score` and salt coverage.
+# Where more tiles tie at the top score (often 1) than the row holds, it spreads over their salt
+# coverage, from least to most.
 
 # %%
 best, worst = evaluate.best_and_worst(test_result.per_tile["tgs_score"], test_result.per_tile["iou"], test.coverage, cases)
