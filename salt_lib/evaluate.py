@@ -320,22 +320,6 @@ def training_images_per_second(record: dict, history: pd.DataFrame, train_tiles:
     return float((record.get("epochs_trained") or 0) * tiles_per_epoch / seconds)
 
 
-def policy_table(runs: dict, val: TGSData, test: TGSData, cache_dir, n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """The augmentation study's table: per policy (``runs`` maps it to a trained model with
-    ``model_path`` and ``record``, e.g. ``salt_lib.experiments.Experiment``), the validation and
-    test ``tgs_score`` (at the policy's own validation-tuned threshold) with bootstrap 95 %
-    intervals over tiles."""
-    rows = []
-    for policy, run in runs.items():
-        row = {"policy": policy, "epochs": run.record.get("epochs_trained"), "train_seconds": run.record.get("wall_seconds")}
-        for split, tiles in (("val", val), ("test", test)):
-            scores = evaluate_model(run.model_path, tiles, cache_dir, policy).per_tile["tgs_score"]
-            interval = bootstrap_ci(scores, n_resamples, seed=seed)
-            row |= {f"{split}_tgs_score": interval["mean"], f"{split}_ci_low": interval["low"], f"{split}_ci_high": interval["high"]}
-        rows.append(row | {"threshold": run.record.get("threshold")})
-    return pd.DataFrame(rows)
-
-
 def comparison_table(results: dict[str, Evaluation], train_tiles: int, n_resamples: int = 2000) -> pd.DataFrame:
     """Chapter 6's table: one row per model with its size, training cost and test scores, and the
     95% bootstrap interval of its test ``tgs_score`` (``tgs_score_ci_low`` / ``_high``)."""

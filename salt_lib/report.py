@@ -68,7 +68,9 @@ TRANSLATIONS = {"zh": {
     "train": "训练集", "val": "验证集", "test": "测试集", "{split} ({tiles} tiles)": "{split}（{tiles} 个图块）",
     "tiles of the split (%)": "该划分中的图块占比 (%)",
     # augmentation
-    "augmentation policy": "数据增强策略", "tgs_score (95 % CI)": "tgs_score（95% 置信区间）",
+    "augmentation policy": "数据增强策略", "arm": "实验组", "tgs_score": "tgs_score", "network": "网络",
+    "{split}: one dot per seed": "{split}：每个随机种子一个点", "{split}: mean over seeds": "{split}：各种子的均值",
+    "test: 95 % interval over tiles": "测试集：图块上的 95% 置信区间", "tgs_score (95 % CI)": "tgs_score（95% 置信区间）",
     # architecture
     "{level}\n{channels} filters, {side}×{side}": "{level}\n{channels} 个滤波器，{side}×{side}", "{level} (bottleneck)": "{level}（瓶颈层）",
     "pool": "池化", "up": "上采样", "input {side}×{side}×{channels}": "输入 {side}×{side}×{channels}",
@@ -656,19 +658,29 @@ def plot_augmentation_grid(images, masks, policies, seed: int = 0) -> plt.Figure
     return fig
 
 
-def plot_policy_scores(table: pd.DataFrame) -> plt.Figure:
-    """Validation and test ``tgs_score`` per augmentation policy with 95 % bootstrap intervals
-    (``experiments.policy_table``); long policy names wrap under their tick."""
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.4), layout="constrained")
-    x = np.arange(len(table))
-    for offset, split, colour in ((-0.12, "val", SPLIT_COLOURS["val"]), (0.12, "test", SPLIT_COLOURS["test"])):
-        mean = table[f"{split}_tgs_score"]
-        error = [mean - table[f"{split}_ci_low"], table[f"{split}_ci_high"] - mean]
-        ax.errorbar(x + offset, mean, yerr=error, fmt="o", ms=4, capsize=3, color=colour, label=tr(split))
-    ax.set_xticks(x, [_wrapped(tr(policy), 14) for policy in table["policy"]])
-    ax.set_xlim(-0.5, len(table) - 0.5)
-    ax.set(xlabel=tr("augmentation policy"), ylabel=tr("tgs_score (95 % CI)"))
-    ax.legend(frameon=False)
+def plot_seed_scores(seeds: pd.DataFrame, summary: pd.DataFrame, xlabel: str = "arm") -> plt.Figure:
+    """A seed study at a glance (``salt_lib.study.seed_table`` and ``seed_summary``): per arm, one
+    dot per training seed for validation and for test, a bar at each split's mean over seeds, and
+    for test the 95 % bootstrap interval over tiles of the seed-averaged scores."""
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.6), layout="constrained")
+    arms = list(summary["arm"])
+    x = np.arange(len(arms))
+    for offset, split in ((-0.15, "val"), (0.15, "test")):
+        colour = SPLIT_COLOURS[split]
+        for position, arm in enumerate(arms):
+            values = seeds.loc[seeds["arm"] == arm, f"{split}_tgs_score"]
+            ax.plot(np.full(len(values), position + offset), values, "o", ms=3.5, color=colour, alpha=0.6,
+                    label=tr("{split}: one dot per seed", split=tr(split)) if position == 0 else None)
+        means = summary[f"{split}_mean"]
+        ax.hlines(means, x + offset - 0.1, x + offset + 0.1, color=colour, lw=2,
+                  label=tr("{split}: mean over seeds", split=tr(split)))
+        if split == "test":
+            ax.errorbar(x + offset + 0.13, means, yerr=[means - summary["test_ci_low"], summary["test_ci_high"] - means],
+                        fmt="none", capsize=2.5, color=colour, lw=0.9, label=tr("test: 95 % interval over tiles"))
+    ax.set_xticks(x, [_wrapped(tr(arm), 14) for arm in arms])
+    ax.set_xlim(-0.5, len(arms) - 0.5)
+    ax.set(xlabel=tr(xlabel), ylabel=tr("tgs_score"))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, frameon=False, fontsize="small")
     return fig
 
 

@@ -55,13 +55,13 @@ import pandas as pd
 from salt_lib.augment import POLICIES
 from salt_lib.augment import check_policy, expand_offline
 from salt_lib.dataset import Dataset
-from salt_lib.evaluate import bootstrap_ci, evaluate_model, ids_digest, paired_bootstrap
+from salt_lib.evaluate import bootstrap_ci, evaluate_model, ids_digest, paired_bootstrap, read_result_runs
 from salt_lib.experiments import train_or_reuse
 from salt_lib.files import REPO, atomic_write, portable_path
 from salt_lib.models import PRESETS, preset_name, resolve_config
 from salt_lib.recipes import DEFAULT
 from salt_lib.records import IGNORED_TRAINING_KEYS, network_fields, reuse_problems, run_key, write_json
-from salt_lib.report import verdict
+from salt_lib.report import NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
 from salt_lib.train import TrainConfig
 
 FACTORS = ("arch", "augment")  # what a study may vary between its arms
@@ -192,15 +192,69 @@ def architecture_study(seeds=SEEDS) -> Study:
                  model_paths={("unet", 0): "models/unet_lite.keras", ("resunet", 0): "models/resunet_lite.keras"})
 
 
-def policy_study(seeds=SEEDS, budget_epochs: int = POLICY_BUDGET_EPOCHS) -> Study:
-    """The five augmentation policies on the U-Net with ``recipes.DEFAULT``'s model options,
-    BCE + Dice, no Lovasz stage, ``budget_epochs`` plain epochs' worth of optimizer steps each
-    (``equal_step_epochs``: ``mirror`` gets half the epochs, each twice as long), no early stop."""
-    arms = tuple(Arm(policy, "unet", "lite", dict(DEFAULT.overrides),
-                     {"augment": policy, "loss": "bce_dice", "lovasz_epochs": 0,
-                      "epochs": equal_step_epochs(policy, budget_epochs), "patience": budget_epochs})
-                 for policy in POLICIES)
-    return Study("policies", "augment", arms, tuple(seeds), reference="none")
+def policy_study(seeds=SEEDS, budget_epochs: int = POLICY_BUDGET_EPOCHS, arch: str = "unet", preset: str = "lite",
+                 overrides: dict | None = None, training: dict | None = None, policies=POLICIES) -> Study:
+    """The augmentation policies on one network (default: the U-Net with ``recipes.DEFAULT``'s
+    model options), BCE + Dice, no Lovasz stage, ``budget_epochs`` plain epochs' worth of
+    optimizer steps each (``equal_step_epochs``: ``mirror`` gets half the epochs, each twice as
+    long), no early stop. ``training`` adds settings shared by every arm (e.g. a batch size);
+    chapter 3 builds its study here from its parameters, so the thesis profile's chapter and
+    ``python -m salt_lib study policies`` describe the same runs."""
+    overrides = dict(DEFAULT.overrides if overrides is None else overrides)
+    shared = {"loss": "bce_dice", "lovasz_epochs": 0} | dict(training or {}) | {"patience": budget_epochs}
+    arms = tuple(Arm(check_policy(policy), arch, preset, overrides,
+                     shared | {"augment": check_policy(policy), "epochs": equal_step_epochs(policy, budget_epochs)})
+                 for policy in policies)
+    return Study("policies", "augment", arms, tuple(seeds), reference=arms[0].name)
+
+
+def read_results(results_dir, command: str = "python -m salt_lib study ...") -> dict[str, dict] | None:
+    """A study's committed records (``evaluate.read_result_runs``), or None with a printed reason
+    when ``results_dir`` is empty ("" : this profile has none) or does not exist yet (``command``
+    makes it)."""
+    if not results_dir:
+        print("No seed-study records in this profile (the results folder parameter is empty).")
+        return None
+    if not Path(results_dir).is_dir():
+        print(f"{results_dir} does not exist yet: `{command}` makes it (hours on a CPU; rerun to continue).")
+        return None
+    return read_result_runs(results_dir)
+
+
+def summary_findings(summary: pd.DataFrame, score: str = "test tgs_score") -> list[str]:
+    """One sentence per row of ``seed_summary``: the seed-averaged test score with its interval
+    over tiles, and with several seeds their standard deviation and range."""
+    sentences = []
+    for row in summary.itertuples():
+        sentence = f"{row.arm}: {row.seeds} seed(s), {score} {with_interval(row.test_mean, row.test_ci_low, row.test_ci_high)}"
+        if row.seeds > 1:
+            sentence += f", standard deviation over seeds {row.test_sd:.3f} (range {row.test_min:.3f} to {row.test_max:.3f})"
+        sentences.append(sentence + ".")
+    return sentences
+
+
+def distinguishable_pairs(pairs: pd.DataFrame) -> str:
+    """How many of ``pairwise_table``'s comparisons the interval can decide, and which."""
+    decided = pairs[pairs["verdict"] != NOT_DISTINGUISHABLE]
+    listed = "; ".join(f"{row.comparison} is {row.verdict} than 0" for row in decided.itertuples())
+    return (f"Of the {len(pairs)} pairs, {len(decided)} can be told apart on these tiles" + (f": {listed}." if listed else ".")
+            + (" With this many comparisons at 95 % each, about one in twenty would be decided by chance alone." if len(pairs) >= 5 else ""))
+
+
+def pair_findings(pairs: pd.DataFrame, score: str = "tgs_score") -> list[str]:
+    """One sentence per row of ``paired_arm_table`` / ``pairwise_table``: the pooled difference
+    with its paired interval and the word it supports (``report.compare_sentence``), then how the
+    seeds agree: in how many of the paired seeds the second arm scored higher, and the range of
+    the per-seed differences."""
+    sentences = []
+    for row in pairs.itertuples():
+        a, b = row.comparison.split(" - ")[1], row.comparison.split(" - ")[0]
+        sentence = compare_sentence(b, a, row.difference, row.ci_low, row.ci_high, score)
+        if row.seeds_paired:
+            sentence += (f" Seed by seed, {b} scored higher in {row.seeds_b_higher} of {row.seeds_paired} "
+                         f"(differences {row.seed_difference_min:+.3f} to {row.seed_difference_max:+.3f}).")
+        sentences.append(sentence)
+    return sentences
 
 
 ARCHITECTURE_STUDY = architecture_study()
@@ -437,12 +491,15 @@ def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 
         _check_same_tiles(list(runs.values()), "test")
         scores = per_run[per_run["arm"] == arm]
         row = {"arm": arm, "seeds": len(runs)}
-        for split in ("val", "test"):
-            values = scores[f"{split}_tgs_score"]
-            row |= {f"{split}_mean": values.mean(), f"{split}_sd": values.std(ddof=1) if len(values) > 1 else np.nan,
-                    f"{split}_min": values.min(), f"{split}_max": values.max()}
         interval = bootstrap_ci(np.mean([tile_scores(run, "test") for run in runs.values()], axis=0), n_resamples, seed=seed)
-        rows.append(row | {"test_ci_low": interval["low"], "test_ci_high": interval["high"]})
+        for split in ("test", "val"):  # test first, its interval right after its mean (one cell in the thesis tables)
+            values = scores[f"{split}_tgs_score"]
+            row[f"{split}_mean"] = values.mean()
+            if split == "test":
+                row |= {"test_ci_low": interval["low"], "test_ci_high": interval["high"]}
+            row |= {f"{split}_sd": values.std(ddof=1) if len(values) > 1 else np.nan,
+                    f"{split}_min": values.min(), f"{split}_max": values.max()}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -73,3 +73,20 @@ def test_thesis_profile_reuses_the_committed_model(section, arch):
     training = TrainConfig.from_dict(params["training"]).to_dict()
     provenance = record["provenance"]
     assert reuse_problems(record, network, training, provenance["data_fingerprint"], provenance["split_hash"]) == []
+
+
+def test_committed_unet_and_resunet_share_one_recipe_and_schedule():
+    """The two committed networks differ only in their shortcuts: the same model options, the
+    same training settings (budget, losses, augmentation, seed), the same data and split, and
+    neither was cut short by its time cap."""
+    from salt_lib.records import comparable_training, network_fields
+
+    unet, resunet = record_of(REPO / "models" / "unet_lite.keras"), record_of(REPO / "models" / "resunet_lite.keras")
+    assert unet["overrides"] == resunet["overrides"]
+    assert comparable_training(unet["training"]) == comparable_training(resunet["training"])
+    for key in ("data_fingerprint", "split_hash"):
+        assert unet["provenance"][key] == resunet["provenance"][key]
+    different = {name for name, value in network_fields(unet).items() if network_fields(resunet).get(name) != value}
+    assert different == {"arch", "shortcut"}
+    assert not unet.get("cut_by_time") and not resunet.get("cut_by_time")
+    assert unet["epochs_trained"] == resunet["epochs_trained"] == unet["training"]["epochs"] + unet["training"]["lovasz_epochs"]

@@ -176,15 +176,17 @@ def test_decoder_scale_and_dropout_options():
     assert not any(name.endswith("_dropout") for name in names(model))
 
 
-def test_sigmoid_head_stays_float32_under_mixed_precision():
+def test_a_global_dtype_policy_does_not_leak_into_a_model_its_config_is_the_precision():
+    """The record must describe the network: Keras's global policy set elsewhere does not change
+    the layers of a model built here (``ModelConfig.precision`` does)."""
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_float16")
     try:
         model = unet("lite", **tiny(depth=2, input_size=32))
+        assert keras.config.dtype_policy().name == "mixed_float16"  # and the caller's policy is left as it was
     finally:
         keras.config.set_dtype_policy(previous)
-    assert model.get_layer("enc1_conv1").compute_dtype == "float16"
-    assert model.get_layer("head_sigmoid").compute_dtype == "float32"
+    assert model.get_layer("enc1_conv1").compute_dtype == "float32" and model_config(model)["precision"] == "float32"
     assert model.output.dtype == "float32"
 
 

@@ -34,3 +34,15 @@ def test_thesis_profile_chapters_4_and_5_repeat_the_default_recipe_for_both_netw
         training = {key: value for key, value in section["training"].items() if key != "minutes"}  # a cap, not a setting
         assert training == DEFAULT.training, chapter
     assert params["04_unet"]["training"] == params["05_resunet"]["training"]
+
+
+def test_thesis_profile_chapter_3_is_the_policy_study_of_the_command_line():
+    """`python -m salt_lib study policies` writes the records chapter 3 reads in the thesis
+    profile; the chapter reuses them only if it describes the same runs."""
+    from salt_lib.study import POLICY_STUDY, policy_study
+
+    section = yaml.safe_load((REPO / "params" / "thesis.yaml").read_text())["03_augmentation"]
+    chapter = policy_study(section["seeds"], section["budget_epochs"], "unet", "lite", section["overrides"],
+                           section["training"], section["policies"])
+    assert chapter == POLICY_STUDY
+    assert section["results_dir"] == "results/seeds_policies"

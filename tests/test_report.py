@@ -319,10 +319,20 @@ def test_augmentation_grid_shows_the_original_once_and_names_every_column():
     matplotlib.pyplot.close(fig)
 
 
-def test_policy_scores_keep_long_names_on_the_canvas():
+def test_seed_scores_show_a_dot_per_seed_the_means_and_the_test_interval_on_the_canvas():
     report.use_thesis_style()
-    fig = report.plot_policy_scores(pd.read_csv(REPO / "tables" / "03_policy_scores.csv"))
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "flip_geo_\nintensity"
+    seeds = pd.DataFrame({"arm": ["none", "none", "flip_geo_intensity", "flip_geo_intensity"], "seed": [0, 1, 0, 1],
+                          "val_tgs_score": [0.60, 0.64, 0.70, 0.72], "test_tgs_score": [0.58, 0.62, 0.69, 0.73]})
+    summary = pd.DataFrame({"arm": ["none", "flip_geo_intensity"], "val_mean": [0.62, 0.71], "test_mean": [0.60, 0.71],
+                            "test_ci_low": [0.55, 0.66], "test_ci_high": [0.65, 0.76]})
+    fig = report.plot_seed_scores(seeds, summary, "augmentation policy")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["none", "flip_geo_\nintensity"]
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert sorted(len(line.get_xdata()) for line in dots) == [2, 2, 2, 2]  # per split and arm, one dot per seed
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["val: one dot per seed", "val: mean over seeds", "test: one dot per seed", "test: mean over seeds",
+                      "test: 95 % interval over tiles"]
     assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
 

@@ -314,3 +314,29 @@ def test_the_study_command(dataset, trained, tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.count("result reused") == 4 and "per arm:" in out and "resunet - unet" in out
     assert not (tmp_path / "no-runs").exists()
+
+
+def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, capsys):
+    summary = study.seed_summary(hand_results, n_resamples=500)
+    sentences = study.summary_findings(summary)
+    assert sentences[0].startswith("unet: 3 seed(s), test tgs_score 0.500 [")
+    assert sentences[0].endswith("standard deviation over seeds 0.250 (range 0.250 to 0.750).")
+    pairs = study.pairwise_table(hand_results, reference="unet", n_resamples=500)
+    (sentence,) = study.pair_findings(pairs)
+    assert sentence.startswith("resunet's tgs_score is not distinguishable from unet's: resunet - unet = +0.167 [")
+    assert sentence.endswith("Seed by seed, resunet scored higher in 2 of 3 (differences +0.000 to +0.250).")
+    assert study.distinguishable_pairs(pairs) == "Of the 1 pairs, 0 can be told apart on these tiles."
+    decided = pairs.assign(verdict="higher")
+    assert study.distinguishable_pairs(decided) == "Of the 1 pairs, 1 can be told apart on these tiles: resunet - unet is higher than 0."
+    assert study.read_results("") is None and study.read_results(tmp_path / "missing", "make it") is None
+    assert "does not exist yet: `make it` makes it" in capsys.readouterr().out
+
+
+def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_settings():
+    quick = study.policy_study([0], 6, "unet", "lite", {"filters": 8}, {"batch_size": 8, "learning_rate": 0.003},
+                               ["none", "mirror"])
+    none, mirror = quick.arms
+    assert (none.training["epochs"], mirror.training["epochs"]) == (6, 3) and quick.reference == "none"
+    assert none.training["batch_size"] == mirror.training["batch_size"] == 8 and none.overrides == {"filters": 8}
+    assert none.training["patience"] == 6 and none.training["lovasz_epochs"] == 0
+    assert study.check_equal_steps(quick, 360) == 6 * 45
