@@ -12,9 +12,11 @@ One module per concern, imports going one way (from the notebooks and the comman
   and geometry), ``records`` (everything beside a model file: record, history, run key, reuse,
   export), ``predict`` (TTA, thresholds, submissions), ``train`` (resumable training);
 * the notebook layer: ``experiments`` (train one run from a config, or reuse), ``evaluate``
-  (the one way to score a saved model, bootstrap intervals, result tables), ``eda`` (describing
-  the tiles), ``report`` (the thesis style, figures and tables), ``workbook`` (the papermill
-  runner), ``cli`` and ``bench``;
+  (the one way to score a saved model, bootstrap intervals, result tables), ``submission`` (the
+  one way from saved models and test tiles to a Kaggle CSV), ``eda`` (describing the tiles),
+  ``report`` (the thesis style, figures and tables), ``results`` (chapter 7: the source thesis
+  beside this workbook, its figure and findings), ``workbook`` (the papermill runner), ``cli``
+  and ``bench``;
 * ``quiet`` (standard library only): TensorFlow's native start-up log kept out of the output.
 
 Notebooks call these; they hold no logic of their own.
