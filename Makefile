@@ -19,7 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-# The six notebooks on the embedded synthetic data (params/quick.yaml), executed copies and
+# The seven notebooks on the embedded synthetic data (params/quick.yaml), executed copies and
 # figures/tables in reports/quick/. DATA=DIR runs them on another data folder instead; LANGUAGE=zh
 # labels the figures and table headers in Chinese.
 workbook: $(STAMP)
@@ -46,7 +46,7 @@ nbval: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/
 
-# Everything CI runs: the unit tests, then the six notebooks under nbval (about 6 minutes).
+# Everything CI runs: the unit tests, then the seven notebooks under nbval (about 6 minutes).
 test: unit nbval
 
 bench: $(STAMP)

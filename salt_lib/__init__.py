@@ -14,8 +14,10 @@ One module per concern, imports going one way (from the notebooks and the comman
 * the notebook layer: ``experiments`` (train one run from a config, or reuse), ``evaluate``
   (the one way to score a saved model, bootstrap intervals, result tables), ``study`` (seed
   studies: arms trained with several seeds, small result records, seed and paired tables),
-  ``eda`` (describing the tiles), ``report`` (the thesis style, figures and tables),
-  ``workbook`` (the papermill runner), ``cli`` and ``bench``;
+  ``submission`` (the one way from saved models and test tiles to a Kaggle CSV), ``eda``
+  (describing the tiles), ``report`` (the thesis style, figures and tables), ``results``
+  (chapter 7: the source thesis beside this workbook, its figure and findings), ``workbook``
+  (the papermill runner), ``cli`` and ``bench``;
 * ``quiet`` (standard library only): TensorFlow's native start-up log kept out of the output.
 
 Notebooks call these; they hold no logic of their own.

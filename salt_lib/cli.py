@@ -4,8 +4,8 @@ Errors a user can cause (a missing folder, a broken tile, a split file made for 
 notebook that fails) print one clear line and exit with status 2, never a traceback.
 
 Keras and everything built on it (``models``, ``records``, ``train``, ``experiments``,
-``evaluate``, ``predict``, ``bench``) is imported inside the commands, after the data were
-checked: importing it takes seconds, and a mistyped path should fail at once.
+``evaluate``, ``predict``, ``submission``, ``bench``) is imported inside the commands, after the
+data were checked: importing it takes seconds, and a mistyped path should fail at once.
 """
 
 from __future__ import annotations
@@ -17,13 +17,9 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-from tqdm.auto import tqdm
-
 from salt_lib.data import DataError, load_tgs, png_files, read_image
 from salt_lib.dataset import load_dataset
 from salt_lib.files import stored_path
-from salt_lib.rle import rle_encode
 from salt_lib.split import split_622
 from salt_lib.synthetic import make_synthetic_tgs
 from salt_lib.workbook import WorkbookError
@@ -129,30 +125,15 @@ def cmd_predict(args) -> None:
     except OSError as error:
         raise DataError(f"{out}: cannot write the submission here ({error.strerror}). Choose another --out.") from None
     read_image(files[min(files)])  # a broken first tile fails now, not after loading Keras
-    from salt_lib.evaluate import ensemble_record
-    from salt_lib.predict import predict_ensemble, to_masks, write_submission
-    from salt_lib.records import load_model, load_record
+    from salt_lib.records import load_record
+    from salt_lib.submission import write_submission_csv
 
-    models = [load_model(path, compile=False) for path in model_paths]
-    if len(models) == 1:
-        record = models[0].salt_config
-    else:
-        dataset = load_dataset(args.data, record_split_file(load_record(model_paths[0]), args.split_file))
-        record = ensemble_record(model_paths, dataset.val, tta=not args.no_tta)
-    threshold, min_size = record.get("threshold", 0.5), record.get("min_size", 0)
-    ids = sorted(files)
-    rows = []
-    # Batches keep memory bounded: 18,000 test tiles never sit in memory at once.
-    with tqdm(total=len(ids), unit="tile", desc="predict") as bar:
-        for start in range(0, len(ids), args.batch):
-            batch_ids = ids[start : start + args.batch]
-            images = np.stack([read_image(files[tile_id]) for tile_id in batch_ids])
-            masks = to_masks(predict_ensemble(models, images, tta=not args.no_tta), threshold, min_size)
-            rows.extend((tile_id, rle_encode(mask)) for tile_id, mask in zip(batch_ids, masks))
-            bar.update(len(batch_ids))
-    write_submission(rows, out)
-    averaged = f", the mean of {len(models)} models" if len(models) > 1 else ""
-    print(f"wrote {len(rows)} rows to {out} (threshold {threshold}, min_size {min_size}{averaged})")
+    val = None
+    if len(model_paths) > 1:  # the average's threshold and minimum size are chosen on the validation split
+        val = load_dataset(args.data, record_split_file(load_record(model_paths[0]), args.split_file)).val
+    done = write_submission_csv(model_paths, args.images, out, val=val, tta=not args.no_tta, batch=args.batch)
+    averaged = f", the mean of {len(model_paths)} models" if len(model_paths) > 1 else ""
+    print(f"wrote {done['rows']} rows to {out} (threshold {done['threshold']}, min_size {done['min_size']}{averaged})")
 
 
 def _existing_model(path) -> Path:

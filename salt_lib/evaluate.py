@@ -71,10 +71,8 @@ def evaluate_model(model_path, tiles: TGSData, cache_dir=None, name: str | None 
     """
     paths = model_paths(model_path)
     probs = predictions(paths, tiles, cache_dir, tta)
-    if len(paths) == 1:
-        record, history = load_record(paths[0]), read_history(paths[0])
-    else:
-        record, history = ensemble_record(paths, val, cache_dir, tta), pd.DataFrame()
+    record = model_record(paths, val, cache_dir, tta)
+    history = read_history(paths[0]) if len(paths) == 1 else pd.DataFrame()
     masks = to_masks(probs, record.get("threshold", 0.5), record.get("min_size", 0))
     per_tile = per_tile_scores(tiles.masks, masks)
     return Evaluation(name or "+".join(path.stem for path in paths), paths[0] if len(paths) == 1 else paths, record,
@@ -85,6 +83,14 @@ def model_paths(model_path) -> tuple[Path, ...]:
     """One model file or several (a list or tuple) as a tuple of paths."""
     paths = model_path if isinstance(model_path, (list, tuple)) else [model_path]
     return tuple(Path(path) for path in paths)
+
+
+def model_record(model_path, val: TGSData | None = None, cache_dir=None, tta: bool = True) -> dict:
+    """The record that says how to cut a model's probabilities into masks (``threshold``,
+    ``min_size``) and what they scored on validation (``val``): one model file's own record, or
+    for several files used as one, ``ensemble_record`` (chosen on ``val``, which is needed then)."""
+    paths = model_paths(model_path)
+    return load_record(paths[0]) if len(paths) == 1 else ensemble_record(paths, val, cache_dir, tta)
 
 
 def ensemble_record(model_path, val: TGSData | None, cache_dir=None, tta: bool = True) -> dict:
@@ -110,24 +116,31 @@ def ensemble_record(model_path, val: TGSData | None, cache_dir=None, tta: bool =
 
 def predictions(model_path, tiles: TGSData, cache_dir=None, tta: bool = True) -> np.ndarray:
     """Salt probabilities (N, 101, 101) float32 of a saved model for ``tiles``, with flip TTA;
-    of several model files, the mean of theirs (``salt_lib.predict.predict_ensemble``).
+    of several model files, the mean of theirs (as ``salt_lib.predict.predict_ensemble``), each
+    model's read from the cache when it is there.
 
-    With a ``cache_dir`` they are cached there under a key of the model files' bytes and the
-    tiles (ids and pixels), so a retrained model or other tiles never get stale probabilities.
+    With a ``cache_dir`` each model's probabilities are cached there under a key of the model
+    file's bytes and the tiles (ids and pixels), so a retrained model or other tiles never get
+    stale probabilities, and an ensemble of models scored before predicts nothing again.
     """
     paths = model_paths(model_path)
     for path in paths:
         if not path.is_file():
             raise DataError(f"{path}: no such model. Train it first (`python -m salt_lib train`, or the chapters "
                             "04_unet / 05_resunet, which publish theirs to models_dir), or fix the path.")
+    if len(paths) > 1:
+        total = predictions(paths[0], tiles, cache_dir, tta).copy()
+        for path in paths[1:]:
+            total += predictions(path, tiles, cache_dir, tta)
+        return total / len(paths)
     cache = None
     if cache_dir is not None:
         tiles_key = _digest("\n".join(tiles.ids.astype(str)), tiles.images.tobytes())
-        models_key = _digest(*(path.read_bytes() for path in paths))
+        models_key = _digest(paths[0].read_bytes())
         cache = Path(cache_dir) / f"probs-{models_key}-{tiles_key}-{'tta' if tta else 'plain'}.npy"
         if cache.is_file():
             return np.load(cache)
-    probs = predict_ensemble([load_model(path, compile=False) for path in paths], tiles.images, tta=tta).astype(np.float32)
+    probs = predict_ensemble([load_model(paths[0], compile=False)], tiles.images, tta=tta).astype(np.float32)
     if cache is not None:
         with atomic_write(cache) as partial:
             np.save(partial, probs)
@@ -333,6 +346,128 @@ def comparison_table(results: dict[str, Evaluation], train_tiles: int, n_resampl
                      **result.scores, "tgs_score_ci_low": interval["low"], "tgs_score_ci_high": interval["high"],
                      "threshold": record.get("threshold"), "min_size": record.get("min_size")})
     return pd.DataFrame(rows)
+
+
+def score_intervals(results: dict[str, Evaluation], scores=("tgs_score", "thesis_iou_metric"), n_resamples: int = 2000,
+                    seed: int = 0) -> pd.DataFrame:
+    """One row per model (``results``: name -> ``Evaluation`` of the same tiles): ``tiles``, each
+    score of ``scores`` with its 95 % bootstrap interval over tiles (``<score>_ci_low``,
+    ``<score>_ci_high``), and the record's ``threshold`` and ``min_size``."""
+    rows = []
+    for name, result in results.items():
+        row = {"model": name, "tiles": len(result.masks)}
+        for score in scores:
+            interval = bootstrap_ci(result.per_tile[score], n_resamples, seed=seed)
+            row |= {score: interval["mean"], f"{score}_ci_low": interval["low"], f"{score}_ci_high": interval["high"]}
+        rows.append(row | {"threshold": result.record.get("threshold"), "min_size": result.record.get("min_size")})
+    return pd.DataFrame(rows)
+
+
+def paired_differences(results: dict[str, Evaluation], challenger: str, baselines, score: str = "tgs_score",
+                       n_resamples: int = 2000) -> pd.DataFrame:
+    """``paired_table`` rows of ``challenger`` minus each of ``baselines`` (names in ``results``,
+    evaluations of the same tiles), from their per-tile ``score``, with the two names in
+    ``challenger`` and ``baseline``; no rows for no baselines."""
+    rows = [paired_table(paired_bootstrap(results[challenger].per_tile[score], results[baseline].per_tile[score], n_resamples),
+                         challenger, baseline).assign(challenger=challenger, baseline=baseline) for baseline in baselines]
+    columns = ["difference", "tiles", "mean_difference", "ci_low", "ci_high", "share_resamples_positive", "challenger", "baseline"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+
+# Chapter 7's post-processing steps, in order: each adds one thing to the one before.
+POSTPROCESSING_STEPS = ("no TTA, threshold 0.5", "flip TTA, threshold 0.5", "flip TTA, tuned threshold", "+ tuned min size")
+
+
+def postprocessing_table(model_path, val: TGSData, cache_dir=None, n_resamples: int = 2000, seed: int = 0,
+                         name: str | None = None) -> pd.DataFrame:
+    """The post-processing ablation on the labelled tiles ``val`` (chapter 7): one row per step of
+    ``POSTPROCESSING_STEPS``, each adding one thing to the one before:
+
+    1. the network's probabilities (no TTA) cut at 0.5;
+    2. averaged with those of the left-right mirrored tile (flip TTA), cut at 0.5;
+    3. cut at the threshold of the model's record (``model_record``: chosen on validation);
+    4. salt regions under the record's ``min_size`` pixels dropped.
+
+    ``model_path``: one model file, several as one (a list: an ensemble, its threshold and minimum
+    size chosen on ``val``), or a dict name -> either, for one block of rows per model (``name``
+    labels a single one). Columns: ``model``, ``step``, ``tta``, ``threshold``, ``min_size``,
+    ``tgs_score`` (mean over tiles), ``gain`` over the step before with its paired bootstrap 95 %
+    interval over tiles (``gain_low``, ``gain_high``), and ``total_gain`` over step 1 with its
+    interval (``total_low``, ``total_high``); both NaN in step 1. A model's gains add up to its
+    last ``total_gain``. Probabilities come from ``predictions`` (cached: nothing is predicted twice).
+    """
+    if isinstance(model_path, dict):
+        return pd.concat([postprocessing_table(path, val, cache_dir, n_resamples, seed, model_name)
+                          for model_name, path in model_path.items()], ignore_index=True)
+    paths = model_paths(model_path)
+    record = model_record(paths, val, cache_dir)
+    threshold, min_size = record.get("threshold", 0.5), record.get("min_size", 0)
+    plain, flipped = predictions(paths, val, cache_dir, tta=False), predictions(paths, val, cache_dir, tta=True)
+    settings = [(plain, False, 0.5, 0), (flipped, True, 0.5, 0), (flipped, True, threshold, 0), (flipped, True, threshold, min_size)]
+    scores = [metrics.tgs_score_per_tile(val.masks, to_masks(probs, cut, size)) for probs, _, cut, size in settings]
+    none = {"mean_difference": np.nan, "low": np.nan, "high": np.nan}  # step 1 has nothing before it
+    rows = []
+    for k, (step, (_, tta, cut, size)) in enumerate(zip(POSTPROCESSING_STEPS, settings)):
+        gain = paired_bootstrap(scores[k], scores[k - 1], n_resamples, seed=seed) if k else none
+        total = paired_bootstrap(scores[k], scores[0], n_resamples, seed=seed) if k else none
+        rows.append({"model": name or "+".join(path.stem for path in paths), "step": step, "tta": tta, "threshold": cut,
+                     "min_size": size, "tgs_score": float(scores[k].mean()),
+                     "gain": gain["mean_difference"], "gain_low": gain["low"], "gain_high": gain["high"],
+                     "total_gain": total["mean_difference"], "total_low": total["low"], "total_high": total["high"]})
+    return pd.DataFrame(rows)
+
+
+def record_reconciliation(model_paths_by_name: dict, val: TGSData, table: pd.DataFrame, cache_dir=None) -> pd.DataFrame:
+    """The validation scores a model's record holds beside the same scores recomputed here, and the
+    step of the post-processing ``table`` (``postprocessing_table`` of these models on ``val``)
+    that each one is:
+
+    * ``val.tgs_score_no_tta``: the training loop's selection score, the kept epoch's probabilities
+      (flip TTA only if the record's training says ``val_tta``) at the threshold tuned on
+      validation, with no minimum size: no step of the table (step 1 with step 3's kind of threshold);
+    * ``val.tgs_score``: step 3 (flip TTA, tuned threshold);
+    * ``val.tgs_score_min_size``: step 4 (+ tuned min size).
+
+    One row per model and recorded score (a score the record lacks, e.g. an ensemble's
+    ``tgs_score_no_tta``, is left out): ``model``, ``recorded_as``, ``step`` (or "none"),
+    ``recorded``, ``recomputed``, ``difference`` (recomputed - recorded).
+    """
+    rows = []
+    for name, path in model_paths_by_name.items():
+        recorded = model_record(path, val, cache_dir).get("val", {})
+        steps = table[table["model"] == name].set_index("step")["tgs_score"]
+        recomputed = {"tgs_score": steps[POSTPROCESSING_STEPS[2]], "tgs_score_min_size": steps[POSTPROCESSING_STEPS[3]]}
+        if "tgs_score_no_tta" in recorded:
+            val_tta = load_record(model_paths(path)[0]).get("training", {}).get("val_tta", False)
+            recomputed["tgs_score_no_tta"] = choose_threshold(predictions(path, val, cache_dir, val_tta), val.masks)[1]
+        for key, step in (("tgs_score_no_tta", "none"), ("tgs_score", POSTPROCESSING_STEPS[2]),
+                          ("tgs_score_min_size", POSTPROCESSING_STEPS[3])):
+            if recorded.get(key) is not None:
+                rows.append({"model": name, "recorded_as": f"val.{key}", "step": step, "recorded": float(recorded[key]),
+                             "recomputed": float(recomputed[key]), "difference": float(recomputed[key] - recorded[key])})
+    return pd.DataFrame(rows)
+
+
+def check_postprocessing(table: pd.DataFrame, reconciliation: pd.DataFrame, tolerance: float = 0.005) -> pd.DataFrame:
+    """Sanity checks of chapter 7's post-processing table and the records it reconciles: every
+    model has the four steps in order; its gains add up to its total gain; every interval
+    contains its gain; the records' ``val.tgs_score`` and ``val.tgs_score_min_size`` are steps 3
+    and 4 recomputed (within ``tolerance``: predictions on another machine may differ in the last
+    bits). One row per check with ``passed``: stable output for notebook tests."""
+    by_model = list(table.groupby("model", sort=False))
+    later = table[table["step"] != POSTPROCESSING_STEPS[0]]
+    tuned = reconciliation[reconciliation["step"] != "none"]
+    checks = {
+        "every model has the four steps in order": all(list(rows["step"]) == list(POSTPROCESSING_STEPS) for _, rows in by_model),
+        "each model's gains add up to its total gain": all(
+            abs(rows["gain"].sum() - rows["total_gain"].iloc[-1]) < 1e-9 for _, rows in by_model),
+        "every gain interval contains its gain": bool(((later["gain_low"] <= later["gain"]) & (later["gain"] <= later["gain_high"])).all()),
+        "every total interval contains its total": bool(
+            ((later["total_low"] <= later["total_gain"]) & (later["total_gain"] <= later["total_high"])).all()),
+        "records' val.tgs_score and val.tgs_score_min_size are steps 3 and 4": bool(
+            len(tuned) and (tuned["difference"].abs() <= tolerance).all()),
+    }
+    return pd.DataFrame({"check": list(checks), "passed": [bool(v) for v in checks.values()]})
 
 
 # --------------------------------------------------------------------------------------------

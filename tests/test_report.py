@@ -540,8 +540,9 @@ def test_strip_volatile_removes_timings_and_native_logs_only(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 
-def test_there_are_six_chapters():
-    assert [p.stem for p in NOTEBOOKS] == ["01_eda", "02_split", "03_augmentation", "04_unet", "05_resunet", "06_comparison"]
+def test_there_are_seven_chapters():
+    assert [p.stem for p in NOTEBOOKS] == ["01_eda", "02_split", "03_augmentation", "04_unet", "05_resunet", "06_comparison",
+                                           "07_results"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

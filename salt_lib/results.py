@@ -1,0 +1,193 @@
+"""Chapter 7, results: the source thesis's design beside this workbook's, the post-processing
+figure, and the chapter's findings built from its tables.
+
+``source_thesis_table`` puts the source thesis's networks, input, split, augmentation, training,
+metric and reported scores beside ours; every number of either side is computed (the thesis
+networks' parameters by building the ``thesis`` presets, ours from the models' records and the
+data set), except the source thesis's 4,000 tiles and its reported scores, which it alone holds
+(``SOURCE_THESIS_TILES``; the scores are a notebook parameter). ``plot_postprocessing`` draws
+``salt_lib.evaluate.postprocessing_table``; it belongs in ``salt_lib.report`` beside the other
+``plot_*`` functions and lives here only while that module is being edited elsewhere (its labels
+go through ``report.tr`` already; their Chinese words are still to be added to
+``report.TRANSLATIONS``). ``findings`` writes the chapter's closing sentences with
+``report.finding``, ``compare_sentence`` and ``with_interval``.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from salt_lib import report
+from salt_lib.dataset import Dataset
+from salt_lib.evaluate import POSTPROCESSING_STEPS
+from salt_lib.models import PRESETS, build_model
+from salt_lib.recipes import THESIS as THESIS_RECIPE
+from salt_lib.split import RATIOS, SPLITS
+
+# Kaggle's labelled training tiles, all of which the source thesis split 6:2:2 (the shared copy
+# used here holds 3,200 of them).
+SOURCE_THESIS_TILES = 4000
+ARCH_NAMES = {"unet": "U-Net", "resunet": "ResUNet"}
+NOT_RECORDED = "not recorded here"
+# The post-processing steps as the figure's tick labels (short, on two lines).
+STEP_LABELS = dict(zip(POSTPROCESSING_STEPS, ("no TTA,\nthreshold 0.5", "flip TTA,\nthreshold 0.5", "flip TTA,\ntuned threshold",
+                                              "+ tuned\nmin size")))
+LOSS_WORDS = {"bce": "BCE", "bce_dice": "BCE + Dice", "dice": "Dice", "iou": "IoU", "lovasz": "Lovasz hinge",
+              "lovasz_symmetric": "symmetric Lovasz hinge"}
+
+
+# --------------------------------------------------------------------------------------------
+# The source thesis beside this workbook
+# --------------------------------------------------------------------------------------------
+
+
+def thesis_parameters() -> dict[str, int]:
+    """Parameters of the source thesis's networks (the ``thesis`` presets, built only to be
+    counted): ``{"U-Net": 31031685, "ResUNet": 40398597}``."""
+    counts = {}
+    for arch in PRESETS:
+        model = build_model(arch, "thesis")
+        counts[ARCH_NAMES[arch]] = int(model.count_params())
+        del model
+        gc.collect()  # 120-160 MB of weights each
+    return counts
+
+
+def input_words(config: dict) -> str:
+    """How a 101x101 tile reaches the network (``ModelConfig.input_size`` and ``geometry``), in words."""
+    side = int(config.get("input_size", 128))
+    if config.get("geometry", "pad") == "resize":
+        return f"{side}x{side}, bicubic resize"
+    return "101x101, native" if side == 101 else f"{side}x{side}, reflect padding"
+
+
+def source_thesis_table(records: dict[str, dict], dataset: Dataset, scores: pd.DataFrame,
+                        source_reported: dict[str, float] | None = None) -> pd.DataFrame:
+    """The source thesis's design and results beside this workbook's, one row per aspect
+    (columns ``aspect``, ``source thesis``, ``this workbook``): networks and their parameters,
+    input, split, augmentation, training, metric, and the test scores.
+
+    ``records``: name -> record of each of our models; ``dataset``: our tiles and split;
+    ``scores``: ``salt_lib.evaluate.score_intervals`` of our models on the test tiles (with
+    ``tgs_score`` and ``thesis_iou_metric``); ``source_reported``: name -> the test score the
+    source thesis reported (its own metric), NOT_RECORDED where empty.
+    """
+    thesis = PRESETS["unet"]["thesis"]
+    counts = dataset.split["split"].value_counts()
+    source_counts = [round(SOURCE_THESIS_TILES * ratio) for ratio in RATIOS]
+    ratio = ":".join(str(round(10 * r)) for r in RATIOS)
+    training = THESIS_RECIPE.training
+    reported = "; ".join(f"{name}: {value:.3f}" for name, value in (source_reported or {}).items()) or NOT_RECORDED
+    rows = [
+        ("networks (parameters)", "; ".join(f"{name} {n:,}" for name, n in thesis_parameters().items()),
+         _per_model(records, lambda r: f"{r.get('parameters', 0):,} ({r.get('preset', 'lite')})")),
+        ("input", input_words({"input_size": thesis.input_size, "geometry": thesis.geometry}),
+         _per_model(records, input_words)),
+        ("split", f"{ratio} of {SOURCE_THESIS_TILES:,} tiles ({' / '.join(f'{n:,}' for n in source_counts)})",
+         f"{ratio} by coverage class of {len(dataset.split):,} tiles ({' / '.join(f'{counts.get(s, 0):,}' for s in SPLITS)})"),
+        ("augmentation", f"{training['augment']}: each training tile and its left-right mirror, 1:1",
+         _per_model(records, lambda r: r.get("training", {}).get("augment", "?"))),
+        ("training", f"{LOSS_WORDS[training['loss']]}, Adam at a constant {training['learning_rate']:g}",
+         _per_model(records, _training_words)),
+        ("metric", "thesis_iou_metric: floor(max(0, (IoU - 0.45) * 20)) / 10 per tile",
+         "tgs_score: share of t = 0.50, 0.55, ..., 0.95 with IoU > t per tile"),
+        ("test thesis_iou_metric", reported, _scores(scores, "thesis_iou_metric")),
+        ("test tgs_score", "not reported (the thesis scored its own metric)", _scores(scores, "tgs_score")),
+    ]
+    return pd.DataFrame(rows, columns=["aspect", "source thesis", "this workbook"])
+
+
+def _per_model(records: dict[str, dict], describe) -> str:
+    """``describe(record)`` once if every model gives the same words, else per model."""
+    words = {name: describe(record) for name, record in records.items()}
+    if len(set(words.values())) == 1:
+        return next(iter(words.values()))
+    return "; ".join(f"{name} {text}" for name, text in words.items())
+
+
+def _training_words(record: dict) -> str:
+    training = record.get("training", {})
+    lovasz = f" then Lovasz hinge ({training['lovasz_epochs']} epochs)" if training.get("lovasz_epochs") else ""
+    loss = training.get("loss", "?")
+    return f"{LOSS_WORDS.get(loss, loss)} ({training.get('epochs', '?')} epochs){lovasz}, Adam from {training.get('learning_rate', 0):g}"
+
+
+def _scores(scores: pd.DataFrame, score: str) -> str:
+    return "; ".join(f"{row['model']} {report.with_interval(row[score], row[f'{score}_ci_low'], row[f'{score}_ci_high'])}"
+                     for _, row in scores.iterrows())
+
+
+# --------------------------------------------------------------------------------------------
+# The post-processing figure (to move to salt_lib.report)
+# --------------------------------------------------------------------------------------------
+
+
+def plot_postprocessing(table: pd.DataFrame) -> plt.Figure:
+    """``salt_lib.evaluate.postprocessing_table`` as two panels: left, each model's validation
+    ``tgs_score`` after each step; right, each step's gain over the one before with its paired
+    95 % bootstrap interval, zero marked."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(report.FULL_WIDTH, 2.6), gridspec_kw={"width_ratios": (4, 3)})
+    colours = [report.OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion")]
+    models = list(dict.fromkeys(table["model"]))
+    steps = np.arange(len(POSTPROCESSING_STEPS))
+    width = 0.6 / max(1, len(models))
+    for k, (model, colour) in enumerate(zip(models, colours)):
+        rows = table[table["model"] == model]
+        left.plot(steps, rows["tgs_score"], marker="o", ms=3, color=colour, drawstyle="steps-mid", label=model)
+        later = rows.iloc[1:]
+        offset = steps[1:] + (k - (len(models) - 1) / 2) * width
+        right.errorbar(offset, later["gain"], yerr=[later["gain"] - later["gain_low"], later["gain_high"] - later["gain"]],
+                       fmt="o", ms=3, capsize=2, color=colour, label=model)
+    right.axhline(0, color="black", lw=0.8)
+    labels = [report.tr(STEP_LABELS[step]) for step in POSTPROCESSING_STEPS]
+    left.set_xticks(steps, labels, fontsize=7)
+    right.set_xticks(steps[1:], labels[1:], fontsize=7)
+    left.set_ylabel(report.tr("validation tgs_score"))
+    right.set_ylabel(report.tr("gain over the step before"))
+    right.set_title(report.tr("mean and 95 % CI"), fontsize=8)
+    left.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Findings
+# --------------------------------------------------------------------------------------------
+
+
+def findings(postprocessing: pd.DataFrame, scores: pd.DataFrame, source_reported: dict[str, float] | None = None,
+             ensemble_differences: pd.DataFrame | None = None) -> list[str]:
+    """The chapter's findings, every number from its tables: each post-processing step's gain on
+    validation and all three together (``report.finding``: the word chosen by the interval), each
+    model's test scores, each against the score the source thesis reported where one is given,
+    and the submitted ensemble against its members (``report.compare_sentence``)."""
+    sentences = []
+    for model, rows in postprocessing.groupby("model", sort=False):
+        steps = list(rows["step"])
+        for (_, row), before in zip(rows.iloc[1:].iterrows(), steps):
+            sentences.append(report.finding(f"{model}, {row['step']} (over {before}, validation)",
+                                            row["gain"], row["gain_low"], row["gain_high"]))
+        last = rows.iloc[-1]
+        sentences.append(report.finding(f"{model}, all post-processing (over {steps[0]}, validation, tuned there: optimistic)",
+                                        last["total_gain"], last["total_low"], last["total_high"]))
+    for _, row in scores.iterrows():
+        sentences.append(f"{row['model']} on the test tiles (nothing tuned there): tgs_score "
+                         f"{report.with_interval(row['tgs_score'], row['tgs_score_ci_low'], row['tgs_score_ci_high'])}, "
+                         f"thesis_iou_metric {report.with_interval(row['thesis_iou_metric'], row['thesis_iou_metric_ci_low'], row['thesis_iou_metric_ci_high'])}.")
+    by_model = scores.set_index("model")
+    for model, value in (source_reported or {}).items():
+        if model in by_model.index:
+            row = by_model.loc[model]
+            sentences.append(report.finding(f"{model}'s test thesis_iou_metric here, against the source thesis's reported",
+                                            row["thesis_iou_metric"], row["thesis_iou_metric_ci_low"],
+                                            row["thesis_iou_metric_ci_high"], reference=value))
+    if not source_reported:
+        sentences.append(f"The source thesis's reported scores are {NOT_RECORDED}: fill source_reported to compare.")
+    for _, row in (ensemble_differences if ensemble_differences is not None else pd.DataFrame()).iterrows():
+        sentences.append(report.compare_sentence(row["challenger"], row["baseline"], row["mean_difference"],
+                                                 row["ci_low"], row["ci_high"]))
+    return sentences
