@@ -34,6 +34,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from salt_lib.augment import DESCRIPTIONS, augment_batch, check_policy, expand_offline
+from salt_lib.evaluate import POSTPROCESSING_STEPS
 from salt_lib.models import build_model
 
 FULL_WIDTH = 6.3  # inches: a 16 cm text block
@@ -68,7 +69,10 @@ TRANSLATIONS = {"zh": {
     "train": "训练集", "val": "验证集", "test": "测试集", "{split} ({tiles} tiles)": "{split}（{tiles} 个图块）",
     "tiles of the split (%)": "该划分中的图块占比 (%)",
     # augmentation
-    "augmentation policy": "数据增强策略", "arm": "实验组", "tgs_score": "tgs_score", "network": "网络",
+    "augmentation policy": "数据增强策略",
+    "no TTA,\nthreshold 0.5": "无 TTA，\n阈值 0.5", "flip TTA,\nthreshold 0.5": "翻转 TTA，\n阈值 0.5",
+    "flip TTA,\ntuned threshold": "翻转 TTA，\n调优阈值", "+ tuned\nmin size": "+ 调优的\n最小连通域",
+    "gain over the step before": "相对上一步的提升", "mean and 95 % CI": "均值与 95% 置信区间", "arm": "实验组", "tgs_score": "tgs_score", "network": "网络",
     "{split}: one dot per seed": "{split}：每个随机种子一个点", "{split}: mean over seeds": "{split}：各种子的均值",
     "test: 95 % interval over tiles": "测试集：图块上的 95% 置信区间", "tgs_score (95 % CI)": "tgs_score（95% 置信区间）",
     # architecture
@@ -655,6 +659,39 @@ def plot_augmentation_grid(images, masks, policies, seed: int = 0) -> plt.Figure
         for r in range(len(images)):
             draw_tile(axes[r, c], out_images[r], out_masks[r])
         axes[0, c].set_title(titles[c], fontsize=8)
+    return fig
+
+
+# The post-processing steps (salt_lib.evaluate.POSTPROCESSING_STEPS) as tick labels, on two lines.
+STEP_LABELS = dict(zip(POSTPROCESSING_STEPS, ("no TTA,\nthreshold 0.5", "flip TTA,\nthreshold 0.5", "flip TTA,\ntuned threshold",
+                                              "+ tuned\nmin size")))
+
+
+def plot_postprocessing(table: pd.DataFrame) -> plt.Figure:
+    """``salt_lib.evaluate.postprocessing_table`` as two panels: left, each model's validation
+    ``tgs_score`` after each step; right, each step's gain over the one before with its paired
+    95 % bootstrap interval, zero marked."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.6), gridspec_kw={"width_ratios": (4, 3)},
+                                      layout="constrained")
+    colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion")]
+    models = list(dict.fromkeys(table["model"]))
+    steps = np.arange(len(POSTPROCESSING_STEPS))
+    width = 0.6 / max(1, len(models))
+    for k, (model, colour) in enumerate(zip(models, colours)):
+        rows = table[table["model"] == model]
+        left.plot(steps, rows["tgs_score"], marker="o", ms=3, color=colour, drawstyle="steps-mid", label=model)
+        later = rows.iloc[1:]
+        offset = steps[1:] + (k - (len(models) - 1) / 2) * width
+        right.errorbar(offset, later["gain"], yerr=[later["gain"] - later["gain_low"], later["gain_high"] - later["gain"]],
+                       fmt="o", ms=3, capsize=2, color=colour, label=model)
+    right.axhline(0, color="black", lw=0.8)
+    labels = [tr(STEP_LABELS[step]) for step in POSTPROCESSING_STEPS]
+    left.set_xticks(steps, labels, fontsize=7)
+    right.set_xticks(steps[1:], labels[1:], fontsize=7)
+    left.set_ylabel(tr("validation tgs_score"))
+    right.set_ylabel(tr("gain over the step before"))
+    right.set_title(tr("mean and 95 % CI"), fontsize=8)
+    left.legend(frameon=False)
     return fig
 
 

@@ -5,11 +5,8 @@ figure, and the chapter's findings built from its tables.
 metric and reported scores beside ours; every number of either side is computed (the thesis
 networks' parameters by building the ``thesis`` presets, ours from the models' records and the
 data set), except the source thesis's 4,000 tiles and its reported scores, which it alone holds
-(``SOURCE_THESIS_TILES``; the scores are a notebook parameter). ``plot_postprocessing`` draws
-``salt_lib.evaluate.postprocessing_table``; it belongs in ``salt_lib.report`` beside the other
-``plot_*`` functions and lives here only while that module is being edited elsewhere (its labels
-go through ``report.tr`` already; their Chinese words are still to be added to
-``report.TRANSLATIONS``). ``findings`` writes the chapter's closing sentences with
+(``SOURCE_THESIS_TILES``; the scores are a notebook parameter). The chapter's figure is
+``salt_lib.report.plot_postprocessing``. ``findings`` writes the chapter's closing sentences with
 ``report.finding``, ``compare_sentence`` and ``with_interval``.
 """
 
@@ -17,8 +14,6 @@ from __future__ import annotations
 
 import gc
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from salt_lib import report
@@ -33,11 +28,6 @@ from salt_lib.split import RATIOS, SPLITS
 SOURCE_THESIS_TILES = 4000
 ARCH_NAMES = {"unet": "U-Net", "resunet": "ResUNet"}
 NOT_RECORDED = "not recorded here"
-# The post-processing steps as the figure's tick labels (short, on two lines).
-STEP_LABELS = dict(zip(POSTPROCESSING_STEPS, ("no TTA,\nthreshold 0.5", "flip TTA,\nthreshold 0.5", "flip TTA,\ntuned threshold",
-                                              "+ tuned\nmin size")))
-LOSS_WORDS = {"bce": "BCE", "bce_dice": "BCE + Dice", "dice": "Dice", "iou": "IoU", "lovasz": "Lovasz hinge",
-              "lovasz_symmetric": "symmetric Lovasz hinge"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,7 +81,7 @@ def source_thesis_table(records: dict[str, dict], dataset: Dataset, scores: pd.D
          f"{ratio} by coverage class of {len(dataset.split):,} tiles ({' / '.join(f'{counts.get(s, 0):,}' for s in SPLITS)})"),
         ("augmentation", f"{training['augment']}: each training tile and its left-right mirror, 1:1",
          _per_model(records, lambda r: r.get("training", {}).get("augment", "?"))),
-        ("training", f"{LOSS_WORDS[training['loss']]}, Adam at a constant {training['learning_rate']:g}",
+        ("training", f"{report.LOSS_NAMES[training['loss']]}, Adam at a constant {training['learning_rate']:g}",
          _per_model(records, _training_words)),
         ("metric", "thesis_iou_metric: floor(max(0, (IoU - 0.45) * 20)) / 10 per tile",
          "tgs_score: share of t = 0.50, 0.55, ..., 0.95 with IoU > t per tile"),
@@ -113,45 +103,12 @@ def _training_words(record: dict) -> str:
     training = record.get("training", {})
     lovasz = f" then Lovasz hinge ({training['lovasz_epochs']} epochs)" if training.get("lovasz_epochs") else ""
     loss = training.get("loss", "?")
-    return f"{LOSS_WORDS.get(loss, loss)} ({training.get('epochs', '?')} epochs){lovasz}, Adam from {training.get('learning_rate', 0):g}"
+    return f"{report.LOSS_NAMES.get(loss, loss)} ({training.get('epochs', '?')} epochs){lovasz}, Adam from {training.get('learning_rate', 0):g}"
 
 
 def _scores(scores: pd.DataFrame, score: str) -> str:
     return "; ".join(f"{row['model']} {report.with_interval(row[score], row[f'{score}_ci_low'], row[f'{score}_ci_high'])}"
                      for _, row in scores.iterrows())
-
-
-# --------------------------------------------------------------------------------------------
-# The post-processing figure (to move to salt_lib.report)
-# --------------------------------------------------------------------------------------------
-
-
-def plot_postprocessing(table: pd.DataFrame) -> plt.Figure:
-    """``salt_lib.evaluate.postprocessing_table`` as two panels: left, each model's validation
-    ``tgs_score`` after each step; right, each step's gain over the one before with its paired
-    95 % bootstrap interval, zero marked."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(report.FULL_WIDTH, 2.6), gridspec_kw={"width_ratios": (4, 3)})
-    colours = [report.OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion")]
-    models = list(dict.fromkeys(table["model"]))
-    steps = np.arange(len(POSTPROCESSING_STEPS))
-    width = 0.6 / max(1, len(models))
-    for k, (model, colour) in enumerate(zip(models, colours)):
-        rows = table[table["model"] == model]
-        left.plot(steps, rows["tgs_score"], marker="o", ms=3, color=colour, drawstyle="steps-mid", label=model)
-        later = rows.iloc[1:]
-        offset = steps[1:] + (k - (len(models) - 1) / 2) * width
-        right.errorbar(offset, later["gain"], yerr=[later["gain"] - later["gain_low"], later["gain_high"] - later["gain"]],
-                       fmt="o", ms=3, capsize=2, color=colour, label=model)
-    right.axhline(0, color="black", lw=0.8)
-    labels = [report.tr(STEP_LABELS[step]) for step in POSTPROCESSING_STEPS]
-    left.set_xticks(steps, labels, fontsize=7)
-    right.set_xticks(steps[1:], labels[1:], fontsize=7)
-    left.set_ylabel(report.tr("validation tgs_score"))
-    right.set_ylabel(report.tr("gain over the step before"))
-    right.set_title(report.tr("mean and 95 % CI"), fontsize=8)
-    left.legend(frameon=False)
-    fig.tight_layout()
-    return fig
 
 
 # --------------------------------------------------------------------------------------------

@@ -171,7 +171,7 @@ def test_findings_come_from_the_tables():
 
 def test_postprocessing_figure_shows_scores_and_gain_intervals():
     from salt_lib.evaluate import POSTPROCESSING_STEPS
-    from salt_lib.results import plot_postprocessing
+    from salt_lib.report import plot_postprocessing
 
     rows = [{"model": model, "step": step, "tgs_score": 0.7 + 0.01 * k, "gain": np.nan if k == 0 else 0.01,
              "gain_low": np.nan if k == 0 else 0.0, "gain_high": np.nan if k == 0 else 0.02}
