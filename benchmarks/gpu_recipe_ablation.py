@@ -9,6 +9,7 @@ returns its best checkpoint's validation probabilities (flip TTA, uint8) and its
 (``benchmarks/gpu_ablation_table.py``). Nothing here looks at the test split.
 
     python benchmarks/gpu_recipe_ablation.py --out $OUT                 # all arms, in parallel
+    python benchmarks/gpu_recipe_ablation.py --set recipe --out $OUT    # the default recipe's options
     python benchmarks/gpu_recipe_ablation.py --out DIR --arm base        # one arm (what the driver runs)
 
 Stage 2 (the Lovasz fine-tuning) is run as a second ``fit`` from stage 1's best weights, exactly
@@ -40,6 +41,19 @@ ARMS = {
     "half_decoder": (NATIVE | {"decoder_filters_scale": 0.5}, "flip_geo", "bce_dice", 20, "lovasz", 20),
     "flip_only": (NATIVE, "flip", "bce_dice", 20, "lovasz", 20),
 }
+# The second round, on the default recipe (salt_lib.recipes.DEFAULT: 128 padded, transposed,
+# bfloat16, flip_geo, 22 + 22 epochs): the options the first round did not try. An arm may add
+# stage-2 training settings as a seventh element (SWA averages the Lovasz stage's last epochs).
+RECIPE = {"input_size": 128, "upsampling": "transpose", "precision": "mixed_bfloat16"}
+RECIPE_ARMS = {
+    "default": (RECIPE, "flip_geo", "bce_dice", 22, "lovasz", 22),
+    "float32": (RECIPE | {"precision": "float32"}, "flip_geo", "bce_dice", 22, "lovasz", 22),
+    "scse": (RECIPE | {"attention": "scse"}, "flip_geo", "bce_dice", 22, "lovasz", 22),
+    "empty_head": (RECIPE | {"empty_head": True}, "flip_geo", "bce_dice", 22, "lovasz", 22),
+    "swa5": (RECIPE, "flip_geo", "bce_dice", 22, "lovasz", 22, {"swa_epochs": 5}),
+    "lovasz_symmetric": (RECIPE, "flip_geo", "bce_dice", 22, "lovasz_symmetric", 22),
+}
+ARM_SETS = {"first": ARMS, "recipe": RECIPE_ARMS}
 
 
 def tgs_part(packed, part: str, limit: int):
@@ -58,7 +72,8 @@ def run_arm(name: str, args) -> None:
     from salt_lib.records import load_model, read_history
     from salt_lib.train import TrainConfig, fit
 
-    overrides, augment, loss1, epochs1, loss2, epochs2 = ARMS[name]
+    overrides, augment, loss1, epochs1, loss2, epochs2, *extra = ARM_SETS[args.set][name]
+    stage2_extra = extra[0] if extra else {}
     if args.epochs_scale != 1:
         epochs1, epochs2 = max(1, round(epochs1 * args.epochs_scale)), max(1, round(epochs2 * args.epochs_scale))
     with np.load(args.data) as stored:
@@ -73,7 +88,7 @@ def run_arm(name: str, args) -> None:
     keras.backend.clear_session()
     model = build_model("unet", "lite", overrides)
     model.load_weights(work / "stage1" / "best.keras")
-    stage2 = TrainConfig(epochs=epochs2, loss=loss2, learning_rate=TrainConfig().lovasz_learning_rate, **common)
+    stage2 = TrainConfig(epochs=epochs2, loss=loss2, learning_rate=TrainConfig().lovasz_learning_rate, **common, **stage2_extra)
     fit(model, train, val, stage2, work / "stage2", provenance, verbose=False)
     best = load_model(work / "stage2" / "best.keras", compile=False)
     probs = predict(best, val.images, tta=True)
@@ -81,7 +96,7 @@ def run_arm(name: str, args) -> None:
     history1["stage"], history2["stage"] = loss1, loss2
     history2["epoch"] += len(history1)
     history = np.array(pd.concat([history1, history2]).to_csv(index=False))
-    summary = {"arm": name, "overrides": overrides, "augment": augment, "stages": [[loss1, epochs1], [loss2, epochs2]],
+    summary = {"arm": name, "overrides": overrides, "augment": augment, "stages": [[loss1, epochs1], [loss2, epochs2]], "stage2": stage2_extra,
                "seed": args.seed, "seconds": round(time.perf_counter() - started, 1), **provenance}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -96,7 +111,9 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--work", default="/tmp/ablation-runs", help="run folders (not returned)")
     parser.add_argument("--arm", help="run this arm only (the driver runs each arm so)")
-    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--set", choices=tuple(ARM_SETS), default="first",
+                        help="first: the 101-native round (results/ablation); recipe: the default recipe's options")
+    parser.add_argument("--arms", help="comma-separated arms of the set (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0, help="tiles per split (a smoke test)")
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="scale every arm's epochs (a smoke test)")
@@ -105,8 +122,8 @@ def main() -> None:
     if args.arm:
         return run_arm(args.arm, args)
     env = os.environ | {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    procs = {name: subprocess.Popen([sys.executable, __file__, *sys.argv[1:], "--arm", name], env=env)
-             for name in args.arms.split(",")}
+    arms = args.arms.split(",") if args.arms else list(ARM_SETS[args.set])
+    procs = {name: subprocess.Popen([sys.executable, __file__, *sys.argv[1:], "--arm", name], env=env) for name in arms}
     deadline = time.perf_counter() + args.timeout
     for name, proc in procs.items():
         try:

@@ -114,3 +114,50 @@ def example_tiles(coverage, n: int = 4, seed: int = 0, low: float = 0.15, high: 
     if len(members) < n:  # small or unusual sets: fall back to any tile with salt
         members = np.flatnonzero(coverage > 0)
     return np.sort(np.random.default_rng(seed).choice(members, size=min(n, len(members)), replace=False))
+
+
+def label_checks(masks) -> pd.DataFrame:
+    """Counts that reveal how the masks were drawn (one row): empty masks, full masks (every
+    pixel salt), and *vertical strips*: masks with salt that are the same in every row, i.e. one
+    or more whole-height column bands. In the TGS labels full-salt tiles were left empty and some
+    partly salted tiles were drawn as such strips (label noise a model cannot learn from the image)."""
+    masks = np.asarray(masks).astype(bool).reshape(len(masks), masks.shape[1], -1)
+    salted = masks.any(axis=(1, 2))
+    full = masks.all(axis=(1, 2))
+    strips = salted & ~full & (masks == masks[:, :1, :]).all(axis=(1, 2))
+    return pd.DataFrame([{"tiles": len(masks), "empty_masks": int((~salted).sum()), "full_masks": int(full.sum()),
+                          "vertical_strip_masks": int(strips.sum())}])
+
+
+def findings(overview_table: pd.DataFrame, checks: pd.DataFrame) -> list[str]:
+    """Chapter 1's findings, every number from its tables (``overview`` and ``label_checks``)."""
+    row, check = overview_table.iloc[0], checks.iloc[0]
+    sentences = [f"{row['tiles']:,} labelled tiles; {row['empty_share']:.1%} of them have no salt, and a tile with salt "
+                 f"is on average {row['mean_coverage_of_salt_tiles']:.1%} salt."]
+    if check["full_masks"]:
+        sentences.append(f"{check['full_masks']:,} masks are salt in every pixel.")
+    else:
+        sentences.append("No mask is salt in every pixel, although some images lie wholly inside a salt body: "
+                         "such tiles were labelled empty, so an empty mask does not always mean no salt.")
+    sentences.append(f"{check['vertical_strip_masks']:,} masks ({check['vertical_strip_masks'] / check['tiles']:.1%}) are "
+                     "vertical strips, the same in every row: a pattern of the labelling rather than a shape of salt.")
+    sentences.append("Depths are known for these tiles." if row["depths"] == "yes" else
+                     "This copy has no depths.csv, so depth plays no part here.")
+    return sentences
+
+
+def split_findings(summary: pd.DataFrame, class_counts: pd.DataFrame) -> list[str]:
+    """Chapter 2's findings from ``split_summary`` and ``split_class_counts``: the parts' sizes,
+    how close their empty shares and mean coverages are, and whether every coverage class is in
+    every part."""
+    parts = summary[summary["split"].isin(SPLITS)]
+    sizes = ", ".join(f"{row.split} {row.tiles:,} ({row.share:.1%})" for row in parts.itertuples())
+    empty, coverage = parts["empty_share"], parts["mean_coverage"]
+    missing = [(row.coverage, split) for row in class_counts.itertuples() for split in SPLITS if getattr(row, split) == 0
+               and sum(getattr(row, s) for s in SPLITS) > 0]
+    sentences = [f"Parts: {sizes}.",
+                 f"Empty tiles make up {empty.min():.1%} to {empty.max():.1%} of each part, and the mean coverage lies "
+                 f"between {coverage.min():.3f} and {coverage.max():.3f}: the stratification kept the parts alike."]
+    sentences.append("Every coverage class that occurs is in every part." if not missing else
+                     "Missing from a part: " + "; ".join(f"{label} in {split}" for label, split in missing) + ".")
+    return sentences

@@ -485,6 +485,56 @@ def findings(table: pd.DataFrame, name: str, value: str, low: str = "ci_low", hi
             for _, row in table.iterrows()]
 
 
+def model_findings(record: dict, history: pd.DataFrame, scores: pd.DataFrame) -> list[str]:
+    """A model chapter's findings from its record (training, selection, validation), its history
+    and its test score table (``evaluate.score_table``: ``score``, ``value``, ``ci_low``, ``ci_high``)."""
+    training = record.get("training", {})
+    test = scores.set_index("score")
+    sentences = []
+    if len(history):
+        stages = history["stage"].value_counts()
+        cap = " (cut short by the time cap)" if record.get("cut_by_time") else ""
+        last = int(history["epoch"].max())
+        rising = history["val_tgs_score"].iloc[-5:].mean() > history["val_tgs_score"].iloc[-10:-5].mean() if len(history) >= 10 else None
+        trend = {True: ", the validation score still rising over the last epochs: a longer budget would likely help",
+                 False: ", the validation score no longer rising over the last epochs", None: ""}[rising]
+        sentences.append(f"Trained {last} epochs ({stages.get('main', 0)} {LOSS_NAMES.get(training.get('loss'), training.get('loss'))}"
+                         + (f" + {stages.get('lovasz', 0)} Lovasz hinge" if stages.get("lovasz", 0) else "")
+                         + f") in {record.get('wall_seconds', 0) / 60:.1f} minutes{cap}; the kept weights are from epoch "
+                         f"{record.get('best_epoch')}{trend}.")
+    val = record.get("val", {})
+    if val:
+        sentences.append(f"Validation chose the threshold {record.get('threshold')} and the minimum salt region "
+                         f"{record.get('min_size')} px; there the model scores {val.get('tgs_score_min_size', val.get('tgs_score')):.3f} "
+                         "(flip TTA), an optimistic number since the same tiles chose the epoch and both settings.")
+    row = test.loc["tgs_score"]
+    sentences.append(f"On the test tiles, scored once: tgs_score {with_interval(row['value'], row['ci_low'], row['ci_high'])}"
+                     + (f", {abs(val['tgs_score_min_size'] - row['value']):.3f} {'below' if val['tgs_score_min_size'] > row['value'] else 'above'} "
+                        "the validation score." if val.get("tgs_score_min_size") else "."))
+    if "thesis_iou_metric" in test.index:
+        same = abs(test.loc["thesis_iou_metric", "value"] - row["value"]) < 1e-9
+        sentences.append(f"The source thesis's stepwise IoU metric gives {test.loc['thesis_iou_metric', 'value']:.3f}"
+                         + (", the same: the two differ only for a tile whose IoU is exactly one of the thresholds 0.50, 0.55, ..., 0.95 (chapter 7)."
+                            if same else ", not the same: some tiles have an IoU exactly on a threshold (chapter 7)."))
+    return sentences
+
+
+def comparison_findings(paired: pd.DataFrame, bins: pd.DataFrame, models) -> list[str]:
+    """Chapter 6's findings from its paired bootstrap table (one row: ``difference`` names it
+    ``challenger - baseline``, with ``mean_difference``, ``ci_low``, ``ci_high``) and its coverage
+    bins (one column of mean scores per model)."""
+    row = paired.iloc[0]
+    challenger, baseline = str(row["difference"]).split(" - ")
+    sentences = [compare_sentence(challenger, baseline, row["mean_difference"], row["ci_low"], row["ci_high"])
+                 + f" The challenger is ahead in {row['share_resamples_positive']:.0%} of the resamples; one training run each."]
+    counted = bins[bins["tiles"] > 0]
+    for model in models:
+        best, worst = counted.loc[counted[model].idxmax()], counted.loc[counted[model].idxmin()]
+        sentences.append(f"{model} does best on {best['coverage']} tiles ({best[model]:.3f}, {best['tiles']} tiles) and "
+                         f"worst on {worst['coverage']} tiles ({worst[model]:.3f}, {worst['tiles']} tiles).")
+    return sentences
+
+
 # --------------------------------------------------------------------------------------------
 # Tiles
 # --------------------------------------------------------------------------------------------

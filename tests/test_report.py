@@ -722,3 +722,26 @@ def test_every_chapter_declares_language_and_the_workbook_passes_it(tmp_path):
         assert values["language"] == "zh"
     with pytest.raises(workbook.WorkbookError, match="--in-place"):
         workbook.run_workbook(in_place=True, language="zh", out=tmp_path, progress=False)
+
+
+def test_model_and_comparison_findings_are_built_from_record_history_and_tables():
+    record = {"training": {"loss": "bce_dice"}, "wall_seconds": 2700, "best_epoch": 40, "cut_by_time": False,
+              "threshold": 0.5, "min_size": 20, "val": {"tgs_score_min_size": 0.80}}
+    history = pd.DataFrame({"epoch": range(1, 45), "stage": ["main"] * 22 + ["lovasz"] * 22,
+                            "val_tgs_score": np.linspace(0.5, 0.8, 44)})
+    scores = pd.DataFrame({"score": ["tgs_score", "thesis_iou_metric"], "value": [0.78, 0.78],
+                           "ci_low": [0.75, 0.75], "ci_high": [0.81, 0.81]})
+    sentences = report.model_findings(record, history, scores)
+    assert sentences[0] == ("Trained 44 epochs (22 BCE + Dice + 22 Lovasz hinge) in 45.0 minutes; the kept weights are from "
+                            "epoch 40, the validation score still rising over the last epochs: a longer budget would likely help.")
+    assert "threshold 0.5 and the minimum salt region 20 px; there the model scores 0.800" in sentences[1]
+    assert sentences[2] == "On the test tiles, scored once: tgs_score 0.780 [0.750, 0.810], 0.020 below the validation score."
+    assert sentences[3].startswith("The source thesis's stepwise IoU metric gives 0.780, the same")
+    paired = pd.DataFrame([{"difference": "ResUNet - U-Net", "mean_difference": 0.03, "ci_low": 0.01, "ci_high": 0.05,
+                            "share_resamples_positive": 0.99}])
+    bins = pd.DataFrame({"coverage": ["empty", "(0, 10] %", "(90, 100] %"], "tiles": [10, 5, 0],
+                         "U-Net": [0.9, 0.3, np.nan], "ResUNet": [0.8, 0.4, np.nan]})
+    first, unet, resunet = report.comparison_findings(paired, bins, ["U-Net", "ResUNet"])
+    assert first.startswith("ResUNet's tgs_score is higher than U-Net's: ResUNet - U-Net = +0.030 [+0.010, +0.050].")
+    assert unet == "U-Net does best on empty tiles (0.900, 10 tiles) and worst on (0, 10] % tiles (0.300, 5 tiles)."
+    assert resunet.startswith("ResUNet does best on empty tiles (0.800")

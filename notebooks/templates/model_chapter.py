@@ -163,3 +163,13 @@ report.save_figure(report.plot_cases(rows), f"{chapter}_cases", figures_dir);
 # The best tiles show what the model has learned to outline; the worst show its failure modes,
 # missed salt, salt predicted on empty tiles or a boundary in the wrong place, which chapter 6
 # compares between the two networks.
+
+# %% [markdown]
+# ## Findings
+#
+# Generated from the model's record (training, and what validation chose), its history and the
+# test score table above:
+
+# %%
+for sentence in report.model_findings(experiment.record, experiment.history, scores):
+    print(sentence)
