@@ -87,8 +87,8 @@ TRANSLATIONS = {"zh": {
     "training loss (of its stage)": "训练损失（所在阶段的损失）", "validation tgs_score": "验证集 tgs_score",
     "{arch} thesis ({millions:.1f} M)": "{arch} 原论文网络（{millions:.1f} M）", "training loss (BCE)": "训练损失（BCE）",
     "circle: kept epoch": "圆圈：保留的轮次", "chosen threshold {threshold:.3f} (score {score:.3f})": "选定阈值 {threshold:.3f}（得分 {score:.3f}）",
-    "share of empty tiles ({share:.3f}): past the cliff no pixel is salt,\nso every empty tile scores 1 and every salt tile 0":
-        "无盐图块占比（{share:.3f}）：越过陡降后没有像素被判为盐体，\n每个无盐图块得 1 分，每个含盐图块得 0 分", "cliff": "陡降",
+    "share of empty tiles ({share:.3f}): the score when no pixel is called salt\n(every empty tile scores 1, every salt tile 0)":
+        "无盐图块占比（{share:.3f}）：没有像素被判为盐体时的得分\n（每个无盐图块得 1 分，每个含盐图块得 0 分）", "cliff": "陡降",
     "probability threshold": "概率阈值", "salt coverage of the tile (%); n: test tiles in the class": "图块的盐体覆盖率 (%)；n：该等级的测试图块数",
     "mean tgs_score": "平均 tgs_score", "zero: no difference": "零：无差异", "mean difference": "平均差值",
     "95 % interval bounds": "95% 置信区间边界", "{label} (tgs_score)": "{label}（tgs_score）", "bootstrap resamples": "自助重采样次数",
@@ -103,6 +103,10 @@ TRANSLATIONS = {"zh": {
     "Train images/s": "训练速度 (图/秒)", "Training (s)": "训练时间 (秒)", "Trained on": "训练硬件",
     "TGS score": "TGS 得分", "Thesis IoU metric": "原论文 IoU 指标", "Val. TGS score": "验证集 TGS 得分",
     "Test TGS score": "测试集 TGS 得分", "Train": "训练集", "Validation": "验证集", "Test": "测试集", "All": "全部",
+    "Empty masks": "空掩码", "Full masks": "全盐掩码", "Vertical-strip masks": "竖条掩码", "Aspect": "方面",
+    "Source thesis": "原论文", "This workbook": "本工作簿", "Step": "步骤", "Flip TTA": "翻转 TTA",
+    "Gain over the step before": "相对上一步的提升", "Total gain": "总提升", "Recorded as": "记录字段",
+    "Recorded": "记录值", "Recomputed": "重新计算值",
     "Region": "区域", "Pixels": "像素数", "Mean": "均值", "Std. dev.": "标准差", "Median": "中位数",
     "5th pct.": "第 5 百分位", "95th pct.": "第 95 百分位", "Depths": "深度", "Min. depth": "最小深度",
     "Max. depth": "最大深度", "Empty tiles (share)": "无盐占比", "Full tiles (share)": "全盐占比",
@@ -235,6 +239,10 @@ HEADERS = {
     "p5": "5th pct.", "p95": "95th pct.", "depths": "Depths", "depth_min": "Min. depth", "depth_max": "Max. depth",
     "empty_share": "Empty tiles (share)", "full_share": "Full tiles (share)", "mean_coverage": "Mean coverage",
     "mean_coverage_of_salt_tiles": "Mean coverage (salt tiles)",
+    "empty_masks": "Empty masks", "full_masks": "Full masks", "vertical_strip_masks": "Vertical-strip masks",
+    "aspect": "Aspect", "source thesis": "Source thesis", "this workbook": "This workbook",
+    "step": "Step", "tta": "Flip TTA", "gain": "Gain over the step before", "total_gain": "Total gain",
+    "recorded_as": "Recorded as", "recorded": "Recorded", "recomputed": "Recomputed",
 }
 MAX_COLUMNS = 8  # columns a table shows side by side on a 16 cm text block; wider tables are split
 
@@ -946,9 +954,9 @@ def plot_result_runs(runs: dict[str, dict]) -> plt.Figure:
 def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float, empty_share: float | None = None) -> plt.Figure:
     """Validation ``tgs_score`` against the probability threshold, the chosen threshold marked
     with its score. With ``empty_share`` (the share of validation tiles without salt) a dotted
-    line marks where the curve ends up: at a threshold above every probability no pixel is salt,
-    so each empty tile scores 1 and each tile with salt 0, and the score is that share; the
-    cliff before it is where the threshold passes the probabilities the network gives salt."""
+    line marks the score when no pixel is called salt (each empty tile scores 1 and each tile with
+    salt 0): where the curve falls to it at high thresholds, the fall ("cliff") is where the
+    threshold passes the probabilities the network gives salt, and it is marked."""
     fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.9), layout="constrained")
     ax.plot(sweep["threshold"], sweep["tgs_score"], marker="o", ms=2.5, color=OKABE_ITO["blue"])
     at = int(np.argmin(np.abs(sweep["threshold"].to_numpy(dtype=float) - chosen)))
@@ -958,13 +966,14 @@ def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float, empty_share: float 
     ax.plot([sweep["threshold"].iloc[at]], [score], "o", ms=6, mfc="none", color=OKABE_ITO["vermillion"])
     if empty_share is not None:
         ax.axhline(empty_share, color="0.4", ls=":", lw=1,
-                   label=tr("share of empty tiles ({share:.3f}): past the cliff no pixel is salt,\n"
-                            "so every empty tile scores 1 and every salt tile 0", share=empty_share))
+                   label=tr("share of empty tiles ({share:.3f}): the score when no pixel is called salt\n"
+                            "(every empty tile scores 1, every salt tile 0)", share=empty_share))
         # The cliff: the first threshold past the best one where the score is below halfway down.
         scores, thresholds = sweep["tgs_score"].to_numpy(dtype=float), sweep["threshold"].to_numpy(dtype=float)
         peak = int(np.argmax(scores))
         below = np.flatnonzero((np.arange(len(scores)) > peak) & (scores < (scores[peak] + empty_share) / 2))
-        if len(below):
+        # Marked only where the curve really falls to the plateau (within 0.05 of the share).
+        if len(below) and scores[below[0]:].min() < empty_share + 0.05:
             x, y = thresholds[below[0]], scores[below[0]]
             right_side = x > thresholds.min() + 0.7 * np.ptp(thresholds)
             ax.annotate(tr("cliff"), (x, y), xytext=(-12 if right_side else 12, 12), textcoords="offset points",

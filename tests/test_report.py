@@ -360,6 +360,11 @@ def test_threshold_sweep_marks_the_choice_the_empty_share_and_the_cliff():
     assert len(cliff) == 1 and cliff[0].xy == (0.8, 0.45)  # the first point past the best below halfway to 0.4
     assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
+    # A curve that only slopes down and never reaches the plateau has no cliff to mark.
+    gentle = sweep.assign(tgs_score=[0.2, 0.7, 0.78, 0.7, 0.6, 0.55])
+    fig = report.plot_threshold_sweep(gentle, 0.5, empty_share=0.4)
+    assert not [text for text in fig.axes[0].texts if text.get_text() == "cliff"]
+    matplotlib.pyplot.close(fig)
 
 
 def test_case_titles_carry_the_tile_id():
@@ -644,8 +649,11 @@ def test_findings_against_a_target_score_and_with_a_unit():
 
 def test_compare_sentence_on_the_committed_paired_bootstrap_table():
     paired = pd.read_csv(Path(__file__).resolve().parents[1] / "tables" / "06_paired_bootstrap.csv").iloc[0]
-    assert report.compare_sentence("ResUNet", "U-Net", paired["mean_difference"], paired["ci_low"], paired["ci_high"]) == \
-        "ResUNet's tgs_score is not distinguishable from U-Net's: ResUNet - U-Net = +0.008 [-0.004, +0.021]."
+    word = report.verdict(paired["ci_low"], paired["ci_high"])
+    relation = "not distinguishable from" if word == report.NOT_DISTINGUISHABLE else f"{word} than"
+    assert report.compare_sentence("ResUNet", "U-Net", paired["mean_difference"], paired["ci_low"], paired["ci_high"]) == (
+        f"ResUNet's tgs_score is {relation} U-Net's: ResUNet - U-Net = "
+        f"{paired['mean_difference']:+.3f} [{paired['ci_low']:+.3f}, {paired['ci_high']:+.3f}].")
     assert report.compare_sentence("A", "B", 0.02, 0.01, 0.03, score="IoU") == \
         "A's IoU is higher than B's: A - B = +0.020 [+0.010, +0.030]."
     assert report.compare_sentence("A", "B", -0.02, -0.03, -0.01) == \
@@ -698,7 +706,8 @@ def test_a_zh_figure_draws_every_glyph(chinese, tmp_path, caplog):
     assert problems == []
     texts = [t.get_text() for ax in fig.axes for t in [ax.xaxis.label, ax.yaxis.label]]
     texts += [t.get_text() for t in fig.legends[0].get_texts()]
-    assert "轮次" in texts and "最佳（第 72 轮）" in texts and "Lovasz 微调阶段" in texts
+    best = int(history.loc[history["val_tgs_score"].idxmax(), "epoch"])
+    assert "轮次" in texts and f"最佳（第 {best} 轮）" in texts and "Lovasz 微调阶段" in texts
     assert (tmp_path / "04_learning_curves.png").stat().st_size > 10_000
 
 
