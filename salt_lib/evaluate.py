@@ -521,7 +521,7 @@ def result_runs_table(runs: dict[str, dict], lite: dict[str, Evaluation], test_i
         val = record.get("val", {})
         rows.append({"model": f"{name} ({record.get('preset', 'lite')})", "parameters": record.get("parameters"),
                      "epochs": str(record.get("epochs_trained")), "best_epoch": record.get("best_epoch"),
-                     "trained_on": "CPU, 2 cores, float32", "train_images_per_s": training_images_per_second(record, result.history, 0),
+                     "trained_on": f"CPU, 2 cores, {record.get('precision', 'float32')}", "train_images_per_s": training_images_per_second(record, result.history, 0),
                      "val_tgs_score": val.get("tgs_score_min_size", val.get("tgs_score")), "test_tgs_score": interval["mean"],
                      "test_ci_low": interval["low"], "test_ci_high": interval["high"]})
     return pd.DataFrame(rows)
