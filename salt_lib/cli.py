@@ -157,7 +157,7 @@ def cmd_study(args) -> None:
     print(f"study {study.name}: arms {', '.join(arm.name for arm in study.arms)} differing in {study.factor}; "
           f"seeds {' '.join(map(str, args.seeds or study.seeds))}; {dataset.describe()}; runs in {args.runs}, "
           f"results in {results_dir}", flush=True)
-    results = studies.run_study(study, dataset, args.runs, results_dir, seeds=args.seeds, verbose=not args.quiet)
+    results = studies.run_study(study, dataset, args.runs, results_dir, seeds=args.seeds, verbose=not args.quiet, arms=args.arms)
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4f}".format):
         print("\nper seed:\n" + studies.seed_table(results).to_string(index=False))
         print("\nper arm:\n" + studies.seed_summary(results).to_string(index=False))
@@ -262,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--data", required=True, help="the labelled data, e.g. ../shared/tgs-salt")
     study.add_argument("--split", help="split CSV (default: split_622 with seed 0, the committed models' split)")
     study.add_argument("--seeds", type=int, nargs="+", help="default: the study's (0 1 2)")
+    study.add_argument("--arms", nargs="+", help="run only these arms (default: all)")
     study.add_argument("--runs", default="runs/study", help="where models train (large files, not committed)")
     study.add_argument("--results", help="where the small result records go (default results/seeds_<name>)")
     study.add_argument("--quiet", action="store_true", help="one line per run, no per-epoch progress")

@@ -128,7 +128,10 @@ class Study:
             raise ValueError(f"study {self.name}: reference {self.reference!r} is not one of its arms {names}")
 
     def arm(self, name: str) -> Arm:
-        return next(arm for arm in self.arms if arm.name == name)
+        found = [arm for arm in self.arms if arm.name == name]
+        if not found:
+            raise ValueError(f"study {self.name} has no arm {name!r}; its arms: {', '.join(a.name for a in self.arms)}")
+        return found[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,20 +338,24 @@ def result_name(arm: str, seed: int) -> str:
     return f"{arm}-s{int(seed)}"
 
 
-def run_study(study: Study, dataset: Dataset, runs_dir, results_dir, seeds=None, verbose: bool = False) -> dict[str, dict]:
+def run_study(study: Study, dataset: Dataset, runs_dir, results_dir, seeds=None, verbose: bool = False,
+              arms=None) -> dict[str, dict]:
     """Train or reuse every run of ``study`` (seed by seed, arm by arm; see the module
     docstring), writing ``results_dir/<arm>-s<seed>/``. Returns the results of these runs as
     ``salt_lib.evaluate.read_result_runs`` reads them: ``{"<arm>-s<seed>": {"record", "history",
-    "tiles"}}``. ``seeds`` (default the study's) may add seeds to a finished study; ``verbose``
-    shows training's per-epoch progress. A result folder describing another run is a ValueError."""
+    "tiles"}}``. ``seeds`` (default the study's) may add seeds to a finished study; ``arms`` (names,
+    default all) runs only those arms, e.g. to share a study's runs between processes or machines
+    (the records still name the whole study); ``verbose`` shows training's per-epoch progress. A
+    result folder describing another run is a ValueError."""
     seeds = tuple(int(seed) for seed in (study.seeds if seeds is None else seeds))
+    chosen = [study.arm(name) for name in arms] if arms else list(study.arms)
     planned = {arm.name: arm.planned_record(seeds[0], dataset.fingerprint, dataset.split_hash) for arm in study.arms}
     check_same_besides(planned, study.factor)  # before anything trains
     if study.factor == "augment":
         check_equal_steps(study, len(dataset.train))
     results_dir = Path(results_dir)
-    total, results = len(seeds) * len(study.arms), {}
-    for index, (seed, arm) in enumerate(itertools.product(seeds, study.arms), 1):
+    total, results = len(seeds) * len(chosen), {}
+    for index, (seed, arm) in enumerate(itertools.product(seeds, chosen), 1):
         name = result_name(arm.name, seed)
         started = time.perf_counter()
         result, how = _reuse_result(study, arm, seed, dataset, results_dir / name), "result reused"

@@ -428,7 +428,28 @@ def library_versions() -> dict:
     backend = keras.backend.backend()
     module = importlib.import_module({"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, backend))
     return {"python": platform.python_version(), "salt_lib": __version__, "keras": keras.__version__,
-            backend: getattr(module, "__version__", None), "numpy": np.__version__, "backend": backend}
+            backend: getattr(module, "__version__", None), "numpy": np.__version__, "backend": backend,
+            "device": compute_device()}
+
+
+def compute_device() -> str:
+    """What trained the model, in words: the first accelerator the backend sees (e.g. 'gpu NVIDIA
+    H200'), else 'cpu' and the processor's core count. Provenance only: no run key holds it."""
+    import os
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        if device.platform != "cpu":
+            return f"{device.platform} {getattr(device, 'device_kind', '')}".strip()
+    elif keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_logical_devices("GPU")
+        if gpus:
+            return f"gpu {gpus[0].name}"
+    return f"cpu ({os.cpu_count()} cores)"
 
 
 def use_devices(spec: str | None) -> list[str]:

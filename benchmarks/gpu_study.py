@@ -1,0 +1,157 @@
+"""The thesis's seed studies (``salt_lib.study``) on one GPU machine, every run its own process.
+
+The study code is the CPU path's, unchanged: each process calls ``salt_lib.study.run_study`` for
+one arm and one seed (Keras on JAX), which trains with ``salt_lib.train.fit`` and writes the run's
+result folder (``record.json``, ``history.csv``, ``tiles.csv``) exactly as
+``python -m salt_lib study ...`` does. The runs of a study are independent, so they run side by
+side (a lite network uses a sliver of the GPU; the host's cores do the augmentation and the
+per-epoch validation score). At the driver's deadline whatever finished is packed into one
+``seeds.tgz`` under ``--out``; back here, unpack it into ``results/`` and run the same
+``python -m salt_lib study NAME --data ../shared/tgs-salt``: it reuses every returned result
+(its record must describe the same network, settings, seed, data and split, and its tiles the
+same order) and trains on the CPU only what is missing.
+
+The tiles come from ``benchmarks/gpu_pack_data.py``'s ``.gpu/tgs_split.npz`` (the GPU machine has
+no ``../shared``); ``packed_dataset`` rebuilds the ``Dataset`` with the same fingerprint and split
+hash, and checks the hash against the split it rebuilds.
+
+    python benchmarks/gpu_study.py --out $OUT                          # both studies, every seed
+    python benchmarks/gpu_study.py --out $OUT --runs architecture:1,2 policies:0,1,2
+    python benchmarks/gpu_study.py --out DIR --run architecture:unet:1 # one run (what the driver starts)
+
+Each record names what trained it (``versions.backend``, ``versions.device``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def packed_dataset(path):
+    """The ``salt_lib.dataset.Dataset`` packed in ``path`` (``gpu_pack_data.pack``): the same tiles,
+    split, fingerprint and split hash as ``load_dataset`` gives on the original folder."""
+    from salt_lib.data import TGSData
+    from salt_lib.dataset import Dataset
+    from salt_lib.split import split_hash
+
+    with np.load(path) as packed:
+        parts = ("train", "val", "test")
+        ids = np.concatenate([packed[f"{part}_ids"] for part in parts]).astype(object)
+        images = np.concatenate([packed[f"{part}_images"] for part in parts])
+        masks = np.concatenate([packed[f"{part}_masks"] for part in parts])
+        table = pd.DataFrame({"id": ids, "split": np.concatenate([[part] * len(packed[f"{part}_ids"]) for part in parts])})
+        fingerprint, stored_hash = str(packed["data_fingerprint"]), str(packed["split_hash"])
+        name = str(packed["data_name"])
+    if split_hash(table) != stored_hash:
+        raise ValueError(f"{path}: its split hashes to {split_hash(table)}, but it says {stored_hash}")
+    tiles = TGSData(ids=ids, images=images, masks=masks, depths=None,
+                    coverage=masks.reshape(len(masks), -1).mean(axis=1), fingerprint=fingerprint)
+    return Dataset(Path("..") / "shared" / name, tiles, table, None, fingerprint, stored_hash)
+
+
+def studies(smoke: bool = False) -> dict:
+    """The studies by name; ``smoke``: the same arms with two epochs each (a test of the machinery)."""
+    import dataclasses
+
+    from salt_lib.study import STUDIES, policy_study
+
+    if not smoke:
+        return STUDIES
+    short = {"epochs": 1, "lovasz_epochs": 1, "patience": 2}
+    architecture = STUDIES["architecture"]
+    return {"architecture": dataclasses.replace(architecture, model_paths={}, arms=tuple(
+                dataclasses.replace(arm, training=arm.training | short) for arm in architecture.arms)),
+            "policies": policy_study(budget_epochs=2)}
+
+
+def run_one(spec: str, args) -> None:
+    name, arm, seed = spec.split(":")
+    from salt_lib.study import run_study
+
+    dataset = packed_dataset(args.data)
+    if args.limit:
+        keep = pd.concat([dataset.split[dataset.split["split"] == part].head(args.limit) for part in ("train", "val", "test")])
+        dataset = type(dataset)(dataset.root, dataset.tiles.subset(keep["id"].to_numpy()), keep, None,
+                                dataset.fingerprint, dataset.split_hash)
+    run_study(studies(args.smoke)[name], dataset, Path(args.work) / "runs", Path(args.work) / "results" / f"seeds_{name}",
+              seeds=[int(seed)], arms=[arm])
+
+
+def planned_runs(selection: list[str], smoke: bool = False) -> list[str]:
+    """``["architecture:1,2", "policies:0"]`` -> ``["architecture:unet:1", ...]``: every arm of each
+    named study with the seeds given (default the study's), longest runs first."""
+    from salt_lib.study import optimizer_steps
+
+    runs = []
+    for item in selection:
+        name, _, seeds = item.partition(":")
+        study = studies(smoke)[name]
+        for seed in [int(s) for s in seeds.split(",")] if seeds else study.seeds:
+            runs += [(optimizer_steps(arm.training, 1000), f"{name}:{arm.name}:{seed}") for arm in study.arms]
+    return [spec for _, spec in sorted(runs, key=lambda run: -run[0])]
+
+
+def pack_results(work: Path, out: Path) -> list[str]:
+    results = work / "results"
+    done = sorted(str(record.parent.relative_to(results)) for record in results.glob("*/*/record.json"))
+    with tarfile.open(out / "seeds.tgz", "w:gz") as archive:
+        for folder in done:
+            archive.add(results / folder, arcname=folder)
+    return done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=".gpu/tgs_split.npz")
+    parser.add_argument("--out", required=True, help="where seeds.tgz and the logs go")
+    parser.add_argument("--work", default="/tmp/gpu-study", help="run and result folders")
+    parser.add_argument("--runs", nargs="+", default=["architecture", "policies"],
+                        help="STUDY or STUDY:SEEDS (comma-separated); default both studies with their seeds")
+    parser.add_argument("--run", help="one run, STUDY:ARM:SEED (what the driver starts)")
+    parser.add_argument("--deadline", type=float, default=500, help="seconds the driver waits for the runs")
+    parser.add_argument("--smoke", action="store_true", help="two epochs per run (tests the machinery; not a result)")
+    parser.add_argument("--limit", type=int, default=0, help="tiles per split (with --smoke)")
+    args = parser.parse_args()
+    if args.run:
+        return run_one(args.run, args)
+    out, work = Path(args.out), Path(args.work)
+    logs = work / "logs"  # the GPU machine returns at most 8 files: the logs come back as one archive
+    logs.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    env = os.environ | {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "2",
+                        "PYTHONUNBUFFERED": "1"}
+    started = time.perf_counter()
+    procs = {}
+    extra = ["--smoke", "--limit", str(args.limit)] if args.smoke else []
+    for spec in planned_runs(args.runs, args.smoke):
+        log = open(logs / (spec.replace(":", "-") + ".log"), "w")
+        procs[spec] = subprocess.Popen([sys.executable, __file__, "--data", args.data, "--out", args.out,
+                                        "--work", args.work, "--run", spec, *extra], env=env, stdout=log, stderr=subprocess.STDOUT)
+    print(f"{len(procs)} runs started: {' '.join(procs)}", flush=True)
+    for spec, proc in procs.items():
+        try:
+            proc.wait(timeout=max(1, args.deadline - (time.perf_counter() - started)))
+            print(f"{spec}: exit {proc.returncode} at {time.perf_counter() - started:.0f} s", flush=True)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            print(f"{spec}: killed at the driver's deadline ({args.deadline:.0f} s)", flush=True)
+    done = pack_results(work, out)
+    print(json.dumps({"finished": done, "seconds": round(time.perf_counter() - started, 1)}), flush=True)
+    with tarfile.open(out / "logs.tgz", "w:gz") as archive:
+        archive.add(logs, arcname="logs")
+
+
+if __name__ == "__main__":
+    main()
