@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from salt_lib.data import data_fingerprint, load_tgs
+from salt_lib.data import load_tgs
 from salt_lib.split import ids_of, split_622, split_hash
 
 
 def pack(data_dir, out, split_seed: int = 0) -> Path:
     tiles = load_tgs(data_dir)
     table = split_622(tiles.ids, tiles.coverage, seed=split_seed)
-    arrays = {"data_fingerprint": np.array(data_fingerprint(data_dir)), "split_hash": np.array(split_hash(table)),
+    arrays = {"data_fingerprint": np.array(tiles.fingerprint), "split_hash": np.array(split_hash(table)),
               "data_name": np.array(Path(data_dir).resolve().name)}
     for part in ("train", "val", "test"):
         subset = tiles.subset(ids_of(table, part))

@@ -33,10 +33,8 @@ import tarfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 
 def packed_dataset(path):
@@ -124,6 +122,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="two epochs per run (tests the machinery; not a result)")
     parser.add_argument("--limit", type=int, default=0, help="tiles per split (with --smoke)")
     args = parser.parse_args()
+    os.environ.setdefault("KERAS_BACKEND", "jax")  # before Keras loads (every salt_lib import here is in a function)
     if args.run:
         return run_one(args.run, args)
     out, work = Path(args.out), Path(args.work)

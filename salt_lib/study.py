@@ -473,7 +473,8 @@ def _check_same_tiles(runs: list[dict], split: str) -> None:
 
 def seed_table(results: dict[str, dict]) -> pd.DataFrame:
     """One row per arm and seed: validation and test ``tgs_score`` (means over tiles), epochs,
-    optimizer steps, training minutes, threshold and minimum size (both chosen on validation)."""
+    optimizer steps, training minutes, threshold and minimum size (both chosen on validation), and
+    what trained the model (``trained_on``: the Keras backend and the device its record names)."""
     rows = []
     for arm in arm_names(results):
         for seed, run in runs_of(results, arm).items():
@@ -482,8 +483,17 @@ def seed_table(results: dict[str, dict]) -> pd.DataFrame:
                          "test_tgs_score": tile_scores(run, "test").mean(), "epochs_trained": record.get("epochs_trained"),
                          "best_epoch": record.get("best_epoch"), "optimizer_steps": record.get("optimizer_steps"),
                          "train_minutes": (record.get("wall_seconds") or np.nan) / 60,
-                         "threshold": record.get("threshold"), "min_size": record.get("min_size")})
+                         "threshold": record.get("threshold"), "min_size": record.get("min_size"),
+                         "trained_on": trained_on(record)})
     return pd.DataFrame(rows)
+
+
+def trained_on(record: dict) -> str:
+    """'<backend> on <device>' from a record's ``versions`` (e.g. 'jax on gpu NVIDIA H200'); records
+    written before the device was recorded say so."""
+    versions = record.get("versions") or {}
+    backend = versions.get("backend") or "backend not recorded"
+    return f"{backend} on {versions['device']}" if versions.get("device") else f"{backend}, device not recorded"
 
 
 def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:

@@ -1,0 +1,40 @@
+"""The GPU machine's study driver (benchmarks/gpu_study.py): the packed tiles rebuild the same
+Dataset as the folder they came from, so a result trained there is reused here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gpu_pack_data import pack  # benchmarks/, on sys.path through conftest
+from gpu_study import packed_dataset, planned_runs
+
+from salt_lib.dataset import load_dataset
+from salt_lib.evaluate import ids_digest
+
+
+def test_packed_tiles_rebuild_the_dataset_of_their_folder(tmp_path):
+    original = load_dataset(tmp_path / "data", synthetic_tiles=40, synthetic_seed=3)
+    packed = packed_dataset(pack(tmp_path / "data", tmp_path / "packed.npz"))
+    assert (packed.fingerprint, packed.split_hash) == (original.fingerprint, original.split_hash)
+    for part in ("train", "val", "test"):
+        mine, theirs = packed.part(part), original.part(part)
+        assert ids_digest(mine.ids) == ids_digest(theirs.ids)  # the order results record and are checked against
+        assert np.array_equal(mine.images, theirs.images) and np.array_equal(mine.masks, theirs.masks)
+        assert np.allclose(mine.coverage, theirs.coverage)
+
+
+def test_a_packed_split_that_does_not_match_its_hash_is_refused(tmp_path):
+    path = pack(load_dataset(tmp_path / "data", synthetic_tiles=40, synthetic_seed=3).root, tmp_path / "packed.npz")
+    with np.load(path) as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    arrays["val_ids"], arrays["test_ids"] = arrays["test_ids"], arrays["val_ids"]  # val and test swapped
+    np.savez(tmp_path / "swapped.npz", **arrays)
+    with pytest.raises(ValueError, match="its split hashes to"):
+        packed_dataset(tmp_path / "swapped.npz")
+
+
+def test_planned_runs_name_every_arm_and_seed_longest_first():
+    runs = planned_runs(["architecture:1,2", "policies:0"])
+    assert runs[:4] == ["architecture:unet:1", "architecture:resunet:1", "architecture:unet:2", "architecture:resunet:2"]
+    assert sorted(runs[4:]) == sorted(f"policies:{p}:0" for p in ("none", "mirror", "flip", "flip_geo", "flip_geo_intensity"))
+    assert len(planned_runs(["policies"])) == 15  # the study's own seeds
