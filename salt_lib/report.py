@@ -245,6 +245,18 @@ HEADERS = {
     "recorded_as": "Recorded as", "recorded": "Recorded", "recomputed": "Recomputed",
 }
 MAX_COLUMNS = 8  # columns a table shows side by side on a 16 cm text block; wider tables are split
+ROW_KEYS = ("model", "arm", "policy", "seed", "comparison", "step")  # columns that name a row
+
+
+def key_column_count(columns) -> int:
+    """How many leading ``columns`` name a row (``ROW_KEYS``: e.g. ``arm`` and ``seed``); at least 1.
+    A split table repeats them in every part, so each part's rows can be told apart."""
+    count = 0
+    for column in columns:
+        if str(column) not in ROW_KEYS:
+            break
+        count += 1
+    return max(count, 1)
 
 
 def header(column: str) -> str:
@@ -392,7 +404,7 @@ def default_caption(name: str) -> str:
 
 
 def save_table(table: pd.DataFrame, name: str, tables_dir, float_digits: int = 3, caption: str | None = None,
-               key_columns: int = 1, max_columns: int = MAX_COLUMNS) -> pd.DataFrame:
+               key_columns: int | None = None, max_columns: int = MAX_COLUMNS) -> pd.DataFrame:
     """Write ``table`` as ``tables_dir/<name>.csv``, ``.tex`` and ``.md``; return it unchanged.
 
     * ``.csv``: every column as it is, full precision; code reads these back.
@@ -402,7 +414,8 @@ def save_table(table: pd.DataFrame, name: str, tables_dir, float_digits: int = 3
       ``use_thesis_style``'s language), floats with ``float_digits`` decimals, whole numbers with
       thousands separators, and each 95 % interval in its value's cell, ``0.767 [0.738, 0.796]``.
     * A table shown with more than ``max_columns`` columns is split into parts of at most that
-      many, each repeating the first ``key_columns`` columns: consecutive floats captioned
+      many, each repeating the first ``key_columns`` columns (default: the leading columns that
+      name a row, ``key_column_count``): consecutive floats captioned
       "... (part 1 of 2)", labelled ``tab:<name>``, ``tab:<name>_part2``, ...
 
     ``caption`` is one sentence; None makes one from ``name`` (``default_caption``).
@@ -412,7 +425,7 @@ def save_table(table: pd.DataFrame, name: str, tables_dir, float_digits: int = 3
     base = folder / _check_name(name)
     table.to_csv(base.with_suffix(".csv"), index=False)  # column names as the code reads them back
     text, numeric = shown_table(table, float_digits)
-    parts = table_parts(text, key_columns, max_columns)
+    parts = table_parts(text, key_column_count(table.columns) if key_columns is None else key_columns, max_columns)
     caption = tr(caption) if caption else default_caption(name)
     latex, markdown = [f"% {name}: written by salt_lib.report.save_table; do not edit by hand\n"], []
     for k, positions in enumerate(parts, start=1):

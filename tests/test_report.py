@@ -247,6 +247,9 @@ def test_a_wide_table_is_split_into_parts_that_repeat_the_model_column(tmp_path)
         assert lines[2].startswith("| U-Net |") and lines[3].startswith("| ResUNet |")
     assert report.table_parts(pd.DataFrame(columns=list("abcdefgh"))) == [list(range(8))]  # fits: one part
     assert report.table_parts(pd.DataFrame(columns=list("abcdefghijk")), key_columns=2) == [[0, 1, 2, 3, 4, 5, 6], [0, 1, 7, 8, 9, 10]]
+    # The leading columns that name a row are repeated: arm and seed, not the scores after them.
+    assert report.key_column_count(["arm", "seed", "val_tgs_score", "model"]) == 2
+    assert report.key_column_count(["tgs_score", "model"]) == 1
 
 
 def test_save_figure_writes_png_at_300_dpi_and_a_stable_pdf(tmp_path):
