@@ -4,6 +4,7 @@ differ in more than the studied factor refused, and the committed studies checke
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -363,3 +364,18 @@ def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_
     assert none.training["batch_size"] == mirror.training["batch_size"] == 8 and none.overrides == {"filters": 8}
     assert none.training["patience"] == 6 and none.training["lovasz_epochs"] == 0
     assert study.check_equal_steps(quick, 360) == 6 * 45
+
+
+def test_the_readme_policy_table_is_the_chapters():
+    """The README's policy table repeats chapter 3's generated summary (tables/03_policy_summary.csv)."""
+    summary = pd.read_csv(REPO / "tables" / "03_policy_summary.csv").set_index("arm")
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("**The augmentation study**"):readme.index("**The architecture study**")]
+    rows = re.findall(r"^\| (\w+) \| (0\.\d{3}) \[(0\.\d{3}), (0\.\d{3})\] \| (0\.\d{3}) \|$", section, re.M)
+    assert [row[0] for row in rows] == list(summary.index)
+    for arm, mean, low, high, sd in rows:
+        expected = summary.loc[arm, ["test_mean", "test_ci_low", "test_ci_high", "test_sd"]]
+        assert [f"{value:.3f}" for value in expected] == [mean, low, high, sd], arm
+    device = json.loads((REPO / "results" / "device_check" / "unet-s2" / "record.json").read_text())
+    assert f"(val {device['val']['tgs_score_min_size']:.3f}, test {device['test']['tgs_score']:.3f})" in readme
+    assert device["versions"]["device"].startswith("gpu") and device["seed"] == 2 and device["arm"] == "unet"
