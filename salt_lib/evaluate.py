@@ -274,13 +274,50 @@ def best_and_worst(scores, iou, coverage, n: int = 4) -> tuple[np.ndarray, np.nd
     return best, order[:n]
 
 
-def failure_cases(scores: dict[str, np.ndarray], iou: dict[str, np.ndarray], n: int = 4) -> np.ndarray:
-    """Indices of the ``n`` tiles on which the models together do worst: lowest mean score over
-    the models, ties broken by lowest mean IoU. ``scores`` and ``iou`` map a model name to its
-    per-tile values (N,), the same tiles for every model."""
-    mean_score = np.mean([np.asarray(v, dtype=float) for v in scores.values()], axis=0)
-    mean_iou = np.mean([np.asarray(v, dtype=float) for v in iou.values()], axis=0)
-    return np.lexsort((mean_iou, mean_score))[:n]
+FAILURE_KINDS = ("missed salt", "false alarm", "wrong outline", "models disagree")
+OUTLINE_MIN_COVERAGE = 0.1  # a "wrong outline" is of a body this large (share of the tile), not a sliver
+
+
+def failure_cases(scores: dict[str, np.ndarray], truths: np.ndarray, predictions: dict[str, np.ndarray],
+                  n: int = 4) -> list[tuple[int, str]]:
+    """``n`` test tiles that show how the models fail, as ``(index, kind)``: one tile of each kind of
+    ``FAILURE_KINDS`` that occurs, then the lowest mean scores ("low score").
+
+    * "missed salt": labelled salt that no model finds (every prediction empty); the largest such salt.
+    * "false alarm": an empty tile on which every model predicts salt; the most salt predicted.
+    * "wrong outline": a salt body of at least ``OUTLINE_MIN_COVERAGE`` of the tile, found by
+      every model but outlined wrongly; the lowest mean IoU.
+    * "models disagree": the largest spread of the models' scores (one right, one wrong).
+
+    Ties go to the lower mean score. ``scores`` and ``predictions`` map a model name to its per-tile
+    scores (N,) and binary masks (N, H, W); ``truths`` (N, H, W) are the labelled masks.
+    """
+    names = list(scores)
+    score = np.array([np.asarray(scores[name], dtype=float) for name in names])  # (models, N)
+    mean_score = score.mean(axis=0)
+    truth_area = np.asarray(truths).reshape(len(truths), -1).sum(axis=1)
+    areas = np.array([np.asarray(predictions[name]).reshape(len(truths), -1).sum(axis=1) for name in names])
+    masks = [np.asarray(predictions[name]).reshape(len(truths), -1).astype(bool) for name in names]
+    flat_truth = np.asarray(truths).reshape(len(truths), -1).astype(bool)
+    iou = np.mean([(m & flat_truth).sum(axis=1) / np.maximum((m | flat_truth).sum(axis=1), 1) for m in masks], axis=0)
+    candidates = {
+        "missed salt": (truth_area > 0) & (areas.max(axis=0) == 0), "false alarm": (truth_area == 0) & (areas.min(axis=0) > 0),
+        "wrong outline": (truth_area >= OUTLINE_MIN_COVERAGE * flat_truth.shape[1]) & (areas.min(axis=0) > 0) & (mean_score < 1),
+        "models disagree": (score.max(axis=0) - score.min(axis=0)) > 0,
+    }
+    badness = {"missed salt": -truth_area, "false alarm": -areas.mean(axis=0), "wrong outline": iou,
+               "models disagree": -(score.max(axis=0) - score.min(axis=0))}
+    chosen: list[tuple[int, str]] = []
+    for kind in FAILURE_KINDS:
+        pool = [i for i in np.lexsort((mean_score, badness[kind])) if candidates[kind][i] and i not in {c for c, _ in chosen}]
+        if pool and len(chosen) < n:
+            chosen.append((int(pool[0]), kind))
+    for i in np.lexsort((iou, mean_score)):
+        if len(chosen) >= n:
+            break
+        if int(i) not in {c for c, _ in chosen}:
+            chosen.append((int(i), "low score"))
+    return chosen
 
 
 def paired_table(result: dict, challenger: str, baseline: str) -> pd.DataFrame:

@@ -59,6 +59,8 @@ TRANSLATIONS = {"zh": {
     "labelled salt": "标注的盐体", "prediction": "预测", "no salt": "无盐", "partial": "部分含盐", "full": "全为盐",
     "empty": "无盐", "original": "原图", "original (= none)": "原图（= none）", "best": "最好", "worst": "最差",
     "{tile}\nscore {score:.1f}, salt {salt}": "{tile}\n得分 {score:.1f}，盐 {salt}",
+    "missed salt": "漏检盐体", "false alarm": "误报", "wrong outline": "轮廓错误", "models disagree": "模型分歧",
+    "low score": "低分",
     "no tile in '{groups}' in this set: its row is left out": "本数据集中没有“{groups}”图块：该行省略",
     # coverage, intensity, depth, split
     "coverage class (upper bound, % salt; 0 = empty)": "覆盖率等级（上界，盐体占比 %；0 = 无盐）",
@@ -107,6 +109,13 @@ TRANSLATIONS = {"zh": {
     "Source thesis": "原论文", "This workbook": "本工作簿", "Step": "步骤", "Flip TTA": "翻转 TTA",
     "Gain over the step before": "相对上一步的提升", "Total gain": "总提升", "Recorded as": "记录字段",
     "Recorded": "记录值", "Recomputed": "重新计算值",
+    "Arm": "实验组", "Seed": "种子", "Seeds": "种子数", "Comparison": "比较", "Verdict": "结论",
+    "Epochs trained": "训练轮数", "Optimizer steps": "优化步数",
+    "Test mean": "测试均值", "Test sd over seeds": "测试集种子间标准差", "Test min.": "测试最小值", "Test max.": "测试最大值",
+    "Val. mean": "验证均值", "Val. sd over seeds": "验证集种子间标准差", "Val. min.": "验证最小值", "Val. max.": "验证最大值",
+    "Seeds (right of -)": "种子数（减数）", "Seeds (left of -)": "种子数（被减数）", "Seeds paired": "配对种子数",
+    "Mean difference per seed": "各种子差值均值", "Min. difference per seed": "各种子差值最小值",
+    "Max. difference per seed": "各种子差值最大值", "Seeds left higher": "被减数更高的种子数", "Per seed": "逐种子",
     "Region": "区域", "Pixels": "像素数", "Mean": "均值", "Std. dev.": "标准差", "Median": "中位数",
     "5th pct.": "第 5 百分位", "95th pct.": "第 95 百分位", "Depths": "深度", "Min. depth": "最小深度",
     "Max. depth": "最大深度", "Empty tiles (share)": "无盐占比", "Full tiles (share)": "全盐占比",
@@ -243,6 +252,14 @@ HEADERS = {
     "aspect": "Aspect", "source thesis": "Source thesis", "this workbook": "This workbook",
     "step": "Step", "tta": "Flip TTA", "gain": "Gain over the step before", "total_gain": "Total gain",
     "recorded_as": "Recorded as", "recorded": "Recorded", "recomputed": "Recomputed",
+    # seed studies (salt_lib.study)
+    "arm": "Arm", "seed": "Seed", "seeds": "Seeds", "comparison": "Comparison", "verdict": "Verdict",
+    "epochs_trained": "Epochs trained", "optimizer_steps": "Optimizer steps", "train_minutes": "Training (min)",
+    "test_mean": "Test mean", "test_sd": "Test sd over seeds", "test_min": "Test min.", "test_max": "Test max.",
+    "val_mean": "Val. mean", "val_sd": "Val. sd over seeds", "val_min": "Val. min.", "val_max": "Val. max.",
+    "seeds_a": "Seeds (right of -)", "seeds_b": "Seeds (left of -)", "seeds_paired": "Seeds paired",
+    "seed_difference_mean": "Mean difference per seed", "seed_difference_min": "Min. difference per seed",
+    "seed_difference_max": "Max. difference per seed", "seeds_b_higher": "Seeds left higher", "per_seed": "Per seed",
 }
 MAX_COLUMNS = 8  # columns a table shows side by side on a 16 cm text block; wider tables are split
 ROW_KEYS = ("model", "arm", "policy", "seed", "comparison", "step")  # columns that name a row
@@ -996,13 +1013,17 @@ def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float, empty_share: float 
     return fig
 
 
-def case_row(tiles, indices, predicted_masks, scores) -> dict:
+def case_row(tiles, indices, predicted_masks, scores, kinds=None) -> dict:
     """One row for ``plot_cases``: the tiles at ``indices`` with their labelled and predicted
-    masks, titled with the tile's id, its score and its salt coverage."""
+    masks, titled with the tile's id, its score and its salt coverage, under the kind of failure
+    each shows where ``kinds`` (one per index, ``evaluate.failure_cases``) is given."""
     indices = np.asarray(indices, dtype=int)
+    titles = [tr("{tile}\nscore {score:.1f}, salt {salt}", tile=tiles.ids[i], score=scores[i], salt=percent(tiles.coverage[i]))
+              for i in indices]
+    if kinds is not None:
+        titles = [f"{tr(kind)}\n{title}" for kind, title in zip(kinds, titles)]
     return {"images": tiles.images[indices], "truths": tiles.masks[indices], "predictions": np.asarray(predicted_masks)[indices],
-            "titles": [tr("{tile}\nscore {score:.1f}, salt {salt}", tile=tiles.ids[i], score=scores[i], salt=percent(tiles.coverage[i]))
-                       for i in indices]}
+            "titles": titles}
 
 
 def plot_cases(rows: dict[str, dict]) -> plt.Figure:

@@ -125,9 +125,24 @@ def test_best_tiles_tied_at_the_top_spread_over_coverage():
     assert best.tolist() == [0, 2]  # one place left among the ties: the best IoU
 
 
-def test_failure_cases_are_where_both_models_fail():
-    scores = {"a": np.array([0.9, 0.0, 0.5, 0.0]), "b": np.array([1.0, 0.1, 0.0, 0.0])}
-    assert evaluate.failure_cases(scores, scores, n=2).tolist() == [3, 1]
+def test_failure_cases_show_one_tile_of_each_kind_of_error():
+    truths = np.zeros((7, 10, 10), bool)
+    truths[0, :2] = truths[1, :5] = True  # 0, 1: salt; 1 has more of it
+    truths[3, :5] = truths[4, :5] = truths[5, :5] = True
+    both = np.zeros((7, 10, 10), bool)
+    truths[6, 0, 0], both[6, 9, 9] = True, True  # 6: a one-pixel sliver outlined wrongly: not a "wrong outline"
+    both[2, :3] = True  # 2: empty tile, salt predicted by both
+    both[3, 5:] = True  # 3: salt predicted in the wrong place by both
+    both[4, :5] = True  # 4: right
+    a, b = both.copy(), both.copy()
+    a[5, :5] = True  # 5: a finds it, b does not
+    scores = {"a": np.array([0, 0, 0, 0, 1, 1.0, 0]), "b": np.array([0, 0, 0, 0, 1, 0.0, 0])}
+    cases = evaluate.failure_cases(scores, truths, {"a": a, "b": b})
+    assert cases == [(1, "missed salt"), (2, "false alarm"), (3, "wrong outline"), (5, "models disagree")]
+    # More than there are kinds: the lowest scores fill up; a kind that does not occur is skipped.
+    assert evaluate.failure_cases(scores, truths, {"a": a, "b": b}, n=6)[-2:] == [(0, "low score"), (6, "low score")]
+    same = {"a": scores["b"], "b": scores["b"]}  # no disagreement: its place goes to the lowest score left
+    assert evaluate.failure_cases(same, truths, {"a": both, "b": both}, n=4)[-1] == (0, "low score")
 
 
 def test_threshold_sweep_finds_the_right_cut():
