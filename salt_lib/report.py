@@ -110,7 +110,10 @@ TRANSLATIONS = {"zh": {
     "Gain over the step before": "相对上一步的提升", "Total gain": "总提升", "Recorded as": "记录字段",
     "Recorded": "记录值", "Recomputed": "重新计算值",
     "Arm": "实验组", "Seed": "种子", "Seeds": "种子数", "Comparison": "比较", "Verdict": "结论",
-    "Epochs trained": "训练轮数", "Optimizer steps": "优化步数",
+    "Optimizer steps": "优化步数", "Test IoU": "测试 IoU", "Test Dice": "测试 Dice",
+    "Test empty-tile accuracy": "测试无盐图块准确率", "Test IoU mean": "测试 IoU 均值", "Test IoU sd": "测试 IoU 标准差",
+    "Test Dice mean": "测试 Dice 均值", "Test Dice sd": "测试 Dice 标准差",
+    "Test empty-tile acc. mean": "测试无盐图块准确率均值", "Test empty-tile acc. sd": "测试无盐图块准确率标准差",
     "Test mean": "测试均值", "Test sd over seeds": "测试集种子间标准差", "Test min.": "测试最小值", "Test max.": "测试最大值",
     "Val. mean": "验证均值", "Val. sd over seeds": "验证集种子间标准差", "Val. min.": "验证最小值", "Val. max.": "验证最大值",
     "Seeds (right of -)": "种子数（减数）", "Seeds (left of -)": "种子数（被减数）", "Seeds paired": "配对种子数",
@@ -254,7 +257,11 @@ HEADERS = {
     "recorded_as": "Recorded as", "recorded": "Recorded", "recomputed": "Recomputed",
     # seed studies (salt_lib.study)
     "arm": "Arm", "seed": "Seed", "seeds": "Seeds", "comparison": "Comparison", "verdict": "Verdict",
-    "epochs_trained": "Epochs trained", "optimizer_steps": "Optimizer steps", "train_minutes": "Training (min)",
+    "steps": "Optimizer steps", "train_minutes": "Training (min)",
+    "test_iou": "Test IoU", "test_dice": "Test Dice", "test_empty_tile_accuracy": "Test empty-tile accuracy",
+    "test_iou_mean": "Test IoU mean", "test_iou_sd": "Test IoU sd", "test_dice_mean": "Test Dice mean",
+    "test_dice_sd": "Test Dice sd", "test_empty_tile_accuracy_mean": "Test empty-tile acc. mean",
+    "test_empty_tile_accuracy_sd": "Test empty-tile acc. sd",
     "test_mean": "Test mean", "test_sd": "Test sd over seeds", "test_min": "Test min.", "test_max": "Test max.",
     "val_mean": "Val. mean", "val_sd": "Val. sd over seeds", "val_min": "Val. min.", "val_max": "Val. max.",
     "seeds_a": "Seeds (right of -)", "seeds_b": "Seeds (left of -)", "seeds_paired": "Seeds paired",
@@ -788,12 +795,12 @@ def plot_seed_scores(seeds: pd.DataFrame, summary: pd.DataFrame, xlabel: str = "
     dot per training seed for validation and for test, a bar at each split's mean over seeds, and
     for test the 95 % bootstrap interval over tiles of the seed-averaged scores."""
     fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.6), layout="constrained")
-    arms = list(summary["arm"])
+    arms = list(summary.iloc[:, 0])  # the arm column, however the chapter names it (arm, policy, model)
     x = np.arange(len(arms))
     for offset, split in ((-0.15, "val"), (0.15, "test")):
         colour = SPLIT_COLOURS[split]
         for position, arm in enumerate(arms):
-            values = seeds.loc[seeds["arm"] == arm, f"{split}_tgs_score"]
+            values = seeds.loc[seeds.iloc[:, 0] == arm, f"{split}_tgs_score"]
             ax.plot(np.full(len(values), position + offset), values, "o", ms=3.5, color=colour, alpha=0.6,
                     label=tr("{split}: one dot per seed", split=tr(split)) if position == 0 else None)
         means = summary[f"{split}_mean"]

@@ -228,8 +228,8 @@ def summary_findings(summary: pd.DataFrame, score: str = "test tgs_score") -> li
     """One sentence per row of ``seed_summary``: the seed-averaged test score with its interval
     over tiles, and with several seeds their standard deviation and range."""
     sentences = []
-    for row in summary.itertuples():
-        sentence = f"{row.arm}: {row.seeds} seed(s), {score} {with_interval(row.test_mean, row.test_ci_low, row.test_ci_high)}"
+    for arm, row in zip(summary.iloc[:, 0], summary.itertuples()):
+        sentence = f"{arm}: {row.seeds} seed(s), {score} {with_interval(row.test_mean, row.test_ci_low, row.test_ci_high)}"
         if row.seeds > 1:
             sentence += f", standard deviation over seeds {row.test_sd:.3f} (range {row.test_min:.3f} to {row.test_max:.3f})"
         sentences.append(sentence + ".")
@@ -471,18 +471,25 @@ def _check_same_tiles(runs: list[dict], split: str) -> None:
                          "per-tile scores can be paired only on the same tiles")
 
 
-def seed_table(results: dict[str, dict]) -> pd.DataFrame:
-    """One row per arm and seed: validation and test ``tgs_score`` (means over tiles), epochs,
-    optimizer steps, training minutes, threshold and minimum size (both chosen on validation), and
-    what trained the model (``trained_on``: the Keras backend and the device its record names)."""
+TEST_METRICS = ("iou", "dice", "empty_tile_accuracy")  # besides tgs_score, from each record's test scores
+
+
+def seed_table(results: dict[str, dict], name: str = "arm") -> pd.DataFrame:
+    """One row per arm and seed: validation and test ``tgs_score`` (means over tiles), the test
+    IoU, Dice and empty-tile accuracy (``TEST_METRICS``, from the record), epochs, optimizer steps,
+    training minutes, threshold and minimum size (both chosen on validation), and what trained the
+    model (``trained_on``: the Keras backend and the device its record names). ``name`` names the
+    arm column as the chapter's reader knows it (``policy``, ``model``)."""
     rows = []
     for arm in arm_names(results):
         for seed, run in runs_of(results, arm).items():
             record = run["record"]
-            rows.append({"arm": arm, "seed": seed, "val_tgs_score": tile_scores(run, "val").mean(),
-                         "test_tgs_score": tile_scores(run, "test").mean(), "epochs_trained": record.get("epochs_trained"),
-                         "best_epoch": record.get("best_epoch"), "optimizer_steps": record.get("optimizer_steps"),
-                         "train_minutes": (record.get("wall_seconds") or np.nan) / 60,
+            test = record.get("test") or {}
+            rows.append({name: arm, "seed": seed, "val_tgs_score": tile_scores(run, "val").mean(),
+                         "test_tgs_score": tile_scores(run, "test").mean(),
+                         **{f"test_{metric}": test.get(metric, np.nan) for metric in TEST_METRICS},
+                         "epochs": record.get("epochs_trained"), "best_epoch": record.get("best_epoch"),
+                         "steps": record.get("optimizer_steps"), "train_minutes": (record.get("wall_seconds") or np.nan) / 60,
                          "threshold": record.get("threshold"), "min_size": record.get("min_size"),
                          "trained_on": trained_on(record)})
     return pd.DataFrame(rows)
@@ -496,26 +503,33 @@ def trained_on(record: dict) -> str:
     return f"{backend} on {versions['device']}" if versions.get("device") else f"{backend}, device not recorded"
 
 
-def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """One row per arm: the number of seeds; the mean, standard deviation across seeds (n - 1 in
-    the denominator; NaN for one seed), min and max of the validation and the test ``tgs_score``;
-    and the bootstrap 95 % interval over test tiles of the seed-averaged per-tile test scores
-    (``test_ci_low``/``_high``; their mean is ``test_mean``)."""
-    per_run = seed_table(results)
+def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 0, name: str = "arm") -> pd.DataFrame:
+    """One row per arm (its column named ``name``): the number of seeds; the mean, standard
+    deviation across seeds (n - 1 in the denominator; NaN for one seed), min and max of the
+    validation and the test ``tgs_score``; the bootstrap 95 % interval over test tiles of the
+    seed-averaged per-tile test scores (``test_ci_low``/``_high``; their mean is ``test_mean``);
+    and the mean and standard deviation over seeds of the test IoU, Dice and empty-tile accuracy."""
+    per_run = seed_table(results, name)
     rows = []
+
+    def sd(values):
+        return values.std(ddof=1) if len(values) > 1 else np.nan
+
     for arm in arm_names(results):
         runs = runs_of(results, arm)
         _check_same_tiles(list(runs.values()), "test")
-        scores = per_run[per_run["arm"] == arm]
-        row = {"arm": arm, "seeds": len(runs)}
+        scores = per_run[per_run[name] == arm]
+        row = {name: arm, "seeds": len(runs)}
         interval = bootstrap_ci(np.mean([tile_scores(run, "test") for run in runs.values()], axis=0), n_resamples, seed=seed)
         for split in ("test", "val"):  # test first, its interval right after its mean (one cell in the thesis tables)
             values = scores[f"{split}_tgs_score"]
             row[f"{split}_mean"] = values.mean()
             if split == "test":
                 row |= {"test_ci_low": interval["low"], "test_ci_high": interval["high"]}
-            row |= {f"{split}_sd": values.std(ddof=1) if len(values) > 1 else np.nan,
-                    f"{split}_min": values.min(), f"{split}_max": values.max()}
+            row |= {f"{split}_sd": sd(values), f"{split}_min": values.min(), f"{split}_max": values.max()}
+        for metric in TEST_METRICS:
+            values = scores[f"test_{metric}"]
+            row |= {f"test_{metric}_mean": values.mean(), f"test_{metric}_sd": sd(values)}
         rows.append(row)
     return pd.DataFrame(rows)
 

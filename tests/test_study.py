@@ -156,6 +156,10 @@ def test_seed_table_and_summary_by_hand(hand_results):
     assert list(zip(table["arm"], table["seed"])) == [("unet", 0), ("unet", 1), ("unet", 2), ("resunet", 0), ("resunet", 1), ("resunet", 2)]
     assert list(table["test_tgs_score"]) == [0.5, 0.75, 0.25, 0.75, 0.75, 0.5] and set(table["val_tgs_score"]) == {0.5}
     assert set(table["trained_on"]) == {"backend not recorded, device not recorded"}
+    assert table["test_iou"].isna().all()  # the hand records hold no test metrics
+    named = study.seed_table(hand_results, "model")
+    assert list(named.columns[:2]) == ["model", "seed"] and list(named["model"]) == list(table["arm"])
+    assert list(study.seed_summary(hand_results, n_resamples=50, name="policy")["policy"]) == ["unet", "resunet"]
     assert study.trained_on({"versions": {"backend": "jax", "device": "gpu NVIDIA H200"}}) == "jax on gpu NVIDIA H200"
     assert study.trained_on({"versions": {"backend": "tensorflow"}}) == "tensorflow, device not recorded"
     summary = study.seed_summary(hand_results, n_resamples=500).set_index("arm")
@@ -165,6 +169,12 @@ def test_seed_table_and_summary_by_hand(hand_results):
     assert summary.loc["resunet", "test_mean"] == pytest.approx(2 / 3)
     assert summary.loc["resunet", "test_sd"] == pytest.approx(np.std([0.75, 0.75, 0.5], ddof=1))
     assert summary.loc["unet", "val_sd"] == 0
+    metrics = {f"{arm}-s{s}": run | {"record": run["record"] | {"test": {"iou": 0.5 + 0.1 * s, "dice": 0.6, "empty_tile_accuracy": 0.9}}}
+               for (arm, s), run in ((tuple(key.split("-s")), run) for key, run in hand_results.items())
+               for s in [int(s)]}
+    with_metrics = study.seed_summary(metrics, n_resamples=50).set_index("arm")
+    assert with_metrics.loc["unet", "test_iou_mean"] == pytest.approx(0.6) and with_metrics.loc["unet", "test_iou_sd"] == pytest.approx(0.1)
+    assert with_metrics.loc["resunet", "test_dice_sd"] == 0
     # Seed-averaged unet tiles: 1, 1/3, 2/3, 0; the interval is over these four.
     assert summary.loc["unet", "test_ci_low"] >= 0 and summary.loc["unet", "test_ci_high"] <= 1
     assert summary.loc["unet", "test_ci_low"] < 0.5 < summary.loc["unet", "test_ci_high"]
@@ -368,7 +378,7 @@ def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_
 
 def test_the_readme_policy_table_is_the_chapters():
     """The README's policy table repeats chapter 3's generated summary (tables/03_policy_summary.csv)."""
-    summary = pd.read_csv(REPO / "tables" / "03_policy_summary.csv").set_index("arm")
+    summary = pd.read_csv(REPO / "tables" / "03_policy_summary.csv").set_index("policy")
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("**The augmentation study**"):readme.index("**The architecture study**")]
     rows = re.findall(r"^\| (\w+) \| (0\.\d{3}) \[(0\.\d{3}), (0\.\d{3})\] \| (0\.\d{3}) \|$", section, re.M)
