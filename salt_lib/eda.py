@@ -137,13 +137,21 @@ def findings(overview_table: pd.DataFrame, checks: pd.DataFrame) -> list[str]:
     if check["full_masks"]:
         sentences.append(f"{check['full_masks']:,} masks are salt in every pixel.")
     else:
-        sentences.append("No mask is salt in every pixel, although some images lie wholly inside a salt body: "
-                         "such tiles were labelled empty, so an empty mask does not always mean no salt.")
+        sentences.append("No mask is salt in every pixel, although salt bodies larger than a tile are common in seismic "
+                         "sections: tiles lying wholly inside one were most likely labelled empty, so an empty mask may "
+                         "not always mean no salt.")
     sentences.append(f"{check['vertical_strip_masks']:,} masks ({check['vertical_strip_masks'] / check['tiles']:.1%}) are "
                      "vertical strips, the same in every row: a pattern of the labelling rather than a shape of salt.")
     sentences.append("Depths are known for these tiles." if row["depths"] == "yes" else
                      "This copy has no depths.csv, so depth plays no part here.")
     return sentences
+
+
+def span(values, fmt: str) -> str:
+    """'a to b across the parts' of ``values`` formatted with ``fmt``, or 'a in every part' when
+    both ends read the same."""
+    low, high = format(min(values), fmt), format(max(values), fmt)
+    return f"{low} in every part" if low == high else f"{low} to {high} across the parts"
 
 
 def split_findings(summary: pd.DataFrame, class_counts: pd.DataFrame) -> list[str]:
@@ -156,8 +164,8 @@ def split_findings(summary: pd.DataFrame, class_counts: pd.DataFrame) -> list[st
     missing = [(row.coverage, split) for row in class_counts.itertuples() for split in SPLITS if getattr(row, split) == 0
                and sum(getattr(row, s) for s in SPLITS) > 0]
     sentences = [f"Parts: {sizes}.",
-                 f"Empty tiles make up {empty.min():.1%} to {empty.max():.1%} of each part, and the mean coverage lies "
-                 f"between {coverage.min():.3f} and {coverage.max():.3f}: the stratification kept the parts alike."]
+                 f"The share of empty tiles is {span(empty, '.1%')}, and the mean coverage is "
+                 f"{span(coverage, '.3f')}: the stratification kept the parts alike."]
     sentences.append("Every coverage class that occurs is in every part." if not missing else
                      "Missing from a part: " + "; ".join(f"{label} in {split}" for label, split in missing) + ".")
     return sentences

@@ -237,6 +237,13 @@ def threshold_sweep(probs, masks, thresholds=None) -> pd.DataFrame:
     return pd.DataFrame({"threshold": thresholds, "tgs_score": [metrics.tgs_score(masks, probs > t) for t in thresholds]})
 
 
+def threshold_plateau(sweep: pd.DataFrame, tolerance: float = 0.005) -> tuple[float, float]:
+    """The lowest and highest threshold of ``threshold_sweep``'s table whose score is within
+    ``tolerance`` of the best: how much the choice of threshold matters."""
+    near = sweep.loc[sweep["tgs_score"] >= sweep["tgs_score"].max() - tolerance, "threshold"]
+    return float(near.min()), float(near.max())
+
+
 def score_table(masks_true, masks_pred, n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
     """One row per score of ``SCORES``: the value and a bootstrap 95 % CI over tiles (each
     score's per-tile form, ``per_tile_scores``, resampled)."""

@@ -61,7 +61,6 @@ TRANSLATIONS = {"zh": {
     "{tile}\nscore {score:.1f}, salt {salt}": "{tile}\n得分 {score:.1f}，盐 {salt}",
     "missed salt": "漏检盐体", "false alarm": "误报", "wrong outline": "轮廓错误", "models disagree": "模型分歧",
     "low score": "低分",
-    "no tile in '{groups}' in this set: its row is left out": "本数据集中没有“{groups}”图块：该行省略",
     # coverage, intensity, depth, split
     "coverage class (upper bound, % salt; 0 = empty)": "覆盖率等级（上界，盐体占比 %；0 = 无盐）",
     "tiles (%)": "图块占比 (%)", "tiles": "图块数", "salt coverage of tiles with salt (%)": "含盐图块的盐体覆盖率 (%)",
@@ -88,7 +87,8 @@ TRANSLATIONS = {"zh": {
     "best (epoch {epoch})": "最佳（第 {epoch} 轮）", "epoch": "轮次",
     "training loss (of its stage)": "训练损失（所在阶段的损失）", "validation tgs_score": "验证集 tgs_score",
     "{arch} thesis ({millions:.1f} M)": "{arch} 原论文网络（{millions:.1f} M）", "training loss (BCE)": "训练损失（BCE）",
-    "circle: kept epoch": "圆圈：保留的轮次", "chosen threshold {threshold:.3f} (score {score:.3f})": "选定阈值 {threshold:.3f}（得分 {score:.3f}）",
+    "circle: kept epoch": "圆圈：保留的轮次",
+    "chosen threshold {threshold:.3f} (score {score:.3f} before the minimum size)": "选定阈值 {threshold:.3f}（应用最小连通域前得分 {score:.3f}）",
     "share of empty tiles ({share:.3f}): the score when no pixel is called salt\n(every empty tile scores 1, every salt tile 0)":
         "无盐图块占比（{share:.3f}）：没有像素被判为盐体时的得分\n（每个无盐图块得 1 分，每个含盐图块得 0 分）", "cliff": "陡降",
     "probability threshold": "概率阈值", "salt coverage of the tile (%); n: test tiles in the class": "图块的盐体覆盖率 (%)；n：该等级的测试图块数",
@@ -530,6 +530,14 @@ def findings(table: pd.DataFrame, name: str, value: str, low: str = "ci_low", hi
             for _, row in table.iterrows()]
 
 
+def network_findings(table: pd.DataFrame) -> list[str]:
+    """One sentence per network of ``evaluate.result_runs_table`` (the source thesis's full-size
+    networks beside the lite ones): its size, epochs and test score with its interval."""
+    return [f"{row.model}: {row.parameters / 1e6:.1f} M parameters, {row.epochs} epochs (kept {row.best_epoch}), "
+            f"test tgs_score {with_interval(row.test_tgs_score, row.test_ci_low, row.test_ci_high)}."
+            for row in table.itertuples()]
+
+
 def model_findings(record: dict, history: pd.DataFrame, scores: pd.DataFrame) -> list[str]:
     """A model chapter's findings from its record (training, selection, validation), its history
     and its test score table (``evaluate.score_table``: ``score``, ``value``, ``ci_low``, ``ci_high``)."""
@@ -540,9 +548,11 @@ def model_findings(record: dict, history: pd.DataFrame, scores: pd.DataFrame) ->
         stages = history["stage"].value_counts()
         cap = " (cut short by the time cap)" if record.get("cut_by_time") else ""
         last = int(history["epoch"].max())
-        rising = history["val_tgs_score"].iloc[-5:].mean() > history["val_tgs_score"].iloc[-10:-5].mean() if len(history) >= 10 else None
-        trend = {True: ", the validation score still rising over the last epochs: a longer budget would likely help",
-                 False: ", the validation score no longer rising over the last epochs", None: ""}[rising]
+        trend = ""
+        if len(history) >= 10:
+            change = history["val_tgs_score"].iloc[-5:].mean() - history["val_tgs_score"].iloc[-10:-5].mean()
+            trend = (f"; the validation score of the last five epochs averages {abs(change):.3f} "
+                     f"{'above' if change >= 0 else 'below'} that of the five before")
         sentences.append(f"Trained {last} epochs ({stages.get('main', 0)} {LOSS_NAMES.get(training.get('loss'), training.get('loss'))}"
                          + (f" + {stages.get('lovasz', 0)} Lovasz hinge" if stages.get("lovasz", 0) else "")
                          + f") in {record.get('wall_seconds', 0) / 60:.1f} minutes{cap}; the kept weights are from epoch "
@@ -586,8 +596,9 @@ def comparison_findings(paired: pd.DataFrame, bins: pd.DataFrame, models) -> lis
 
 
 def percent(share: float) -> str:
-    """A salt share as a label: '0%' only for none at all, one decimal below 1 % ('0.3%')."""
-    return f"{share:.1%}" if 0 < share < 0.01 else f"{share:.0%}"
+    """A salt share as a label: '0%' and '100%' only for none and all of it, one decimal below 1 %
+    and above 99 % ('0.3%', '99.6%')."""
+    return f"{share:.1%}" if 0 < share < 0.01 or 0.99 < share < 1 else f"{share:.0%}"
 
 
 def draw_tile(ax, image, truth=None, prediction=None, title: str | None = None) -> None:
@@ -633,7 +644,7 @@ def _legend_handles(prediction: bool = False):
 def plot_sample_tiles(tiles, groups: dict[str, np.ndarray]) -> plt.Figure:
     """A row of tiles per coverage group (``eda.sample_by_group``), salt outlined, each titled
     with its id and salt coverage. A group without tiles (real data has no tile full of salt)
-    gets no row; the figure's title says which were left out."""
+    gets no row; the chapter says which."""
     shown = {group: indices for group, indices in groups.items() if len(indices)}
     if not shown:
         raise ValueError(f"no tiles in any group of {list(groups)}")
@@ -649,9 +660,6 @@ def plot_sample_tiles(tiles, groups: dict[str, np.ndarray]) -> plt.Figure:
             i = indices[col]
             draw_tile(ax, tiles.images[i], tiles.masks[i], title=f"{tiles.ids[i]} ({percent(tiles.coverage[i])})")
         axes[row, 0].set_ylabel(tr(group))
-    left_out = [tr(group) for group in groups if group not in shown]
-    if left_out:
-        fig.suptitle(tr("no tile in '{groups}' in this set: its row is left out", groups="', '".join(left_out)), fontsize=8)
     fig.legend(handles=_legend_handles(), loc="outside lower center", ncol=2, frameon=False)
     return fig
 
@@ -999,7 +1007,7 @@ def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float, empty_share: float 
     at = int(np.argmin(np.abs(sweep["threshold"].to_numpy(dtype=float) - chosen)))
     score = float(sweep["tgs_score"].iloc[at])
     ax.axvline(chosen, color=OKABE_ITO["vermillion"], ls="--", lw=1,
-               label=tr("chosen threshold {threshold:.3f} (score {score:.3f})", threshold=chosen, score=score))
+               label=tr("chosen threshold {threshold:.3f} (score {score:.3f} before the minimum size)", threshold=chosen, score=score))
     ax.plot([sweep["threshold"].iloc[at]], [score], "o", ms=6, mfc="none", color=OKABE_ITO["vermillion"])
     if empty_share is not None:
         ax.axhline(empty_share, color="0.4", ls=":", lw=1,

@@ -41,7 +41,10 @@ def test_split_findings_name_the_parts_and_a_missing_class():
                             "train": [24, 3], "val": [7, 1], "test": [9, 0]})
     sentences = eda.split_findings(summary, classes)
     assert sentences[0] == "Parts: train 60 (60.0%), val 20 (20.0%), test 20 (20.0%)."
-    assert "35.0% to 45.0%" in sentences[1] and "between 0.240 and 0.260" in sentences[1]
+    assert sentences[1] == ("The share of empty tiles is 35.0% to 45.0% across the parts, and the mean coverage is "
+                            "0.240 to 0.260 across the parts: the stratification kept the parts alike.")
+    alike = summary.assign(mean_coverage=[0.2506, 0.2514, 0.2510, 0.251])  # the same to three decimals
+    assert "the mean coverage is 0.251 in every part:" in eda.split_findings(alike, classes)[1]
     assert sentences[2] == "Missing from a part: (90, 100] % in test."
     classes.loc[1, "test"] = 1
     assert eda.split_findings(summary, classes)[2] == "Every coverage class that occurs is in every part."

@@ -145,6 +145,12 @@ def test_failure_cases_show_one_tile_of_each_kind_of_error():
     assert evaluate.failure_cases(same, truths, {"a": both, "b": both}, n=4)[-1] == (0, "low score")
 
 
+def test_the_threshold_plateau_is_where_the_score_is_within_the_tolerance_of_its_best():
+    sweep = pd.DataFrame({"threshold": [0.1, 0.3, 0.5, 0.7, 0.9], "tgs_score": [0.70, 0.776, 0.78, 0.779, 0.60]})
+    assert evaluate.threshold_plateau(sweep) == (0.3, 0.7)
+    assert evaluate.threshold_plateau(sweep, tolerance=0.0) == (0.5, 0.5)
+
+
 def test_threshold_sweep_finds_the_right_cut():
     truth = np.stack([disk_mask(20), disk_mask(30)])
     probs = np.where(truth, 0.7, 0.2).astype(np.float32)
@@ -316,13 +322,13 @@ def _synthetic_tiles(n: int = 8):
                    coverage=masks.mean(axis=(1, 2)))
 
 
-def test_sample_tiles_leave_out_a_group_without_tiles_and_say_so():
+def test_sample_tiles_leave_out_a_group_without_tiles():
     report.use_thesis_style()
     tiles = _synthetic_tiles()
     fig = report.plot_sample_tiles(tiles, {"no salt": np.array([0, 1, 2]), "partial": np.array([3, 4, 5]), "full": np.array([], int)})
     assert len(fig.axes) == 2 * 3  # two rows, no empty third one
     assert [fig.axes[0].get_ylabel(), fig.axes[3].get_ylabel()] == ["no salt", "partial"]
-    assert "'full'" in fig.get_suptitle() and fig.axes[0].get_title() == f"tile00 ({report.percent(tiles.coverage[0])})"
+    assert fig.get_suptitle() == "" and fig.axes[0].get_title() == f"tile00 ({report.percent(tiles.coverage[0])})"  # the chapter says which
     assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
 
@@ -373,7 +379,7 @@ def test_threshold_sweep_marks_the_choice_the_empty_share_and_the_cliff():
     sweep = pd.DataFrame({"threshold": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9], "tgs_score": [0.2, 0.7, 0.78, 0.7, 0.45, 0.4]})
     fig = report.plot_threshold_sweep(sweep, 0.5, empty_share=0.4)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels[0] == "chosen threshold 0.500 (score 0.780)" and labels[1].startswith("share of empty tiles (0.400)")
+    assert labels[0] == "chosen threshold 0.500 (score 0.780 before the minimum size)" and labels[1].startswith("share of empty tiles (0.400)")
     cliff = [text for text in fig.axes[0].texts if text.get_text() == "cliff"]
     assert len(cliff) == 1 and cliff[0].xy == (0.8, 0.45)  # the first point past the best below halfway to 0.4
     assert _inside_canvas(fig)
@@ -760,7 +766,7 @@ def test_model_and_comparison_findings_are_built_from_record_history_and_tables(
                            "ci_low": [0.75, 0.75], "ci_high": [0.81, 0.81]})
     sentences = report.model_findings(record, history, scores)
     assert sentences[0] == ("Trained 44 epochs (22 BCE + Dice + 22 Lovasz hinge) in 45.0 minutes; the kept weights are from "
-                            "epoch 40, the validation score still rising over the last epochs: a longer budget would likely help.")
+                            "epoch 40; the validation score of the last five epochs averages 0.035 above that of the five before.")
     assert "threshold 0.5 and the minimum salt region 20 px; there the model scores 0.800" in sentences[1]
     assert sentences[2] == "On the test tiles, scored once: tgs_score 0.780 [0.750, 0.810], 0.020 below the validation score."
     assert sentences[3].startswith("The source thesis's stepwise IoU metric gives 0.780, the same")
@@ -772,3 +778,16 @@ def test_model_and_comparison_findings_are_built_from_record_history_and_tables(
     assert first.startswith("ResUNet's tgs_score is higher than U-Net's: ResUNet - U-Net = +0.030 [+0.010, +0.050].")
     assert unet == "U-Net does best on empty tiles (0.900, 10 tiles) and worst on (0, 10] % tiles (0.300, 5 tiles)."
     assert resunet.startswith("ResUNet does best on empty tiles (0.800")
+
+
+def test_network_findings_give_size_epochs_and_the_test_interval():
+    table = pd.DataFrame({"model": ["unet thesis", "U-Net (lite)"], "parameters": [31_031_685, 1_945_953],
+                          "epochs": ["96 of 120 (time cap)", 44], "best_epoch": [45, 42], "test_tgs_score": [0.744, 0.7725],
+                          "test_ci_low": [0.713, 0.744], "test_ci_high": [0.775, 0.801]})
+    assert report.network_findings(table) == [
+        "unet thesis: 31.0 M parameters, 96 of 120 (time cap) epochs (kept 45), test tgs_score 0.744 [0.713, 0.775].",
+        "U-Net (lite): 1.9 M parameters, 44 epochs (kept 42), test tgs_score 0.772 [0.744, 0.801]."]
+
+
+def test_a_salt_share_reads_100_percent_only_when_it_is_all_salt():
+    assert [report.percent(x) for x in (0, 0.003, 0.5, 0.996, 1.0)] == ["0%", "0.3%", "50%", "99.6%", "100%"]

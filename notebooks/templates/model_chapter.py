@@ -2,12 +2,9 @@
 # # {{number}} · {{title}}
 #
 # {{intro}}
-#
-# This chapter and its twin (chapters 4 and 5) are rendered from one template,
-# `notebooks/templates/model_chapter.py`, and differ only in their parameters: edit the template,
-# then run `python -m salt_lib workbook --render`.
 
 # %% tags=["parameters"]
+# Chapters 4 and 5 are rendered from notebooks/templates/model_chapter.py (python -m salt_lib workbook --render).
 chapter = {{chapter!r}}  # figure and table names start with it
 arch = {{arch!r}}  # "unet" or "resunet"
 preset = "lite"  # "lite" (sized for a CPU) or "thesis" (the source thesis's network)
@@ -80,11 +77,10 @@ report.save_table(report.parameter_counts(arch, preset, overrides), f"{chapter}_
 #
 # ## Training, or reusing a trained model
 #
-# If `model_path` names a model whose JSON records the same architecture, training settings and
-# data fingerprint, it is used as it is. Otherwise the model is trained into a run folder under
-# `runs_dir` named by a hash of the parameters and the data; a finished run there is reused, and
-# an interrupted one resumes from its last finished epoch. The model used is then published to
-# `models_dir` for chapter 6.
+# The model is the one `model_path` names when its record holds exactly this architecture, these
+# training settings and this data; otherwise it is trained here, in a run folder that an
+# interrupted run resumes from. The line below says which, and how it was trained; the model then
+# goes to `models_dir`, where chapters 6 and 7 read it.
 
 # %%
 experiment = experiments.train_or_reuse(arch, dataset, runs_dir, preset, overrides, training, model_path=model_path)
@@ -105,9 +101,9 @@ else:
     print(f"No training history is stored beside {experiment.model_path}: learning curves skipped.")
 
 # %% [markdown]
-# The curves show whether training had converged when it stopped: a validation score still
-# rising at the last epoch means a larger budget would have helped; one that peaked earlier means
-# the kept weights come from that peak.
+# The grey band is the Lovasz stage, which starts from the best weights of the first stage. The
+# findings at the end of the chapter say where the kept epoch lies and how the validation score
+# moved over the last epochs.
 #
 # ## Choosing the threshold
 #
@@ -119,11 +115,16 @@ else:
 # %%
 val_result = evaluate.evaluate_model(experiment.model_path, val, cache_dir, arch)
 sweep = evaluate.threshold_sweep(val_result.probs, val.masks)
-report.save_figure(report.plot_threshold_sweep(sweep, experiment.record["threshold"], empty_share=(val.coverage == 0).mean()), f"{chapter}_threshold_sweep", figures_dir);
+report.save_figure(report.plot_threshold_sweep(sweep, experiment.record["threshold"], empty_share=(val.coverage == 0).mean()), f"{chapter}_threshold_sweep", figures_dir)
+low, high = evaluate.threshold_plateau(sweep)
+print(f"Within 0.005 of its best, the validation score holds for thresholds from {low:.2f} to {high:.2f}.")
 
 # %% [markdown]
-# A flat curve around the chosen threshold means the choice is robust; a sharp peak means the
-# score on new tiles depends on getting the threshold right.
+# The sweep is scored before the minimum region size is applied, so its best score sits a little
+# below the validation score of the findings. At high thresholds the score falls towards the share
+# of empty tiles (dotted): with almost no pixel called salt, every empty tile still scores 1 and
+# every tile with salt 0; where the curve drops steeply to that level, the figure marks the fall
+# as a cliff.
 #
 # ## Test scores
 #
@@ -139,7 +140,7 @@ scores
 # %% [markdown]
 # The table gives the competition score (`tgs_score`), the source thesis's approximation of it
 # (`thesis_iou_metric`), mean IoU and Dice, and how often the model gets a tile's emptiness right.
-# Sanity checks (compared by `pytest --nbval-lax`):
+# Consistency checks on the table:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -148,7 +149,7 @@ evaluate.check_intervals(scores, [("value", "ci_low", "ci_high")])
 # %% [markdown]
 # ## Best and worst test tiles
 #
-# The `cases` best test tiles that hold salt and the `cases` worst test tiles, labelled salt
+# The best test tiles that hold salt (top row) and the worst test tiles (bottom row), labelled salt
 # tinted and the prediction outlined; the titles give the tile's id, `tgs_score` and salt coverage.
 # Where more tiles tie at the top score (often 1) than the row holds, it spreads over their salt
 # coverage, from least to most.
@@ -160,9 +161,9 @@ rows = {"best": report.case_row(test, best, test_result.masks, test_result.per_t
 report.save_figure(report.plot_cases(rows), f"{chapter}_cases", figures_dir);
 
 # %% [markdown]
-# The best tiles show what the model has learned to outline; the worst show its failure modes,
-# missed salt, salt predicted on empty tiles or a boundary in the wrong place, which chapter 6
-# compares between the two networks.
+# The best tiles show what the model has learned to outline; the worst show what it gets wrong.
+# Chapter 6 sorts the errors of both networks by kind (missed salt, false alarms, wrong outlines)
+# on the same tiles.
 
 # %% [markdown]
 # ## Findings
