@@ -73,7 +73,8 @@ TRANSLATIONS = {"zh": {
     "augmentation policy": "数据增强策略",
     "no TTA,\nthreshold 0.5": "无 TTA，\n阈值 0.5", "flip TTA,\nthreshold 0.5": "翻转 TTA，\n阈值 0.5",
     "flip TTA,\ntuned threshold": "翻转 TTA，\n调优阈值", "+ tuned\nmin size": "+ 调优的\n最小连通域",
-    "gain over the step before": "相对上一步的提升", "mean and 95 % CI": "均值与 95% 置信区间", "arm": "实验组", "tgs_score": "tgs_score", "network": "网络",
+    "validation gain\nover the step before": "验证集上相对\n上一步的提升", "score after each step": "每一步之后的得分",
+    "gain of each step (mean, 95 % CI)": "每一步的提升（均值，95% 置信区间）", "arm": "实验组", "tgs_score": "tgs_score", "network": "网络",
     "{split}: one dot per seed": "{split}：每个随机种子一个点", "{split}: mean over seeds": "{split}：各种子的均值",
     "test: 95 % interval over tiles": "测试集：图块上的 95% 置信区间", "tgs_score (95 % CI)": "tgs_score（95% 置信区间）",
     # architecture
@@ -771,10 +772,13 @@ STEP_LABELS = dict(zip(POSTPROCESSING_STEPS, ("no TTA,\nthreshold 0.5", "flip TT
 
 
 def plot_postprocessing(table: pd.DataFrame) -> plt.Figure:
-    """``salt_lib.evaluate.postprocessing_table`` as two panels: left, each model's validation
-    ``tgs_score`` after each step; right, each step's gain over the one before with its paired
-    95 % bootstrap interval, zero marked."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.6), gridspec_kw={"width_ratios": (4, 3)},
+    """``salt_lib.evaluate.postprocessing_table`` as two panels, both on the validation tiles:
+    left, each model's ``tgs_score`` after each step; right, each step's gain over the one before
+    with its paired 95 % bootstrap interval, zero marked. Each panel has its title; one legend
+    below both names the models (the same colour in both panels)."""
+    import textwrap
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.9), gridspec_kw={"width_ratios": (4, 3)},
                                       layout="constrained")
     colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion")]
     models = list(dict.fromkeys(table["model"]))
@@ -788,13 +792,19 @@ def plot_postprocessing(table: pd.DataFrame) -> plt.Figure:
         right.errorbar(offset, later["gain"], yerr=[later["gain"] - later["gain_low"], later["gain_high"] - later["gain"]],
                        fmt="o", ms=3, capsize=2, color=colour, label=model)
     right.axhline(0, color="black", lw=0.8)
-    labels = [tr(STEP_LABELS[step]) for step in POSTPROCESSING_STEPS]
+    # Each label's lines wrapped at 10 characters, so that neighbouring ticks do not touch.
+    labels = ["\n".join(part for line in tr(STEP_LABELS[step]).split("\n") for part in textwrap.wrap(line, 10))
+              for step in POSTPROCESSING_STEPS]
     left.set_xticks(steps, labels, fontsize=7)
     right.set_xticks(steps[1:], labels[1:], fontsize=7)
+    left.set_xlim(steps[0] - 0.5, steps[-1] + 0.5)  # half a step of margin: no marker or bar on a panel's edge
+    right.set_xlim(steps[1] - 0.5, steps[-1] + 0.5)
     left.set_ylabel(tr("validation tgs_score"))
-    right.set_ylabel(tr("gain over the step before"))
-    right.set_title(tr("mean and 95 % CI"), fontsize=8)
-    left.legend(frameon=False)
+    right.set_ylabel(tr("validation gain\nover the step before"))
+    left.set_title(tr("score after each step"), fontsize=8)
+    right.set_title(tr("gain of each step (mean, 95 % CI)"), fontsize=8)
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=max(1, len(models)), frameon=False,
+               fontsize="small")
     return fig
 
 

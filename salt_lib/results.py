@@ -1,5 +1,10 @@
-"""Chapter 7, results: the source thesis's design beside this workbook's, the post-processing
-figure, and the chapter's findings built from its tables.
+"""Chapter 7, results: the post-processing table as the chapter shows it and which of its steps
+stand out, the source thesis's design beside this workbook's, and the chapter's findings built
+from its tables.
+
+``postprocessing_table`` is ``salt_lib.evaluate.postprocessing_table`` with floating-point noise
+(a bootstrap bound of -1e-18 for one that is 0) set to 0; ``gain_summary`` says, from that table,
+which steps' gains have a 95 % interval that excludes zero.
 
 ``source_thesis_table`` puts the source thesis's networks, input, split, augmentation, training,
 metric and reported scores beside ours; every number of either side is computed (the thesis
@@ -16,7 +21,7 @@ import gc
 
 import pandas as pd
 
-from salt_lib import report
+from salt_lib import evaluate, report
 from salt_lib.dataset import Dataset
 from salt_lib.evaluate import POSTPROCESSING_STEPS
 from salt_lib.models import PRESETS, build_model
@@ -27,7 +32,62 @@ from salt_lib.split import RATIOS, SPLITS
 # used here holds 3,200 of them).
 SOURCE_THESIS_TILES = 4000
 ARCH_NAMES = {"unet": "U-Net", "resunet": "ResUNet"}
-NOT_RECORDED = "not recorded here"
+NOT_RECORDED = "not available here"
+NOISE = 1e-12  # a number this close to 0 is floating-point noise of a sum that is 0 (scores are tenths over tiles)
+
+
+# --------------------------------------------------------------------------------------------
+# Post-processing, step by step
+# --------------------------------------------------------------------------------------------
+
+
+def without_noise(table: pd.DataFrame, noise: float = NOISE) -> pd.DataFrame:
+    """``table`` with every float of magnitude below ``noise`` set to exactly 0 (never -0.0); other
+    numbers unchanged, so a gain, its interval and the sums that check them keep their order."""
+    floats = table.select_dtypes("float").columns
+    return table.assign(**{column: table[column].mask(table[column].abs() < noise, 0.0) for column in floats})
+
+
+def postprocessing_table(model_paths, val, cache_dir=None, n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """``salt_lib.evaluate.postprocessing_table`` of ``model_paths`` (name -> model file) on the
+    validation tiles ``val``, with its floating-point noise set to 0 (``without_noise``)."""
+    return without_noise(evaluate.postprocessing_table(model_paths, val, cache_dir, n_resamples, seed))
+
+
+def _step_numbers(numbers: list[int]) -> str:
+    """``[3]`` -> "step 3", ``[2, 3, 4]`` -> "steps 2, 3 and 4"."""
+    words = [str(n) for n in numbers]
+    return f"step {words[0]}" if len(words) == 1 else f"steps {', '.join(words[:-1])} and {words[-1]}"
+
+
+def gain_summary(postprocessing: pd.DataFrame) -> list[str]:
+    """Which steps' gains in ``postprocessing`` (``postprocessing_table``) stand out from the
+    tile-to-tile noise: the steps whose 95 % interval excludes zero, each with its gain, interval
+    and direction, then the others, whose interval contains zero. Steps are numbered as in
+    ``POSTPROCESSING_STEPS`` (1 is the network alone, which has no gain)."""
+    later = postprocessing[postprocessing["gain"].notna()]
+    clear, unclear = [], {}
+    for _, row in later.iterrows():
+        number = POSTPROCESSING_STEPS.index(row["step"]) + 1
+        word = report.verdict(row["gain_low"], row["gain_high"])
+        if word == report.NOT_DISTINGUISHABLE:
+            unclear.setdefault(row["model"], []).append(number)
+        else:
+            clear.append(f"{row['model']} step {number} ({row['step']}), "
+                         f"{report.with_interval(row['gain'], row['gain_low'], row['gain_high'], signed=True)}, {word} than 0")
+    total, others = len(later), sum(len(numbers) for numbers in unclear.values())
+    if not clear:
+        return [f"None of the {total} step gains on validation has a 95 % interval that excludes zero: "
+                "this validation set cannot tell any step from doing nothing."]
+    has = "has" if len(clear) == 1 else "have"
+    sentences = [f"{len(clear)} of the {total} step gains on validation {has} a 95 % interval that excludes zero: "
+                 + "; ".join(clear) + "."]
+    if unclear:
+        which = "; ".join(f"{model} {_step_numbers(numbers)}" for model, numbers in unclear.items())
+        interval = "interval contains" if others == 1 else "intervals contain"
+        sentences.append(f"The other {others} {interval} zero, so this validation set cannot tell those steps "
+                         f"from doing nothing: {which}.")
+    return sentences
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,7 +203,8 @@ def findings(postprocessing: pd.DataFrame, scores: pd.DataFrame, source_reported
                                             row["thesis_iou_metric"], row["thesis_iou_metric_ci_low"],
                                             row["thesis_iou_metric_ci_high"], reference=value))
     if not source_reported:
-        sentences.append(f"The source thesis's reported scores are {NOT_RECORDED}: fill source_reported to compare.")
+        sentences.append(f"The source thesis's reported scores are {NOT_RECORDED}: the comparison with it is of "
+                         "setup (networks, input, split, augmentation, training, metric), not of scores.")
     for _, row in (ensemble_differences if ensemble_differences is not None else pd.DataFrame()).iterrows():
         sentences.append(report.compare_sentence(row["challenger"], row["baseline"], row["mean_difference"],
                                                  row["ci_low"], row["ci_high"]))

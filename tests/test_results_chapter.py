@@ -162,7 +162,8 @@ def test_findings_come_from_the_tables():
         "U-Net, s4 (over s3, validation): +0.002 [-0.001, +0.005], not distinguishable from 0.",
         "U-Net, all post-processing (over s1, validation, tuned there: optimistic): +0.011 [+0.003, +0.019], higher than 0.",
         "U-Net on the test tiles (nothing tuned there): tgs_score 0.759 [0.730, 0.788], thesis_iou_metric 0.760 [0.731, 0.789].",
-        "The source thesis's reported scores are not recorded here: fill source_reported to compare.",
+        "The source thesis's reported scores are not available here: the comparison with it is of setup "
+        "(networks, input, split, augmentation, training, metric), not of scores.",
         "U-Net + ResUNet's tgs_score is higher than U-Net's: U-Net + ResUNet - U-Net = +0.012 [+0.002, +0.022].",
     ]
     assert findings(post, scores, {"U-Net": 0.8})[5] == \
@@ -181,6 +182,71 @@ def test_postprocessing_figure_shows_scores_and_gain_intervals():
     assert [line.get_label() for line in left.get_lines()] == ["U-Net", "ResUNet"]
     np.testing.assert_allclose(left.get_lines()[0].get_ydata(), [0.70, 0.71, 0.72, 0.73])
     assert len(right.containers) == 2 and len(right.get_xticks()) == 3  # one error-bar set per model, steps 2-4
+    # Half a step of margin on both sides: no marker or error bar on a panel's edge.
+    assert left.get_xlim() == (-0.5, 3.5) and right.get_xlim() == (0.5, 3.5)
+    # Each panel its title, both axes say validation, one legend for both panels.
+    assert left.get_title() and right.get_title() and left.get_title() != right.get_title()
+    assert left.get_ylabel().startswith("validation") and right.get_ylabel().startswith("validation")
+    assert [text.get_text() for text in fig.legends[0].get_texts()] == ["U-Net", "ResUNet"] and left.get_legend() is None
+    assert all(len(line) <= 10 for tick in right.get_xticklabels() for line in tick.get_text().split("\n"))
+
+
+# --- the post-processing summary ----------------------------------------------------------------
+
+
+def test_noise_around_zero_becomes_zero_and_nothing_else_changes():
+    from salt_lib.results import without_noise
+
+    table = pd.DataFrame({"model": ["a", "a", "a"], "gain": [np.nan, 0.0062, -1.1626e-18],
+                          "total_low": [np.nan, 6.2402e-04, -1.1626e-18], "min_size": [0, 0, 40]})
+    clean = without_noise(table)
+    assert clean["total_low"].iloc[2] == 0.0 and not np.signbit(clean["total_low"].iloc[2])
+    assert clean["gain"].iloc[2] == 0.0 and np.isnan(clean["gain"].iloc[0])
+    pd.testing.assert_frame_equal(clean.iloc[:2], table.iloc[:2])
+    assert list(clean["min_size"]) == [0, 0, 40]
+
+
+def test_the_chapter_s_postprocessing_table_is_the_evaluate_table_without_noise(trained):
+    from salt_lib import evaluate, results
+
+    model_path, val, cache = trained
+    plain = evaluate.postprocessing_table({"tiny": model_path}, val, cache, n_resamples=200)
+    shown = results.postprocessing_table({"tiny": model_path}, val, cache, n_resamples=200)
+    pd.testing.assert_frame_equal(shown, results.without_noise(plain))
+    floats = shown.select_dtypes("float")
+    assert not ((floats.abs() > 0) & (floats.abs() < results.NOISE)).any().any()
+
+
+def test_gain_summary_names_the_steps_whose_interval_excludes_zero_and_the_others():
+    from salt_lib.evaluate import POSTPROCESSING_STEPS
+    from salt_lib.results import gain_summary
+
+    def table(intervals):
+        rows = []
+        for model, gains in intervals.items():
+            rows.append({"model": model, "step": POSTPROCESSING_STEPS[0], "gain": np.nan, "gain_low": np.nan, "gain_high": np.nan})
+            rows += [{"model": model, "step": step, "gain": gain, "gain_low": low, "gain_high": high}
+                     for step, (gain, low, high) in zip(POSTPROCESSING_STEPS[1:], gains)]
+        return pd.DataFrame(rows)
+
+    noise = (0.002, -0.005, 0.011)
+    mixed = table({"U-Net": [(0.0062, 0.0006, 0.0119), noise, noise], "ResUNet": [noise, (-0.004, -0.008, -0.001), noise]})
+    assert gain_summary(mixed) == [
+        "2 of the 6 step gains on validation have a 95 % interval that excludes zero: "
+        "U-Net step 2 (flip TTA, threshold 0.5), +0.006 [+0.001, +0.012], higher than 0; "
+        "ResUNet step 3 (flip TTA, tuned threshold), -0.004 [-0.008, -0.001], lower than 0.",
+        "The other 4 intervals contain zero, so this validation set cannot tell those steps from doing nothing: "
+        "U-Net steps 3 and 4; ResUNet steps 2 and 4.",
+    ]
+    assert gain_summary(table({"U-Net": [noise] * 3})) == [
+        "None of the 3 step gains on validation has a 95 % interval that excludes zero: "
+        "this validation set cannot tell any step from doing nothing."]
+    clear = (0.01, 0.002, 0.02)
+    assert gain_summary(table({"U-Net": [clear] * 3})) == [
+        "3 of the 3 step gains on validation have a 95 % interval that excludes zero: "
+        "U-Net step 2 (flip TTA, threshold 0.5), +0.010 [+0.002, +0.020], higher than 0; "
+        "U-Net step 3 (flip TTA, tuned threshold), +0.010 [+0.002, +0.020], higher than 0; "
+        "U-Net step 4 (+ tuned min size), +0.010 [+0.002, +0.020], higher than 0."]
 
 
 # --- the submission -----------------------------------------------------------------------------
