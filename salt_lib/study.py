@@ -436,6 +436,84 @@ def write_result(study: Study, arm: Arm, seed: int, dataset: Dataset, experiment
             "tiles": pd.read_csv(folder / "tiles.csv")}
 
 
+def member_path(record: dict, runs_dir) -> Path:
+    """The model file a study result was scored from: its record's ``model_file`` (relative to the
+    repository) where that exists, else the run folder ``train_or_reuse`` trains it in under
+    ``runs_dir`` (``<arch>-<augment>-<run_key>/best.keras``)."""
+    stored = Path(record["model_file"])
+    stored = stored if stored.is_absolute() else REPO / stored
+    if stored.is_file():
+        return stored
+    return Path(runs_dir) / f"{record['arch']}-{record['training']['augment']}-{record['run_key']}" / "best.keras"
+
+
+def write_seed_ensembles(study: Study, results: dict[str, dict], dataset: Dataset, folder, runs_dir,
+                         cache_dir=None) -> dict[str, dict]:
+    """Each arm's seed ensemble: the probabilities of its seeds' models averaged (flip TTA), the
+    threshold and minimum size chosen on the validation tiles for that average
+    (``evaluate.ensemble_record``), then both splits scored per tile, the test split once.
+    Writes ``folder/<arm>/record.json`` and ``tiles.csv``; returns ``{arm: {"record", "tiles"}}``.
+    The members' model files (``member_path``, ``runs_dir`` as ``run_study``'s) must be on this machine (a ``FileNotFoundError`` names a missing
+    one); an arm's ensemble already written for the same members is reused."""
+    folder, ensembles = Path(folder), {}
+    for arm in arm_names(results):
+        runs = runs_of(results, arm)
+        records = [run["record"] for run in runs.values()]
+        members = [member_path(record, runs_dir) for record in records]
+        target = folder / arm
+        if (target / "record.json").is_file():
+            stored = json.loads((target / "record.json").read_text())
+            if stored.get("run_keys") == [record["run_key"] for record in records]:
+                ensembles[arm] = {"record": stored, "tiles": pd.read_csv(target / "tiles.csv")}
+                continue
+        missing = [str(path) for path in members if not path.is_file()]
+        if missing:
+            raise FileNotFoundError(f"{arm}'s seed ensemble needs its members' model files; missing: {', '.join(missing)}")
+        rows, record = [], {}
+        for part, tiles in (("val", dataset.val), ("test", dataset.test)):
+            evaluation = evaluate_model(tuple(members), tiles, cache_dir, name=f"{arm} seed ensemble", val=dataset.val)
+            record = evaluation.record
+            rows.append(pd.DataFrame({"id": tiles.ids.astype(str), "split": part, "position": np.arange(len(tiles)),
+                                      "tgs_score": evaluation.per_tile["tgs_score"]}))
+            if part == "test":
+                interval = bootstrap_ci(evaluation.per_tile["tgs_score"])
+                test = evaluation.summary() | {"tgs_score_low": round(interval["low"], 4), "tgs_score_high": round(interval["high"], 4),
+                                               "scored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        record = {"arm": arm, "seeds": sorted(runs), "study": study.name, "members": [portable_path(path) for path in members],
+                  "run_keys": [r["run_key"] for r in records], "threshold": record["threshold"], "min_size": record["min_size"],
+                  "val": record["val"], "test": test, "provenance": records[0]["provenance"],
+                  "tiles_order": records[0]["tiles_order"]}
+        tiles = pd.concat(rows, ignore_index=True)
+        with atomic_write(target / "tiles.csv") as partial:
+            tiles.to_csv(partial, index=False)
+        write_json(target / "record.json", record)
+        ensembles[arm] = {"record": json.loads((target / "record.json").read_text()), "tiles": tiles}
+    return ensembles
+
+
+def read_seed_ensembles(folder) -> dict[str, dict] | None:
+    """``write_seed_ensembles``' results under ``folder`` (None when there are none)."""
+    folder = Path(folder)
+    found = sorted(path.parent for path in folder.glob("*/record.json")) if folder.is_dir() else []
+    return {path.name: {"record": json.loads((path / "record.json").read_text()), "tiles": pd.read_csv(path / "tiles.csv")}
+            for path in found} or None
+
+
+def ensemble_table(ensembles: dict[str, dict], name: str = "arm", n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """One row per arm's seed ensemble: its members' seeds, validation and test ``tgs_score`` (test
+    with a bootstrap 95 % interval over tiles), and the threshold and minimum size chosen on validation."""
+    rows = []
+    for arm, ensemble in ensembles.items():
+        record, tiles = ensemble["record"], ensemble["tiles"]
+        test = tiles.loc[tiles["split"] == "test", "tgs_score"].to_numpy()
+        interval = bootstrap_ci(test, n_resamples, seed=seed)
+        rows.append({name: f"{arm} (seed ensemble)", "seeds": len(record["seeds"]),
+                     "val_tgs_score": tiles.loc[tiles["split"] == "val", "tgs_score"].mean(), "test_tgs_score": test.mean(),
+                     "test_ci_low": interval["low"], "test_ci_high": interval["high"],
+                     "threshold": record["threshold"], "min_size": record["min_size"]})
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------------------------

@@ -113,6 +113,29 @@ def test_a_committed_model_serves_seed_0_when_its_record_fits(dataset, trained, 
     assert np.array_equal(study.tile_scores(fresh["unet-s0"], "test"), study.tile_scores(results["unet-s0"], "test"))
 
 
+def test_seed_ensembles_average_the_seeds_and_choose_on_validation(dataset, trained, tmp_path, monkeypatch):
+    base, results = trained
+    ensembles = study.write_seed_ensembles(TINY_STUDY, results, dataset, tmp_path / "ensembles", base / "runs")
+    assert list(ensembles) == ["unet", "resunet"]
+    for arm, ensemble in ensembles.items():
+        record = ensemble["record"]
+        assert record["seeds"] == [0, 1] and len(record["members"]) == 2 and "scored_at" in record["test"]
+        assert record["tiles_order"]["test"]["ids_sha1"] == evaluate.ids_digest(dataset.test.ids)
+        # The threshold is the ensemble's own, chosen on validation; the stored val score is the min-size one.
+        tiles = ensemble["tiles"]
+        assert tiles.loc[tiles["split"] == "val", "tgs_score"].mean() == pytest.approx(record["val"]["tgs_score_min_size"])
+        assert tiles.loc[tiles["split"] == "test", "tgs_score"].mean() == pytest.approx(record["test"]["tgs_score"], abs=1e-4)
+    table = study.ensemble_table(study.read_seed_ensembles(tmp_path / "ensembles"), "model", n_resamples=100)
+    assert list(table["model"]) == ["resunet (seed ensemble)", "unet (seed ensemble)"] and list(table["seeds"]) == [2, 2]
+    assert (table["test_ci_low"] <= table["test_tgs_score"]).all() and (table["test_tgs_score"] <= table["test_ci_high"]).all()
+    # Written once: the same members again are reused without predicting.
+    monkeypatch.setattr(study, "evaluate_model", lambda *a, **k: (_ for _ in ()).throw(AssertionError("scored again")))
+    assert study.write_seed_ensembles(TINY_STUDY, results, dataset, tmp_path / "ensembles", base / "runs").keys() == ensembles.keys()
+    with pytest.raises(FileNotFoundError, match="seed ensemble needs its members' model files"):
+        study.write_seed_ensembles(TINY_STUDY, results, dataset, tmp_path / "elsewhere", tmp_path / "no-runs")
+    assert study.read_seed_ensembles(tmp_path / "none") is None
+
+
 def test_a_study_whose_arms_differ_besides_the_factor_is_refused_before_training(dataset, tmp_path):
     lopsided = Study("tiny", "arch", (TINY_STUDY.arms[0], Arm("resunet", "resunet", "lite", TINY, TRAINING | {"learning_rate": 0.01})))
     with pytest.raises(ValueError, match=r"training.learning_rate: unet 0.001, resunet 0.01"):
@@ -337,6 +360,7 @@ def test_the_study_command(dataset, trained, tmp_path, monkeypatch, capsys):
     args = cli.build_parser().parse_args(["study", "policies", "--data", "d", "--seeds", "3", "4"])
     assert (args.name, args.seeds, args.runs, args.results, args.arms) == ("policies", [3, 4], "runs/study", None, None)
     assert cli.build_parser().parse_args(["study", "policies", "--data", "d", "--arms", "none", "mirror"]).arms == ["none", "mirror"]
+    assert args.ensembles is None and cli.build_parser().parse_args(["study", "architecture", "--data", "d", "--ensembles", "e"]).ensembles == "e"
     assert cli.main(["study", "architecture", "--data", str(tmp_path / "missing")]) == 2
     # The whole command on the tiny study's records: reused, and the tables printed.
     base, _ = trained
