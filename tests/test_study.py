@@ -413,3 +413,18 @@ def test_the_readme_policy_table_is_the_chapters():
     device = json.loads((REPO / "results" / "device_check" / "unet-s2" / "record.json").read_text())
     assert f"(val {device['val']['tgs_score_min_size']:.3f}, test {device['test']['tgs_score']:.3f})" in readme
     assert device["versions"]["device"].startswith("gpu") and device["seed"] == 2 and device["arm"] == "unet"
+
+
+def test_the_readme_architecture_table_is_the_chapters():
+    """The README's architecture-study table and paired difference repeat chapter 6's generated tables."""
+    summary = pd.read_csv(REPO / "tables" / "06_seeds_summary.csv").set_index("model")
+    pair = pd.read_csv(REPO / "tables" / "06_seeds_paired.csv").iloc[0]
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("**The architecture study**"):readme.index("## Data")]
+    rows = re.findall(r"^\| (\w+) \| (\d+) \| (0\.\d{3}) \[(0\.\d{3}), (0\.\d{3})\] \| (0\.\d{3}) \| (0\.\d{3}) \|$", section, re.M)
+    assert [row[0] for row in rows] == list(summary.index)
+    for model, seeds, mean, low, high, sd, val in rows:
+        expected = summary.loc[model, ["test_mean", "test_ci_low", "test_ci_high", "test_sd", "val_mean"]]
+        assert int(seeds) == summary.loc[model, "seeds"] and [f"{v:.3f}" for v in expected] == [mean, low, high, sd, val], model
+    assert f"{pair['difference']:+.3f}\n[{pair['ci_low']:+.3f}, {pair['ci_high']:+.3f}]" in section
+    assert f"Seeds 0 and {int(summary['seeds'].max()) - 1} are committed" in section or summary["seeds"].max() >= 3
