@@ -131,8 +131,9 @@ def test_seed_ensembles_average_the_seeds_and_choose_on_validation(dataset, trai
     # Written once: the same members again are reused without predicting.
     monkeypatch.setattr(study, "evaluate_model", lambda *a, **k: (_ for _ in ()).throw(AssertionError("scored again")))
     assert study.write_seed_ensembles(TINY_STUDY, results, dataset, tmp_path / "ensembles", base / "runs").keys() == ensembles.keys()
+    moved = {key: run | {"record": run["record"] | {"model_file": "moved/best.keras"}} for key, run in results.items()}
     with pytest.raises(FileNotFoundError, match="seed ensemble needs its members' model files"):
-        study.write_seed_ensembles(TINY_STUDY, results, dataset, tmp_path / "elsewhere", tmp_path / "no-runs")
+        study.write_seed_ensembles(TINY_STUDY, moved, dataset, tmp_path / "elsewhere", tmp_path / "no-runs")
     assert study.read_seed_ensembles(tmp_path / "none") is None
 
 
