@@ -165,7 +165,10 @@ def cmd_study(args) -> None:
         print("\npaired (test):\n" + pairs.drop(columns="per_seed").to_string(index=False))
         if args.ensembles:
             folder = Path(args.ensembles)
-            ensembles = studies.write_seed_ensembles(study, results, dataset, folder, args.runs, cache_dir=Path(args.runs) / "cache")
+            for kept in studies.keep_members(results, args.runs, studies.MEMBERS):
+                print(f"kept {kept} (a seed-ensemble member, to commit)", flush=True)
+            ensembles = studies.write_seed_ensembles(study, results, dataset, folder, args.runs, cache_dir=Path(args.runs) / "cache",
+                                                     kept=studies.MEMBERS)
             print(f"\nseed ensembles ({folder}):\n" + studies.ensemble_table(ensembles).to_string(index=False))
 
 
@@ -271,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--results", help="where the small result records go (default results/seeds_<name>)")
     study.add_argument("--quiet", action="store_true", help="one line per run, no per-epoch progress")
     study.add_argument("--ensembles", metavar="DIR", help="also score each arm's seed ensemble (its seeds' models "
-                       "averaged; needs their model files) into DIR, e.g. results/ensembles_architecture")
+                       "averaged; needs their model files, which it first copies from --runs to models/seeds/ to be committed) "
+                       "into DIR, e.g. results/ensembles_architecture")
     study.set_defaults(run=cmd_study)
 
     workbook = commands.add_parser("workbook", help="run the notebooks in order with papermill (params/<profile>.yaml)")

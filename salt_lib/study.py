@@ -260,6 +260,21 @@ def pair_findings(pairs: pd.DataFrame, score: str = "tgs_score") -> list[str]:
     return sentences
 
 
+def ensemble_findings(ensembles: pd.DataFrame, summary: pd.DataFrame | None = None, score: str = "test tgs_score") -> list[str]:
+    """One sentence per row of ``ensemble_table``: the seed ensemble's test score with its interval
+    over tiles, and against the mean of its own seeds' models where ``seed_summary`` is given."""
+    means = {} if summary is None else dict(zip(summary.iloc[:, 0], summary["test_mean"]))
+    sentences = []
+    for row in ensembles.itertuples():
+        arm = row[1].removesuffix(" (seed ensemble)")
+        sentence = (f"{row[1]}, {row.seeds} seed models averaged: {score} "
+                    f"{with_interval(row.test_tgs_score, row.test_ci_low, row.test_ci_high)}")
+        if arm in means:
+            sentence += f", {row.test_tgs_score - means[arm]:+.3f} against the mean of its seeds ({means[arm]:.3f})"
+        sentences.append(sentence + ".")
+    return sentences
+
+
 ARCHITECTURE_STUDY = architecture_study()
 POLICY_STUDY = policy_study()
 STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY)}
@@ -436,7 +451,16 @@ def write_result(study: Study, arm: Arm, seed: int, dataset: Dataset, experiment
             "tiles": pd.read_csv(folder / "tiles.csv")}
 
 
-def member_path(record: dict, runs_dir) -> Path:
+MEMBERS = REPO / "models" / "seeds"
+"""Where the CLI keeps the seed models a committed seed ensemble needs (``keep_members``)."""
+
+
+def kept_member(record: dict, folder) -> Path:
+    """Where ``keep_members`` keeps the model of ``record``'s run: ``folder/<arm>-s<seed>.keras``."""
+    return Path(folder) / f"{record['arm']}-s{record['seed']}.keras"
+
+
+def trained_path(record: dict, runs_dir) -> Path:
     """The model file a study result was scored from: its record's ``model_file`` (relative to the
     repository) where that exists, else the run folder ``train_or_reuse`` trains it in under
     ``runs_dir`` (``<arch>-<augment>-<run_key>/best.keras``)."""
@@ -447,19 +471,53 @@ def member_path(record: dict, runs_dir) -> Path:
     return Path(runs_dir) / f"{record['arch']}-{record['training']['augment']}-{record['run_key']}" / "best.keras"
 
 
+def member_path(record: dict, runs_dir, kept=None) -> Path:
+    """A seed-ensemble member's model file: its copy kept under ``kept`` (``keep_members``) where
+    there is one, else ``trained_path``."""
+    if kept is not None and kept_member(record, kept).is_file():
+        return kept_member(record, kept)
+    return trained_path(record, runs_dir)
+
+
+def keep_members(results: dict[str, dict], runs_dir, folder) -> list[Path]:
+    """Copy each run's model that lives only in ``runs_dir`` to ``kept_member`` under ``folder``
+    (its weights without the optimizer's state, a third of the file; its ``.config.json`` record
+    beside it), so a seed ensemble can be rebuilt from a clone. Runs whose model is already outside
+    ``runs_dir`` (a committed model) or already kept are left alone; a kept file is never
+    overwritten. Returns the files written."""
+    import keras
+
+    written = []
+    for run in results.values():
+        record = run["record"]
+        source, target = trained_path(record, runs_dir), kept_member(record, folder)
+        if target.is_file() or Path(runs_dir).resolve() not in source.resolve().parents:
+            continue
+        if not source.is_file():
+            raise FileNotFoundError(f"{record['arm']} seed {record['seed']}: no model at {source} to keep")
+        # the record first: a kept .keras file is what marks a member as kept
+        with atomic_write(target.with_suffix(".config.json")) as partial:
+            partial.write_bytes(source.with_suffix(".config.json").read_bytes())
+        with atomic_write(target) as partial:
+            keras.models.load_model(source, compile=False).save(partial)  # the weights, not the optimizer's state
+        written += [target.with_suffix(".config.json"), target]
+    return written
+
+
 def write_seed_ensembles(study: Study, results: dict[str, dict], dataset: Dataset, folder, runs_dir,
-                         cache_dir=None) -> dict[str, dict]:
+                         cache_dir=None, kept=None) -> dict[str, dict]:
     """Each arm's seed ensemble: the probabilities of its seeds' models averaged (flip TTA), the
     threshold and minimum size chosen on the validation tiles for that average
     (``evaluate.ensemble_record``), then both splits scored per tile, the test split once.
     Writes ``folder/<arm>/record.json`` and ``tiles.csv``; returns ``{arm: {"record", "tiles"}}``.
-    The members' model files (``member_path``, ``runs_dir`` as ``run_study``'s) must be on this machine (a ``FileNotFoundError`` names a missing
-    one); an arm's ensemble already written for the same members is reused."""
+    The members' model files (``member_path``: kept under ``kept``, committed, or in ``runs_dir`` as
+    ``run_study``'s) must be on this machine (a ``FileNotFoundError`` names a missing one); an arm's
+    ensemble already written for the same members is reused."""
     folder, ensembles = Path(folder), {}
     for arm in arm_names(results):
         runs = runs_of(results, arm)
         records = [run["record"] for run in runs.values()]
-        members = [member_path(record, runs_dir) for record in records]
+        members = [member_path(record, runs_dir, kept) for record in records]
         target = folder / arm
         if (target / "record.json").is_file():
             stored = json.loads((target / "record.json").read_text())
@@ -492,11 +550,19 @@ def write_seed_ensembles(study: Study, results: dict[str, dict], dataset: Datase
 
 
 def read_seed_ensembles(folder) -> dict[str, dict] | None:
-    """``write_seed_ensembles``' results under ``folder`` (None when there are none)."""
+    """``write_seed_ensembles``' results under ``folder`` (None when there are none), in their
+    study's arm order where the study is defined here, else by name."""
     folder = Path(folder)
     found = sorted(path.parent for path in folder.glob("*/record.json")) if folder.is_dir() else []
-    return {path.name: {"record": json.loads((path / "record.json").read_text()), "tiles": pd.read_csv(path / "tiles.csv")}
-            for path in found} or None
+    ensembles = {path.name: {"record": json.loads((path / "record.json").read_text()), "tiles": pd.read_csv(path / "tiles.csv")}
+                 for path in found}
+
+    def position(arm: str) -> int:
+        defined = STUDIES.get(ensembles[arm]["record"].get("study"))
+        names = [candidate.name for candidate in defined.arms] if defined else []
+        return names.index(arm) if arm in names else len(names)
+
+    return {arm: ensembles[arm] for arm in sorted(ensembles, key=position)} or None
 
 
 def ensemble_table(ensembles: dict[str, dict], name: str = "arm", n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:

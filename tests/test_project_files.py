@@ -85,6 +85,18 @@ def test_model_card_paired_difference_is_the_table_s():
     assert sentence in CARD.read_text()
 
 
+def test_model_card_lists_the_kept_seed_models():
+    """The card's seed-model table names exactly the files in models/seeds/, each with its record
+    of that network and seed."""
+    table = card_tables()["Seed models"]
+    kept = sorted((REPO / "models" / "seeds").glob("*.keras"))
+    assert sorted(table["file"].str.strip("`")) == [f"seeds/{path.name}" for path in kept]
+    arch = {"U-Net": "unet", "ResUNet": "resunet"}
+    for model, row in table.iterrows():
+        rec = json.loads((REPO / "models" / row["file"].strip("`")).with_suffix(".config.json").read_text())
+        assert (rec["arch"], rec["training"]["seed"]) == (arch[model], int(row["seed"]))
+
+
 def test_citation_cff_is_valid_and_carries_the_package_version():
     citation = yaml.safe_load((REPO / "CITATION.cff").read_text())
     assert citation["cff-version"] == "1.2.0"
