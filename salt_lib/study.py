@@ -60,7 +60,7 @@ from salt_lib.experiments import train_or_reuse
 from salt_lib.files import REPO, atomic_write, portable_path
 from salt_lib.models import PRESETS, preset_name, resolve_config
 from salt_lib.recipes import DEFAULT
-from salt_lib.records import IGNORED_TRAINING_KEYS, network_fields, reuse_problems, run_key, write_json
+from salt_lib.records import IGNORED_TRAINING_KEYS, config_path, network_fields, reuse_problems, run_key, write_json
 from salt_lib.report import NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
 from salt_lib.train import TrainConfig
 
@@ -496,11 +496,11 @@ def keep_members(results: dict[str, dict], runs_dir, folder) -> list[Path]:
         if not source.is_file():
             raise FileNotFoundError(f"{record['arm']} seed {record['seed']}: no model at {source} to keep")
         # the record first: a kept .keras file is what marks a member as kept
-        with atomic_write(target.with_suffix(".config.json")) as partial:
-            partial.write_bytes(source.with_suffix(".config.json").read_bytes())
+        with atomic_write(config_path(target)) as partial:
+            partial.write_bytes(config_path(source).read_bytes())
         with atomic_write(target) as partial:
             keras.models.load_model(source, compile=False).save(partial)  # the weights, not the optimizer's state
-        written += [target.with_suffix(".config.json"), target]
+        written += [config_path(target), target]
     return written
 
 
