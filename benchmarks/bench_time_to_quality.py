@@ -10,11 +10,13 @@ thesis's 22 epochs of the mirrored set = the default's 44 epochs of the plain on
 Writes ``benchmarks/results/time_to_quality.json`` (per-epoch curves, minutes and images to reach
 each score level) and ``.png``, and prints the README's sentence. Runs are resumable and reused:
 they live in ``runs/time_to_quality/<recipe>``, and ``--reuse RECIPE=RUN_DIR`` takes a finished
-run of the same settings instead (e.g. the run the committed U-Net was exported from); its wall
-times count only if it also ran alone on the same machine, which the JSON records as given.
+run of the same settings and ``--seed`` instead (e.g. the architecture study's idle seed-2 U-Net);
+its wall times count only if it also ran alone on the same machine, which the JSON records as given.
 
-Run: ``python benchmarks/bench_time_to_quality.py --data ../shared/tgs-salt`` (about 1.7 hours on
-2 idle cores: the thesis arm ~60 min, the default ~45 min). Run nothing else meanwhile.
+Run: ``python benchmarks/bench_time_to_quality.py --data ../shared/tgs-salt`` (about 2 hours on
+2 idle cores: the thesis arm took 68 min, the default 47 min). Run nothing else meanwhile. The
+committed result reused the architecture study's idle seed-2 U-Net for the default arm:
+``... --seed 2 --reuse default=runs/study/unet-flip_geo-c12c618d5ffe`` (68 min of new training).
 """
 
 from __future__ import annotations
@@ -48,6 +50,22 @@ def first_reaching(history: pd.DataFrame, level: float, column: str) -> float | 
     return None if reached.empty else float(reached[column].iloc[0])
 
 
+def relative(path: Path) -> str:
+    """``path`` as the JSON stores it: relative to the repository when inside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+def sentence(result: dict, level: str = "0.75") -> str:
+    """The README's sentence, from the JSON this script writes."""
+
+    def minutes(name):
+        value = result["reach"][name][level]["minutes"]
+        return "not reached" if value is None else f"{value:.0f}"
+
+    return f"minutes to reach {level} on validation: thesis recipe {minutes('thesis')} vs default {minutes('default')}"
+
+
 def curve(run_dir: Path, train_tiles: int, mirrored: bool) -> pd.DataFrame:
     history = read_history(run_dir / "best.keras").copy()
     history["minutes"] = history["elapsed_seconds"] / 60
@@ -65,7 +83,7 @@ def plot(curves: dict[str, pd.DataFrame]):
     axes[1].set_xlabel("training images seen (thousands)")
     axes[0].set_ylabel("validation tgs_score")
     for ax in axes:
-        ax.axhline(0.75, color="grey", lw=0.8, ls=":")
+        ax.axhline(0.75, color="grey", lw=0.8, ls=":", label="0.75, the README's level")
         ax.grid(alpha=0.3)
     axes[0].legend(title="recipe (lite U-Net)")
     fig.suptitle("Time to quality: validation score after every epoch")
@@ -79,6 +97,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="append", default=[], metavar="RECIPE=RUN_DIR",
                         help="take a finished run of the same settings for this recipe")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "time_to_quality"))
+    parser.add_argument("--seed", type=int, default=0, help="the training seed of both arms (a reused run must have it)")
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="scale both budgets (a smoke test)")
     args = parser.parse_args()
 
@@ -86,7 +105,7 @@ def main() -> None:
     reuse = dict(item.split("=", 1) for item in args.reuse)
     curves, runs = {}, {}
     for recipe in (THESIS, DEFAULT):
-        training = dict(recipe.training)
+        training = dict(recipe.training, seed=args.seed)
         if args.epochs_scale != 1:
             for key in ("epochs", "lovasz_epochs", "patience"):
                 if key in training:
@@ -96,7 +115,7 @@ def main() -> None:
                   command=f"benchmarks/bench_time_to_quality.py ({recipe.name})")
         record = load_record(run_dir / "best.keras")
         curves[recipe.name] = curve(run_dir, len(dataset.train), training["augment"] == "mirror")
-        runs[recipe.name] = {"run_dir": str(run_dir), "reused": recipe.name in reuse, "overrides": recipe.overrides,
+        runs[recipe.name] = {"run_dir": relative(run_dir), "reused": recipe.name in reuse, "overrides": recipe.overrides,
                              "training": training, "wall_seconds": record.get("wall_seconds"),
                              "cut_by_time": bool(record.get("cut_by_time", False)),
                              "best_val_tgs_score": round(float(curves[recipe.name]["val_tgs_score"].max()), 4)}
@@ -105,18 +124,14 @@ def main() -> None:
                     for level in LEVELS} for name, history in curves.items()}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    result = {"data_fingerprint": dataset.fingerprint, "split_hash": dataset.split_hash, "runs": runs, "reach": reach,
+    result = {"seed": args.seed, "data_fingerprint": dataset.fingerprint, "split_hash": dataset.split_hash, "runs": runs, "reach": reach,
               "curves": {name: history[["epoch", "stage", "minutes", "images_seen", "val_tgs_score"]].round(4).to_dict("list")
                          for name, history in curves.items()}}
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     fig = plot(curves)
     fig.savefig(out.with_suffix(".png"), dpi=150)
 
-    def minutes(name):
-        value = reach[name]["0.75"]["minutes"]
-        return "not reached" if value is None else f"{value:.0f}"
-
-    print(f"minutes to reach 0.75 on validation: thesis recipe {minutes('thesis')} vs default {minutes('default')}")
+    print(sentence(result))
     for name, run in runs.items():
         print(f"  {name}: best validation {run['best_val_tgs_score']:.3f}, {run['wall_seconds'] / 60:.0f} min"
               f"{' (cut by the time cap)' if run['cut_by_time'] else ''}")
