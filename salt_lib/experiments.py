@@ -24,6 +24,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import keras
 import pandas as pd
 
 from salt_lib.augment import check_policy
@@ -69,6 +70,7 @@ def train_run(arch: str, dataset: Dataset, run_dir, preset: str = "lite", overri
     unfinished, nothing done if finished); return the best model's path. ``command`` is stored
     in the record's provenance (default: this call)."""
     config = TrainConfig.from_dict(training)
+    keras.utils.set_random_seed(config.seed)  # the initial weights too come from the seed (fit seeds the rest)
     model = build_model(arch, preset, overrides)
     command = command or f"salt_lib.experiments.train_run({arch!r}, preset={preset!r}, overrides={overrides!r}, training={training!r})"
     if verbose:

@@ -60,6 +60,17 @@ def test_train_or_reuse_trains_once_then_reuses_and_publishes(dataset, tmp_path)
     assert table.loc[0, "tgs_score_ci_low"] <= table.loc[0, "tgs_score"] <= table.loc[0, "tgs_score_ci_high"]
 
 
+def test_the_seed_also_fixes_the_initial_weights(dataset, tmp_path, monkeypatch):
+    """The same command gives the same model: train_run seeds the network's initialisation too."""
+    initial = []
+    monkeypatch.setattr(experiments, "fit", lambda model, *args, **kwargs: initial.append(model.get_weights()))
+    for seed in (3, 3, 4):
+        experiments.train_run("unet", dataset, tmp_path / f"s{seed}", "lite", TINY, {"epochs": 1, "seed": seed}, verbose=False)
+    first, again, other = initial
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+
+
 def test_unknown_training_setting_fails_before_training(dataset, tmp_path):
     with pytest.raises(ValueError, match="unknown training setting"):
         experiments.train_or_reuse("unet", dataset, tmp_path, "lite", TINY, {"epoch": 3})
