@@ -38,6 +38,7 @@ import pandas as pd  # noqa: E402
 
 from salt_lib.dataset import load_dataset  # noqa: E402
 from salt_lib.experiments import train_run  # noqa: E402
+from salt_lib.files import portable_path  # noqa: E402
 from salt_lib.recipes import DEFAULT, THESIS  # noqa: E402
 from salt_lib.records import load_record, read_history  # noqa: E402
 
@@ -48,12 +49,6 @@ def first_reaching(history: pd.DataFrame, level: float, column: str) -> float | 
     """``column`` (minutes or images) at the first epoch whose validation score reaches ``level``."""
     reached = history[history["val_tgs_score"] >= level]
     return None if reached.empty else float(reached[column].iloc[0])
-
-
-def relative(path: Path) -> str:
-    """``path`` as the JSON stores it: relative to the repository when inside it."""
-    path = Path(path).resolve()
-    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def sentence(result: dict, level: str = "0.75") -> str:
@@ -115,7 +110,7 @@ def main() -> None:
                   command=f"benchmarks/bench_time_to_quality.py ({recipe.name})")
         record = load_record(run_dir / "best.keras")
         curves[recipe.name] = curve(run_dir, len(dataset.train), training["augment"] == "mirror")
-        runs[recipe.name] = {"run_dir": relative(run_dir), "reused": recipe.name in reuse, "overrides": recipe.overrides,
+        runs[recipe.name] = {"run_dir": portable_path(run_dir), "reused": recipe.name in reuse, "overrides": recipe.overrides,
                              "training": training, "wall_seconds": record.get("wall_seconds"),
                              "cut_by_time": bool(record.get("cut_by_time", False)),
                              "best_val_tgs_score": round(float(curves[recipe.name]["val_tgs_score"].max()), 4)}
