@@ -1,22 +1,25 @@
-"""Time to quality: the source thesis's recipe against the project's default, on validation.
+"""Time to quality: training recipes side by side, on validation, minutes and images to a score.
 
-Trains the lite U-Net on the real tiles (``--data``, the project's split: seed 0) with each of
-``salt_lib.recipes.THESIS`` (128x128 bicubic resize, BCE, constant Adam 1e-4, the 1:1 mirror
-expansion) and ``salt_lib.recipes.DEFAULT``, one after the other, and records the validation
-tgs_score after every epoch against wall time and against training images seen. Only the
-validation tiles are scored. Both budgets show the network the same number of images (the
-thesis's 22 epochs of the mirrored set = the default's 44 epochs of the plain one).
+Each arm is a named recipe (``ARMS``: ``salt_lib.recipes``' THESIS, DEFAULT and FAST, and the
+FAST levers one at a time) trained on the real tiles (``--data``, the project's split: seed 0)
+with the lite U-Net or ResUNet, one arm after the other. After every scored epoch the run's
+history has the validation tgs_score (no TTA, threshold tuned on validation), the seconds of
+training and of validation; only validation tiles are scored, never the test split.
 
-Writes ``benchmarks/results/time_to_quality.json`` (per-epoch curves, minutes and images to reach
-each score level) and ``.png``, and prints the README's sentence. Runs are resumable and reused:
-they live in ``runs/time_to_quality/<recipe>``, and ``--reuse RECIPE=RUN_DIR`` takes a finished
-run of the same settings and ``--seed`` instead (e.g. the architecture study's idle seed-2 U-Net);
-its wall times count only if it also ran alone on the same machine, which the JSON records as given.
+Per arm the JSON reports the minutes and the training images seen until the curve first reaches
+each level (0.60 ... 0.78), the best score at the end of the budget, the finished model's record
+(flip TTA, as ``best.config.json`` stores it), and the seconds per epoch split into training and
+validation. ``--idle`` says the runs had the cores to themselves; runs made beside other work are
+marked ``contended`` and their minutes are then epochs x the seconds per epoch measured on idle
+cores by ``--time-epochs`` (one short timing run per arm), which the JSON says.
 
-Run: ``python benchmarks/bench_time_to_quality.py --data ../shared/tgs-salt`` (about 2 hours on
-2 idle cores: the thesis arm took 68 min, the default 47 min). Run nothing else meanwhile. The
-committed result reused the architecture study's idle seed-2 U-Net for the default arm:
-``... --seed 2 --reuse default=runs/study/unet-flip_geo-c12c618d5ffe`` (68 min of new training).
+Writes ``benchmarks/results/time_to_quality.json`` and ``.png`` (validation score against
+minutes, all arms) and prints the README's line. Runs are resumable and reused:
+``runs/time_to_quality/<arm>-<net>-s<seed>``; ``--reuse ARM=RUN_DIR`` takes a finished run of the
+same settings (e.g. the architecture study's seed-2 U-Net for ``default``).
+
+Run (the committed result): ``python benchmarks/bench_time_to_quality.py --data ../shared/tgs-salt
+--seed 2 --arms thesis,default,fast --reuse default=runs/study/unet-flip_geo-c12c618d5ffe``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,15 +38,24 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from salt_lib.dataset import load_dataset  # noqa: E402
-from salt_lib.experiments import train_run  # noqa: E402
-from salt_lib.files import portable_path  # noqa: E402
-from salt_lib.recipes import DEFAULT, THESIS  # noqa: E402
+from salt_lib.files import atomic_write, portable_path  # noqa: E402
+from salt_lib.recipes import DEFAULT, FAST, THESIS, Recipe, variant  # noqa: E402
 from salt_lib.records import load_record, read_history  # noqa: E402
 
 LEVELS = (0.60, 0.70, 0.75, 0.78)
+SHORT = variant(DEFAULT, "short", epochs=8, lovasz_epochs=10, patience=18)
+# Each lever of FAST alone on SHORT (DEFAULT's stages cut to FAST's 8 + 10 epochs), then all of them.
+ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
+    THESIS, DEFAULT, SHORT,
+    variant(SHORT, "short+warmup", warmup_epochs=1, learning_rate=2e-3),
+    variant(SHORT, "short+early_crop", early_crop=96),
+    variant(SHORT, "short+alternate_flips", alternate_flips=True),
+    variant(SHORT, "short+val_every", val_every=2),
+    FAST,
+)}
 
 
 def first_reaching(history: pd.DataFrame, level: float, column: str) -> float | None:
@@ -51,86 +64,208 @@ def first_reaching(history: pd.DataFrame, level: float, column: str) -> float | 
     return None if reached.empty else float(reached[column].iloc[0])
 
 
-def sentence(result: dict, level: str = "0.75") -> str:
-    """The README's sentence, from the JSON this script writes."""
-
-    def minutes(name):
-        value = result["reach"][name][level]["minutes"]
-        return "not reached" if value is None else f"{value:.0f}"
-
-    return f"minutes to reach {level} on validation: thesis recipe {minutes('thesis')} vs default {minutes('default')}"
+def minutes_to(result: dict, arm: str, level: str = "0.78") -> str:
+    value = result["arms"][arm]["reach"][level]["minutes"]
+    return "not reached" if value is None else f"{value:.0f} min"
 
 
-def curve(run_dir: Path, train_tiles: int, mirrored: bool) -> pd.DataFrame:
-    history = read_history(run_dir / "best.keras").copy()
-    history["minutes"] = history["elapsed_seconds"] / 60
-    per_epoch = train_tiles * (2 if mirrored else 1)
-    history["images_seen"] = range(per_epoch, per_epoch * (len(history) + 1), per_epoch)
+def sentence(result: dict, level: str = "0.78", arms=("default", "fast")) -> str:
+    """The README's line, from the JSON this script writes."""
+    present = [arm for arm in arms if arm in result["arms"]]
+    parts = [f"{arm} {minutes_to(result, arm, level)}" for arm in present]
+    return f"minutes to reach {level} on validation (lite U-Net, seed {result['seed']}): " + ", ".join(parts)
+
+
+def images_per_epoch(train_tiles: int, training: dict) -> int:
+    return train_tiles * (2 if training.get("augment") == "mirror" else 1)
+
+
+def curve(history: pd.DataFrame, train_tiles: int, training: dict, epoch_seconds: dict | None = None) -> pd.DataFrame:
+    """A run's ``history`` with ``minutes`` and ``images_seen`` after each epoch. With
+    ``epoch_seconds`` ({stage: seconds}, measured on idle cores) minutes are epochs x those;
+    otherwise the run's own elapsed seconds."""
+    history = history.copy()
+    if epoch_seconds:
+        history["minutes"] = history["stage"].map(epoch_seconds).cumsum() / 60
+    else:
+        history["minutes"] = history["elapsed_seconds"] / 60
+    per_epoch = images_per_epoch(train_tiles, training)
+    history["images_seen"] = np.arange(1, len(history) + 1) * per_epoch
     return history
 
 
-def plot(curves: dict[str, pd.DataFrame]):
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True, layout="constrained")
+def epoch_timing(history: pd.DataFrame) -> dict:
+    """Median seconds per epoch of each stage: training, and validation on the scored epochs."""
+    timing = {}
+    for stage, rows in history.groupby("stage", sort=False):
+        scored = rows[rows["val_tgs_score"].notna()]
+        val = scored["val_seconds"] if "val_seconds" in rows else scored["elapsed_seconds"].diff().dropna() - scored["train_seconds"]
+        val_median = float(np.nanmedian(val)) if len(val) else 0.0
+        scored_share = len(scored) / len(rows)
+        timing[stage] = {"train_seconds": round(float(rows["train_seconds"].median()), 1),
+                         "val_seconds": round(val_median, 1),
+                         "epoch_seconds": round(float(rows["train_seconds"].median()) + scored_share * val_median, 1)}
+    return timing
+
+
+def arm_run(run_dir: Path) -> tuple[pd.DataFrame, dict]:
+    """A finished arm's history and record: a run folder (best.keras and its record), or a
+    study's result folder (record.json, history.csv: ``salt_lib.study``)."""
+    if (run_dir / "record.json").is_file():
+        return pd.read_csv(run_dir / "history.csv"), json.loads((run_dir / "record.json").read_text())
+    return read_history(run_dir / "best.keras"), load_record(run_dir / "best.keras")
+
+
+def check_same_training(record: dict, training: dict, name: str) -> None:
+    """A reused run must have been trained with the arm's settings (budget included)."""
+    from salt_lib.records import comparable_training
+    from salt_lib.train import TrainConfig
+
+    wanted = comparable_training(TrainConfig.from_dict(training).to_dict())
+    saved = comparable_training(TrainConfig.from_dict(record["training"]).to_dict())
+    if wanted != saved:
+        differ = sorted(key for key in set(wanted) | set(saved) if wanted.get(key) != saved.get(key))
+        raise SystemExit(f"--reuse {name}: that run differs from the arm in {', '.join(differ)}")
+
+
+def plot(curves: dict[str, pd.DataFrame], seed: int):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True, layout="constrained")
     for name, history in curves.items():
-        axes[0].plot(history["minutes"], history["val_tgs_score"], marker=".", label=name)
-        axes[1].plot(history["images_seen"] / 1000, history["val_tgs_score"], marker=".", label=name)
-    axes[0].set_xlabel("wall time on 2 CPU cores (minutes)")
+        scored = history[history["val_tgs_score"].notna()]
+        style = {"lw": 2.2} if name in ("default", "fast") else {"lw": 1, "alpha": 0.8}
+        axes[0].plot(scored["minutes"], scored["val_tgs_score"], marker=".", label=name, **style)
+        axes[1].plot(scored["images_seen"] / 1000, scored["val_tgs_score"], marker=".", label=name, **style)
+    axes[0].set_xlabel("minutes on 2 idle CPU cores")
     axes[1].set_xlabel("training images seen (thousands)")
-    axes[0].set_ylabel("validation tgs_score")
+    axes[0].set_ylabel("validation tgs_score (no TTA)")
     for ax in axes:
-        ax.axhline(0.75, color="grey", lw=0.8, ls=":", label="0.75, the README's level")
+        ax.axhline(0.78, color="grey", lw=0.8, ls=":")
+        ax.set_ylim(0.55, 0.80)
         ax.grid(alpha=0.3)
-    axes[0].legend(title="recipe (lite U-Net)")
-    fig.suptitle("Time to quality: validation score after every epoch")
+    axes[0].legend(title=f"arm (lite U-Net, seed {seed})", fontsize=8)
+    fig.suptitle("Time to quality: the validation score after every scored epoch (dotted: 0.78)")
     return fig
+
+
+def time_epochs(recipe: Recipe, arch: str, dataset, epochs: int = 2) -> dict:
+    """Seconds per epoch of each stage of ``recipe``, measured now: ``epochs`` epochs of each stage
+    in a throw-away run (the first epoch of a stage, which compiles, is dropped)."""
+    import tempfile
+
+    from salt_lib.experiments import train_run
+
+    training = dict(recipe.training, epochs=epochs + 1, lovasz_epochs=(epochs + 1) if recipe.training.get("lovasz_epochs") else 0,
+                    warmup_epochs=min(recipe.training.get("warmup_epochs", 0), epochs), patience=99, swa_epochs=0,
+                    val_every=1)
+    with tempfile.TemporaryDirectory() as folder:
+        train_run(arch, dataset, Path(folder) / "run", "lite", recipe.overrides, training, verbose=False)
+        history = read_history(Path(folder) / "run" / "best.keras")
+    history = history.groupby("stage", sort=False).apply(lambda rows: rows.iloc[1:], include_groups=False).reset_index(level=0)
+    val_every = recipe.training.get("val_every", 1)
+    return {stage: round(float(rows["train_seconds"].median() + rows["val_seconds"].median() / val_every), 1)
+            for stage, rows in history.groupby("stage", sort=False)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="the real tiles in Kaggle's layout, e.g. ../shared/tgs-salt")
+    parser.add_argument("--arms", default="thesis,default,fast", help=f"comma-separated, of: {', '.join(ARMS)}")
+    parser.add_argument("--arch", default="unet", choices=("unet", "resunet"))
     parser.add_argument("--runs", default=str(REPO / "runs" / "time_to_quality"))
-    parser.add_argument("--reuse", action="append", default=[], metavar="RECIPE=RUN_DIR",
-                        help="take a finished run of the same settings for this recipe")
+    parser.add_argument("--reuse", action="append", default=[], metavar="ARM=RUN_DIR",
+                        help="take a finished run of the same settings for this arm")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "time_to_quality"))
-    parser.add_argument("--seed", type=int, default=0, help="the training seed of both arms (a reused run must have it)")
-    parser.add_argument("--epochs-scale", type=float, default=1.0, help="scale both budgets (a smoke test)")
+    parser.add_argument("--seed", type=int, default=0, help="the training seed of every arm (a reused run must have it)")
+    parser.add_argument("--train-only", action="store_true", help="train the arms, write no results")
+    parser.add_argument("--idle", default="", help="comma-separated arms whose runs had the cores to themselves")
+    parser.add_argument("--time-epochs", action="store_true",
+                        help="measure each contended arm's seconds per epoch now, on (what must be) idle cores")
     args = parser.parse_args()
 
+    from salt_lib.dataset import load_dataset
+    from salt_lib.experiments import train_run
+
+    names = [name.strip() for name in args.arms.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(ARMS))
+    if unknown:
+        parser.error(f"unknown arm(s) {', '.join(unknown)}; known: {', '.join(ARMS)}")
     dataset = load_dataset(args.data)
     reuse = dict(item.split("=", 1) for item in args.reuse)
-    curves, runs = {}, {}
-    for recipe in (THESIS, DEFAULT):
+    idle = {name.strip() for name in args.idle.split(",") if name.strip()}
+    out = Path(args.out).with_suffix(".json")
+    previous = json.loads(out.read_text()) if out.is_file() else {}
+    previous_arms = previous.get("arms", {}) if previous.get("seed") == args.seed and previous.get("arch", "unet") == args.arch else {}
+
+    run_dirs = {}
+    for index, name in enumerate(names, 1):
+        recipe = ARMS[name]
         training = dict(recipe.training, seed=args.seed)
-        if args.epochs_scale != 1:
-            for key in ("epochs", "lovasz_epochs", "patience"):
-                if key in training:
-                    training[key] = max(1, round(training[key] * args.epochs_scale))
-        run_dir = Path(reuse.get(recipe.name) or Path(args.runs) / recipe.name)
-        train_run("unet", dataset, run_dir, "lite", recipe.overrides, training,
-                  command=f"benchmarks/bench_time_to_quality.py ({recipe.name})")
-        record = load_record(run_dir / "best.keras")
-        curves[recipe.name] = curve(run_dir, len(dataset.train), training["augment"] == "mirror")
-        runs[recipe.name] = {"run_dir": portable_path(run_dir), "reused": recipe.name in reuse, "overrides": recipe.overrides,
-                             "training": training, "wall_seconds": record.get("wall_seconds"),
-                             "cut_by_time": bool(record.get("cut_by_time", False)),
-                             "best_val_tgs_score": round(float(curves[recipe.name]["val_tgs_score"].max()), 4)}
-    reach = {name: {f"{level:.2f}": {"minutes": first_reaching(history, level, "minutes"),
-                                     "images": first_reaching(history, level, "images_seen")}
-                    for level in LEVELS} for name, history in curves.items()}
-    out = Path(args.out)
+        run_dir = Path(reuse.get(name) or Path(args.runs) / f"{name}-{args.arch}-s{args.seed}")
+        print(f"[{index}/{len(names)}] {name}: {run_dir}", flush=True)
+        start = time.perf_counter()
+        if (run_dir / "record.json").is_file():  # a study's result folder: nothing to train
+            check_same_training(arm_run(run_dir)[1], training, name)
+            run_dirs[name] = run_dir
+            continue
+        train_run(args.arch, dataset, run_dir, "lite", recipe.overrides, training,
+                  command=f"benchmarks/bench_time_to_quality.py --arms {name} --seed {args.seed}")
+        print(f"[{index}/{len(names)}] {name}: done ({(time.perf_counter() - start) / 60:.1f} min)", flush=True)
+        run_dirs[name] = run_dir
+    if args.train_only:
+        return
+
+    arms, curves = {}, {}
+    for name, run_dir in run_dirs.items():
+        recipe = ARMS[name]
+        training = dict(recipe.training, seed=args.seed)
+        history, record = arm_run(run_dir)
+        check_same_training(record, training, name)
+        own = epoch_timing(history)
+        if name in idle:
+            timing_source, epoch_seconds = "the run itself, on idle cores", None
+        elif args.time_epochs:
+            print(f"timing {name} on idle cores ...", flush=True)
+            timing_source, epoch_seconds = "a timing run on idle cores (--time-epochs)", time_epochs(recipe, args.arch, dataset)
+        elif name in previous_arms and previous_arms[name].get("idle_epoch_seconds"):
+            timing_source = previous_arms[name]["minutes_from"]
+            epoch_seconds = previous_arms[name]["idle_epoch_seconds"]
+        else:
+            timing_source, epoch_seconds = "the run itself, on CONTENDED cores (not a speed result)", None
+        curves[name] = curve(history, len(dataset.train), training, epoch_seconds)
+        arms[name] = {
+            "run_dir": portable_path(run_dir), "reused": name in reuse, "overrides": recipe.overrides, "training": training,
+            "epochs": len(history), "minutes_from": timing_source, "idle_epoch_seconds": epoch_seconds,
+            "timing_of_the_run": own, "wall_seconds": record.get("wall_seconds"),
+            "cut_by_time": bool(record.get("cut_by_time", False)),
+            "best_val_tgs_score": round(float(curves[name]["val_tgs_score"].max()), 4),
+            "final_val_tgs_score_tta": round(float(record["val"]["tgs_score"]), 4),
+            "minutes": round(float(curves[name]["minutes"].iloc[-1]), 1),
+            "reach": {f"{level:.2f}": {"minutes": first_reaching(curves[name], level, "minutes"),
+                                       "images": first_reaching(curves[name], level, "images_seen")} for level in LEVELS},
+            "curve": curves[name][["epoch", "stage", "minutes", "images_seen", "val_tgs_score"]].round(4).to_dict("list"),
+        }
+    # Arms measured before (same seed, network and data) stay in the result unless re-run now.
+    kept = {name: arm for name, arm in previous_arms.items() if name not in arms} \
+        if previous.get("data_fingerprint") == dataset.fingerprint else {}
+    commands = [c for c in previous.get("commands", []) if kept] + ["python benchmarks/bench_time_to_quality.py " + " ".join(sys.argv[1:])]
+    result = {"seed": args.seed, "arch": args.arch, "data_fingerprint": dataset.fingerprint, "split_hash": dataset.split_hash,
+              "commands": commands, "arms": {name: (kept | arms)[name] for name in ARMS if name in kept | arms}}
+    for name, arm in kept.items():
+        curves[name] = pd.DataFrame(arm["curve"])
     out.parent.mkdir(parents=True, exist_ok=True)
-    result = {"seed": args.seed, "data_fingerprint": dataset.fingerprint, "split_hash": dataset.split_hash, "runs": runs, "reach": reach,
-              "curves": {name: history[["epoch", "stage", "minutes", "images_seen", "val_tgs_score"]].round(4).to_dict("list")
-                         for name, history in curves.items()}}
-    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    fig = plot(curves)
-    fig.savefig(out.with_suffix(".png"), dpi=150)
+    with atomic_write(out) as partial:
+        partial.write_text(json.dumps(result, indent=2, default=lambda v: None if v != v else v) + "\n")
+    fig = plot({name: curves[name] for name in result["arms"]}, args.seed)
+    with atomic_write(out.with_suffix(".png")) as partial:
+        fig.savefig(partial, dpi=150, format="png")
 
     print(sentence(result))
-    for name, run in runs.items():
-        print(f"  {name}: best validation {run['best_val_tgs_score']:.3f}, {run['wall_seconds'] / 60:.0f} min"
-              f"{' (cut by the time cap)' if run['cut_by_time'] else ''}")
-    print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.png')}")
+    for name, arm in result["arms"].items():
+        reach = arm["reach"]["0.78"]["minutes"]
+        print(f"  {name:24s} best val {arm['best_val_tgs_score']:.4f}, finished (flip TTA) {arm['final_val_tgs_score_tta']:.4f}, "
+              f"{arm['epochs']} epochs, {arm['minutes']:.1f} min, 0.78 at {'-' if reach is None else f'{reach:.1f} min'}"
+              f" (minutes from {arm['minutes_from']})")
+    print(f"wrote {out} and {out.with_suffix('.png')}")
 
 
 if __name__ == "__main__":

@@ -78,6 +78,8 @@ RANDOM_POLICIES = ("flip", "flip_geo", "flip_geo_intensity")
 # batch size) does not silently change the other.
 _ORDER_STREAM = 0
 _AUGMENT_STREAM = 1
+_FLIP_STREAM = 2
+_CROP_STREAM = 3
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,19 +201,21 @@ def _intensity() -> list[iaa.Augmenter]:
     ]
 
 
-def augmenter(policy: str) -> iaa.Augmenter | None:
+def augmenter(policy: str, random_flip: bool = True) -> iaa.Augmenter | None:
     """A fresh imgaug augmenter for an on-the-fly policy, or None for ``none`` and ``mirror``
     (which draw nothing at training time). Each call builds a new object (about 0.2 ms), so
-    threads never share one augmenter's random state."""
+    threads never share one augmenter's random state. ``random_flip=False`` leaves out the
+    policy's random left-right flip (``TileBatches`` then flips on a schedule: ``alternate_flips``);
+    for ``flip`` nothing is left, and the result is None."""
     policy = check_policy(policy)
     if policy not in RANDOM_POLICIES:
         return None
-    steps = [_flip()]
+    steps = [_flip()] if random_flip else []
     if policy in ("flip_geo", "flip_geo_intensity"):
         steps += [_small_affine(), _mild_elastic()]
     if policy == "flip_geo_intensity":
         steps += _intensity()
-    return iaa.Sequential(steps)
+    return iaa.Sequential(steps) if steps else None
 
 
 def _check_batch(images: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,18 +229,20 @@ def _check_batch(images: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.
     return images, masks.astype(bool, copy=False)
 
 
-def augment_batch(images: np.ndarray, masks: np.ndarray, policy: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def augment_batch(images: np.ndarray, masks: np.ndarray, policy: str, seed: int,
+                  random_flip: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Augment one batch of TRAINING tiles, image and mask together.
 
     Takes ``images`` uint8 (B, H, W) and ``masks`` bool (B, H, W) and returns new arrays of the
     same shapes: uint8 images and bool masks that went through identical geometry. The same
     (images, masks, policy, seed) always give the same result. ``none`` and ``mirror`` return
     copies unchanged (``mirror``'s copies are made once, by ``expand_offline``).
+    ``random_flip=False`` skips the policy's random flip (see ``augmenter``).
 
     Validation and test tiles must never pass through here: they are scored as they are.
     """
     images, masks = _check_batch(images, masks)
-    pipeline = augmenter(policy)
+    pipeline = augmenter(policy, random_flip)
     if pipeline is None or len(images) == 0:
         return images.copy(), masks.copy()
     pipeline.seed_(int(seed))
@@ -279,6 +285,29 @@ def epoch_order(n: int, seed: int, epoch: int, shuffle: bool = True) -> np.ndarr
     return np.random.default_rng([seed, _ORDER_STREAM, epoch]).permutation(n)
 
 
+def alternate_flips(n: int, seed: int, epoch: int) -> np.ndarray:
+    """Derandomized flips: bool (n,), which tiles are mirrored left-right in ``epoch``. Each
+    tile draws a phase once from ``seed`` and then alternates, so any two consecutive epochs
+    show every tile once as it is and once mirrored (Jordan 2024, "94% on CIFAR-10 in 3.29
+    seconds", found this better than independent random flips)."""
+    phase = np.random.default_rng([seed, _FLIP_STREAM]).integers(0, 2, n).astype(bool)
+    return phase ^ bool(epoch % 2)
+
+
+def crop_batch(x: np.ndarray, y: np.ndarray, side: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random ``side`` x ``side`` crops of a prepared batch: ``x`` and ``y`` (B, S, S, C) (the
+    model's input and mask), each pair cut at the same place, drawn from ``seed``. The pixels keep
+    their scale, so a network trained on crops predicts whole inputs (it is convolutional)."""
+    size = x.shape[1]
+    if not 0 < side <= size:
+        raise ValueError(f"a crop side must be between 1 and the input's {size}, got {side}")
+    offsets = np.random.default_rng(seed).integers(0, size - side + 1, size=(len(x), 2))
+    rows = offsets[:, :1, None] + np.arange(side)[None, :, None]  # (B, side, 1)
+    cols = offsets[:, None, 1:] + np.arange(side)[None, None, :]  # (B, 1, side)
+    batch = np.arange(len(x))[:, None, None]
+    return x[batch, rows, cols], y[batch, rows, cols]
+
+
 def batch_seed(seed: int, epoch: int, index: int) -> int:
     """The augmentation seed of batch ``index`` in ``epoch``: a pure function of the three,
     so it does not matter which thread builds the batch or when."""
@@ -305,6 +334,11 @@ class TileBatches(keras.utils.PyDataset):
       prefetching threads may build batches in any order and get the same result.
     * Pass ``shuffle=False`` to ``fit``: we shuffle the tiles ourselves; Keras would otherwise
       also permute the order of the batches with Python's global ``random``.
+    * ``alternate_flip=True`` (a policy with a flip only) replaces the policy's random flip by
+      ``alternate_flips``: each tile is mirrored in every other epoch; the rest of the policy
+      (warps, intensity) stays random.
+    * ``crop=c`` cuts each prepared pair (x, y) to a random c x c window (``crop_batch``; a
+      ``prepare`` that returns a plain mask ``y``, not a tuple), at the same scale.
     * Keras (3.15) builds a batch or two of epoch 0 to learn the shapes and calls
       ``on_epoch_end`` once as ``fit`` starts, so ``fit``'s first epoch is our epoch 1. That is
       the same in every run, so runs stay repeatable.
@@ -328,6 +362,8 @@ class TileBatches(keras.utils.PyDataset):
         workers: int = 1,
         use_multiprocessing: bool = False,
         max_queue_size: int = 10,
+        alternate_flip: bool = False,
+        crop: int | None = None,
     ):
         super().__init__(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         policy = check_policy(policy)
@@ -340,6 +376,11 @@ class TileBatches(keras.utils.PyDataset):
         self.prepare = prepare
         self.seed = int(seed)
         self.shuffle = bool(shuffle)
+        if alternate_flip and policy not in RANDOM_POLICIES:
+            raise ValueError(f"alternate flips replace a policy's random flip; {policy!r} has none "
+                             f"(policies with a flip: {', '.join(RANDOM_POLICIES)})")
+        self.alternate_flip = bool(alternate_flip)
+        self.crop = int(crop) if crop else None
         # (epoch, order) live in one attribute and are replaced in one assignment, so a thread
         # building a batch always sees an epoch together with that epoch's order.
         self._state = (0, epoch_order(len(self.images), self.seed, 0, self.shuffle))
@@ -359,9 +400,15 @@ class TileBatches(keras.utils.PyDataset):
             raise IndexError(f"batch index {index} out of range for {len(self)} batches")
         epoch, order = self._state  # one read: epoch and order belong together
         rows = order[index * self.batch_size : (index + 1) * self.batch_size]
-        images, masks = augment_batch(
-            self.images[rows], self.masks[rows], self.policy, seed=batch_seed(self.seed, epoch, index)
-        )
+        images, masks = self.images[rows], self.masks[rows]
+        if self.alternate_flip:
+            flipped = alternate_flips(len(self.images), self.seed, epoch)[rows]
+            images, masks = images.copy(), masks.copy()
+            images[flipped], masks[flipped] = mirror(images[flipped]), mirror(masks[flipped])
+        augment_seed = batch_seed(self.seed, epoch, index)
+        images, masks = augment_batch(images, masks, self.policy, seed=augment_seed, random_flip=not self.alternate_flip)
+        if self.crop:
+            return crop_batch(*self.prepare(images, masks), self.crop, seed=[augment_seed, _CROP_STREAM])
         return self.prepare(images, masks)
 
     def on_epoch_end(self):

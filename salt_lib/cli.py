@@ -48,10 +48,16 @@ def cmd_summary(args) -> None:
 
 def cmd_train(args) -> None:
     out = Path(args.out)
-    dataset = load_dataset(args.data, args.split or out / "split.csv")  # bad data fails here, before Keras loads
+    fields = {"epochs": args.epochs, "minutes": args.minutes, "augment": args.augment, "loss": args.loss,
+              "batch_size": args.batch_size, "learning_rate": args.lr, "lovasz_epochs": args.lovasz_epochs,
+              "seed": args.seed, "patience": args.patience, "swa_epochs": args.swa_epochs}
+    training = {k: v for k, v in fields.items() if v is not None}
+    from salt_lib.train import TrainConfig, use_devices
+
+    TrainConfig.from_dict(training)  # a bad budget is refused before any file is written
+    dataset = load_dataset(args.data, args.split or out / "split.csv")
     from salt_lib.evaluate import evaluate_model
     from salt_lib.experiments import train_run
-    from salt_lib.train import use_devices
 
     devices = use_devices(args.devices)  # before the model is built: its weights are placed per device
     if devices:
@@ -59,10 +65,6 @@ def cmd_train(args) -> None:
     overrides = json.loads(args.overrides) if args.overrides else {}
     if args.geometry:
         overrides["geometry"] = args.geometry
-    fields = {"epochs": args.epochs, "minutes": args.minutes, "augment": args.augment, "loss": args.loss,
-              "batch_size": args.batch_size, "learning_rate": args.lr, "lovasz_epochs": args.lovasz_epochs,
-              "seed": args.seed, "patience": args.patience, "swa_epochs": args.swa_epochs}
-    training = {k: v for k, v in fields.items() if v is not None}
     best = train_run(args.arch, dataset, out, args.preset, overrides, training, command="python -m salt_lib " + " ".join(sys.argv[1:]))
     print("test:", json.dumps(evaluate_model(best, dataset.test).summary()))
 

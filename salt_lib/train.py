@@ -36,11 +36,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from salt_lib import __version__
-from salt_lib.augment import TileBatches, check_policy
+from salt_lib.augment import RANDOM_POLICIES, TileBatches, check_policy
 from salt_lib.files import REPO, atomic_write
 from salt_lib.geometry import to_model
 from salt_lib.losses import get_loss
-from salt_lib.models import model_config
+from salt_lib.models import model_config, model_from_config
 from salt_lib.predict import choose_min_size, choose_threshold, model_geometry, predict
 from salt_lib.records import config_path, history_path, load_model, read_history, run_key, write_json, write_record
 
@@ -73,12 +73,35 @@ class TrainConfig:
     # Weight of the empty-tile head's binary cross-entropy, added to the segmentation loss (only
     # for a network with that head: ModelConfig.empty_head).
     empty_head_weight: float = 0.1
+    # Speed levers (time to quality), each off by default:
+    # score validation after every k-th epoch of a stage (and always after its last epoch); the
+    # best weights are chosen among the scored epochs.
+    val_every: int = 1
+    # warm the first stage's learning rate up linearly from WARMUP_START x learning_rate to
+    # learning_rate over this many epochs, then decay it by the cosine (a one-cycle shape).
+    warmup_epochs: int = 0
+    # derandomized flips: each tile is mirrored in every other epoch instead of at random
+    # (``augment.alternate_flips``; a policy with a flip only).
+    alternate_flips: bool = False
+    # the first stage trains on random early_crop x early_crop windows of the model's input (same
+    # pixel scale, a fraction of the cost); validation and the later stages see the whole input.
+    early_crop: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.swa_epochs, int) or self.swa_epochs < 0:
-            raise ValueError(f"swa_epochs must be 0 (off) or a positive number of epochs, got {self.swa_epochs!r}")
+        for name, least in (("epochs", 1), ("batch_size", 1), ("lovasz_epochs", 0), ("patience", 1),
+                            ("val_every", 1), ("warmup_epochs", 0), ("early_crop", 0), ("swa_epochs", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ValueError(f"{name} must be a whole number of at least {least}, got {value!r}")
+        if self.warmup_epochs >= self.epochs:
+            raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
         if not self.empty_head_weight >= 0:
             raise ValueError(f"empty_head_weight must be 0 or more, got {self.empty_head_weight!r}")
+        if self.alternate_flips and check_policy(self.augment) not in RANDOM_POLICIES:
+            raise ValueError(f"alternate_flips replaces a policy's random flip; {self.augment!r} has none "
+                             f"(policies with a flip: {', '.join(RANDOM_POLICIES)})")
+        if self.minutes is not None and not self.minutes > 0:
+            raise ValueError(f"minutes (a time cap) must be positive, got {self.minutes!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -99,6 +122,9 @@ class TrainConfig:
         return cls(**settings)
 
 
+WARMUP_START = 0.1  # the warm-up starts at this fraction of the peak learning rate
+
+
 class RunMismatch(FileExistsError):
     """``out_dir`` holds a run made with other settings; it is never overwritten silently."""
 
@@ -115,17 +141,17 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
     key = run_key(model_config(model), config.to_dict(), provenance.get("data_fingerprint"), provenance.get("split_hash"))
     state = _load_state(out_dir, key)
     if state.get("finished"):
-        if verbose:
+        if not config_path(out_dir / "best.keras").is_file():
+            # Killed after the state said finished but before the record was written: write it now.
+            _finalise_best(out_dir, val, config, provenance, model_config(model))
+        elif verbose:
             print(f"{out_dir}: run already finished (best val tgs_score {state['best_score']:.4f}); nothing to do")
         return read_history(out_dir / "best.keras")
     stages = stages_of(config)
-    size, geometry = model_geometry(model)
-
+    full = model  # the network at its own input size: what is scored and kept
     with_head = len(model.outputs) > 1  # the empty-tile head is a second output
-
-    def prepare(images, masks):
-        x, y = to_model(images, size, geometry), to_model(masks, size, geometry, mask=True)
-        return (x, (y, has_salt(masks))) if with_head else (x, y)
+    if config.early_crop and with_head:
+        raise ValueError("early_crop cuts the masks; a network with the empty-tile head needs whole tiles")
 
     for stage_index, (stage, loss, learning_rate, epochs) in enumerate(stages):
         if stage_index < state["stage"]:
@@ -135,16 +161,20 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
             state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
             continue
         keras.utils.set_random_seed(config.seed + 1000 * stage_index + start_epoch)
+        crop = config.early_crop if stage_index == 0 else 0
         batches = TileBatches(
-            train.images, train.masks, config.batch_size, config.augment, prepare,
+            train.images, train.masks, config.batch_size, config.augment, _prepare_for(full, with_head),
             seed=config.seed + 1000 * stage_index, workers=config.workers,
+            alternate_flip=config.alternate_flips, crop=crop or None,
         )
-        model = _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches), config)
+        trainee = _cropped_twin(full, crop) if crop else full
+        model = _model_for_stage(trainee, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches), config)
         if start_epoch and verbose:
             print(f"resuming stage {stage!r} at epoch {start_epoch + 1} of {epochs} from {out_dir}")
         for _ in range(start_epoch):
             batches.on_epoch_end()  # replay the shuffles, so a resumed run sees the same order
-        recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose)
+        recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose,
+                                 scored=full if crop else None)
         model.fit(batches, epochs=epochs, initial_epoch=start_epoch, callbacks=[recorder], verbose=0, shuffle=False)
         state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
         write_json(out_dir / "state.json", state)
@@ -153,8 +183,32 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         write_json(out_dir / "state.json", state)
     state["finished"] = True
     write_json(out_dir / "state.json", state)
-    _finalise_best(out_dir, val, config, provenance, model_config(model))
+    _finalise_best(out_dir, val, config, provenance, model_config(full))
     return read_history(out_dir / "best.keras")
+
+
+def _prepare_for(model, with_head: bool):
+    """The batch function of ``TileBatches``: uint8 tiles and bool masks to ``model``'s (x, y)."""
+    size, geometry = model_geometry(model)
+
+    def prepare(images, masks):
+        x, y = to_model(images, size, geometry), to_model(masks, size, geometry, mask=True)
+        return (x, (y, has_salt(masks))) if with_head else (x, y)
+
+    return prepare
+
+
+def _cropped_twin(model, side: int):
+    """The same network for ``side`` x ``side`` inputs, with ``model``'s weights (a convolutional
+    network's weights do not depend on the input size)."""
+    config = model_config(model)
+    depth = int(config["depth"])
+    if side % 2**depth or side >= config["input_size"]:
+        raise ValueError(f"early_crop {side} must be smaller than the input ({config['input_size']}) "
+                         f"and divisible by 2**depth = {2**depth}")
+    twin = model_from_config(config | {"input_size": side})
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def stages_of(config: TrainConfig) -> list[tuple[str, str, float, int]]:
@@ -176,8 +230,10 @@ def stage_deadline(config: TrainConfig, stage_index: int) -> float | None:
 class EpochRecorder(keras.callbacks.Callback):
     """After each epoch: score validation, log a history row, keep the best, save a resume point."""
 
-    def __init__(self, val, config, out_dir, state, stage, stage_index, epochs, verbose):
+    def __init__(self, val, config, out_dir, state, stage, stage_index, epochs, verbose, scored=None):
         super().__init__()
+        # ``scored``: the network that is scored and kept, when the one trained is its cropped twin
+        self.scored = scored
         self.val, self.config, self.out_dir, self.state = val, config, out_dir, state
         self.stage, self.stage_index, self.epochs = stage, stage_index, epochs
         self.verbose = verbose
@@ -204,18 +260,27 @@ class EpochRecorder(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.bar.close()
         train_seconds = time.perf_counter() - self.epoch_start
-        probs = predict(self.model, self.val.images, tta=self.config.val_tta)
-        threshold, score = choose_threshold(probs, self.val.masks)
         state = self.state
-        state["elapsed"] = state.get("elapsed", 0.0) + time.perf_counter() - self.epoch_start
-        improved = score > state.get("best_score", -1.0)
-        if improved:
-            state.update(best_score=score, best_threshold=threshold, best_epoch=state.get("total_epochs", 0) + 1, wait=0)
-            _save_model(self.model, self.out_dir / "best.keras")
-        else:
-            state["wait"] = state.get("wait", 0) + 1
+        scored = self.model
+        if self.scored is not None:
+            self.scored.set_weights(self.model.get_weights())
+            scored = self.scored
+        validated = (epoch + 1) % self.config.val_every == 0 or epoch + 1 == self.epochs
+        improved = False
+        threshold = score = np.nan
+        if validated:
+            probs = predict(scored, self.val.images, tta=self.config.val_tta)
+            threshold, score = choose_threshold(probs, self.val.masks)
+            improved = score > state.get("best_score", -1.0)
+            if improved:
+                state.update(best_score=score, best_threshold=threshold, best_epoch=state.get("total_epochs", 0) + 1, wait=0)
+                _save_model(scored, self.out_dir / "best.keras")
+            else:
+                state["wait"] = state.get("wait", 0) + 1
+        epoch_seconds = time.perf_counter() - self.epoch_start
+        state["elapsed"] = state.get("elapsed", 0.0) + epoch_seconds
         state.update(epoch=epoch + 1, stage=self.stage_index, total_epochs=state.get("total_epochs", 0) + 1)
-        stalled = state["wait"] >= self.config.patience
+        stalled = state.get("wait", 0) >= self.config.patience
         cut = not stalled and epoch + 1 < self.epochs and self._over_time(train_seconds)
         row = {
             "epoch": state["total_epochs"], "stage": self.stage, "loss": float((logs or {}).get("loss", np.nan)),
@@ -223,6 +288,7 @@ class EpochRecorder(keras.callbacks.Callback):
             "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
             "train_seconds": round(train_seconds, 2), "images_per_second": round(self.n_train / train_seconds, 2),
             "elapsed_seconds": round(state["elapsed"], 1), "cut_by_time": cut,
+            "val_seconds": round(epoch_seconds - train_seconds, 2),
         }
         _append_history(self.out_dir, row)
         if stalled or cut:
@@ -238,8 +304,9 @@ class EpochRecorder(keras.callbacks.Callback):
         _save_resume_point(self.model, self.out_dir, state)
         if self.verbose:
             mark = " *" if improved else ""
+            scored_text = f"val tgs_score {score:.4f} @ {threshold:.3f}{mark}" if validated else "not scored"
             tqdm.write(f"{self.stage} epoch {epoch + 1}/{self.epochs}: loss {row['loss']:.4f}, "
-                       f"val tgs_score {score:.4f} @ {threshold:.3f}{mark} ({train_seconds:.0f} s)")
+                       f"{scored_text} ({train_seconds:.0f} s)")
 
 
 def _save_snapshot(model, out_dir: Path, epoch: int, keep: int) -> None:
@@ -341,10 +408,25 @@ def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, to
         return restored
     if stage_index > 0 and (out_dir / "best.keras").is_file():
         model.load_weights(out_dir / "best.keras")
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps),
-                                                      alpha=config.min_learning_rate_ratio)
+    schedule = learning_rate_schedule(learning_rate, total_steps, config.min_learning_rate_ratio,
+                                      warmup_steps(config, total_steps) if stage_index == 0 else 0)
     model.compile(optimizer=keras.optimizers.Adam(schedule), **stage_losses(model, loss, config.empty_head_weight))
     return model
+
+
+def warmup_steps(config: TrainConfig, total_steps: int) -> int:
+    """Optimizer steps of the first stage's warm-up: ``warmup_epochs`` of its ``total_steps``."""
+    return total_steps * config.warmup_epochs // config.epochs
+
+
+def learning_rate_schedule(peak: float, total_steps: int, min_ratio: float, warmup: int = 0):
+    """A stage's learning rate per optimizer step: a cosine from ``peak`` to ``peak * min_ratio``
+    over ``total_steps``; with ``warmup`` steps, first a linear rise from ``WARMUP_START * peak``
+    to ``peak`` and then the cosine over the remaining steps."""
+    if not warmup:
+        return keras.optimizers.schedules.CosineDecay(peak, decay_steps=max(1, total_steps), alpha=min_ratio)
+    return keras.optimizers.schedules.CosineDecay(WARMUP_START * peak, decay_steps=max(1, total_steps - warmup),
+                                                  alpha=min_ratio, warmup_target=peak, warmup_steps=warmup)
 
 
 def run_finished(out_dir) -> bool:

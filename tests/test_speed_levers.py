@@ -1,0 +1,167 @@
+"""The time-to-quality levers of TrainConfig, each on tiny data: warm-up schedule, validation every
+k epochs, derandomized flips, early crops; and the budget checks that refuse a run before it starts."""
+
+import json
+
+import numpy as np
+import pytest
+
+from salt_lib.data import TGSData
+from salt_lib.synthetic import synthesize_tiles
+
+TINY_128 = {"filters": 4, "depth": 2, "input_size": 128, "upsampling": "transpose"}
+
+
+def tiles(n, seed):
+    images, masks, depths = synthesize_tiles(n, seed=seed)
+    return TGSData(ids=np.array([f"t{seed}_{i}" for i in range(n)]), images=images, masks=masks,
+                   depths=depths, coverage=masks.reshape(n, -1).mean(axis=1))
+
+
+def lr_at(schedule, step):
+    return float(schedule(step))
+
+
+def test_warm_up_rises_linearly_to_the_peak_then_decays_by_the_cosine():
+    from salt_lib.train import WARMUP_START, learning_rate_schedule
+
+    schedule = learning_rate_schedule(2e-3, total_steps=100, min_ratio=0.02, warmup=20)
+    assert lr_at(schedule, 0) == pytest.approx(WARMUP_START * 2e-3)
+    assert lr_at(schedule, 10) == pytest.approx((WARMUP_START + (1 - WARMUP_START) / 2) * 2e-3)
+    assert lr_at(schedule, 20) == pytest.approx(2e-3)  # the peak, at the end of the warm-up
+    # half way through the 80 cosine steps: the mean of peak and floor
+    assert lr_at(schedule, 60) == pytest.approx(2e-3 * (0.02 + 0.98 * 0.5), rel=1e-5)
+    assert lr_at(schedule, 100) == pytest.approx(2e-3 * 0.02, rel=1e-5)
+    plain = learning_rate_schedule(1e-3, total_steps=100, min_ratio=0.02)
+    assert lr_at(plain, 0) == pytest.approx(1e-3) and lr_at(plain, 100) == pytest.approx(2e-5, rel=1e-5)
+
+
+def test_warm_up_epochs_are_steps_of_the_first_stage():
+    from salt_lib.train import TrainConfig, warmup_steps
+
+    assert warmup_steps(TrainConfig(epochs=8, warmup_epochs=2), total_steps=480) == 120
+    assert warmup_steps(TrainConfig(epochs=8), total_steps=480) == 0
+
+
+@pytest.mark.parametrize("settings, word", [
+    ({"epochs": 0}, "epochs"), ({"epochs": -3}, "epochs"), ({"epochs": 2.5}, "epochs"),
+    ({"lovasz_epochs": -1}, "lovasz_epochs"), ({"batch_size": 0}, "batch_size"),
+    ({"val_every": 0}, "val_every"), ({"epochs": 4, "warmup_epochs": 4}, "warmup_epochs"),
+    ({"augment": "none", "alternate_flips": True}, "alternate_flips"), ({"minutes": 0}, "minutes"),
+])
+def test_a_budget_or_lever_out_of_range_is_refused_by_name(settings, word):
+    from salt_lib.train import TrainConfig
+
+    with pytest.raises(ValueError, match=word):
+        TrainConfig(**settings)
+
+
+def test_alternate_flips_show_each_tile_in_both_orientations_over_two_epochs():
+    from salt_lib.augment import TileBatches, alternate_flips
+
+    n = 10
+    flips = [alternate_flips(n, seed=3, epoch=e) for e in range(4)]
+    assert (flips[0] ^ flips[1]).all() and (flips[1] ^ flips[2]).all()  # every tile changes side every epoch
+    assert 0 < flips[0].sum() < n  # the phase differs between tiles
+    # Through TileBatches: tiles whose image is asymmetric, seen as they are and mirrored.
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n, 101, 101), dtype=np.uint8)
+    masks = np.zeros((n, 101, 101), bool)
+    masks[:, :, :30] = True  # salt on the left: mirrored, it is on the right
+    batches = TileBatches(images, masks, n, "flip", lambda i, m: (i, m), seed=3, shuffle=False, alternate_flip=True)
+    seen = []
+    for _ in range(2):
+        x, y = batches[0]
+        seen.append(y[:, 50, 0] == 0)  # mirrored: the left column is empty
+        batches.on_epoch_end()
+        assert (x[seen[-1]] == images[seen[-1]][:, :, ::-1]).all()  # the image went with its mask
+    assert (seen[0] ^ seen[1]).all()
+
+
+def test_alternate_flips_need_a_policy_with_a_flip():
+    from salt_lib.augment import TileBatches
+
+    images, masks = np.zeros((2, 101, 101), np.uint8), np.zeros((2, 101, 101), bool)
+    with pytest.raises(ValueError, match="flip"):
+        TileBatches(images, masks, 2, "mirror", lambda i, m: (i, m), alternate_flip=True)
+
+
+def test_crop_batch_cuts_image_and_mask_at_the_same_place():
+    from salt_lib.augment import crop_batch
+
+    x = np.arange(2 * 8 * 8, dtype=np.float32).reshape(2, 8, 8, 1)
+    cx, cy = crop_batch(x, x.copy(), 4, seed=1)
+    assert cx.shape == cy.shape == (2, 4, 4, 1) and (cx == cy).all()
+    for crop, whole in zip(cx[..., 0], x[..., 0]):  # a window of the original: consecutive rows and columns
+        row, col = divmod(int(crop[0, 0]) % 64, 8)
+        assert (crop == whole[row:row + 4, col:col + 4]).all()
+    with pytest.raises(ValueError, match="crop"):
+        crop_batch(x, x, 9, seed=0)
+
+
+def test_early_crops_train_small_inputs_and_keep_a_model_at_its_own_size(tmp_path):
+    from salt_lib.models import build_model
+    from salt_lib.predict import predict
+    from salt_lib.records import load_model
+    from salt_lib.train import TrainConfig, fit
+
+    config = TrainConfig(epochs=2, batch_size=8, augment="flip", lovasz_epochs=1, early_crop=64, val_every=2,
+                         warmup_epochs=1, alternate_flips=True)
+    history = fit(build_model("unet", "lite", TINY_128), tiles(24, 1), tiles(8, 2), config, tmp_path / "run", verbose=False)
+    # 24 tiles a batch of 8: 3 steps an epoch; crops shrink the input, not the batches
+    assert history["epoch"].tolist() == [1, 2, 3]
+    # epoch 1 is not scored (every 2nd epoch and each stage's last); 2 and 3 are
+    assert np.isnan(history["val_tgs_score"].iloc[0]) and history["val_tgs_score"].iloc[1:].between(0, 1).all()
+    assert (history["val_seconds"] >= 0).all()
+    model = load_model(tmp_path / "run" / "best.keras", compile=False)
+    assert model.input_shape[1:3] == (128, 128)  # the kept model takes the whole input
+    assert predict(model, tiles(3, 5).images).shape == (3, 101, 101)
+    record = json.loads((tmp_path / "run" / "best.config.json").read_text())
+    assert record["training"]["early_crop"] == 64 and record["input_size"] == 128
+
+
+def test_early_crop_must_fit_the_network():
+    from salt_lib.models import build_model
+    from salt_lib.train import _cropped_twin
+
+    model = build_model("unet", "lite", TINY_128)
+    assert _cropped_twin(model, 64).input_shape[1:3] == (64, 64)
+    for side in (66, 128):
+        with pytest.raises(ValueError, match="early_crop"):
+            _cropped_twin(model, side)
+
+
+def test_a_run_killed_after_it_said_finished_writes_its_record_when_rerun(tmp_path, monkeypatch):
+    import salt_lib.train as train
+    from salt_lib.models import build_model
+
+    config = train.TrainConfig(epochs=1, batch_size=8, augment="none", patience=2)
+    real = train._finalise_best
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed before the record was written")
+
+    monkeypatch.setattr(train, "_finalise_best", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train.fit(build_model("unet", "lite", TINY_128), tiles(8, 1), tiles(4, 2), config, tmp_path / "run", verbose=False)
+    assert json.loads((tmp_path / "run" / "state.json").read_text())["finished"]
+    assert not (tmp_path / "run" / "best.config.json").exists()
+    monkeypatch.setattr(train, "_finalise_best", real)
+    train.fit(build_model("unet", "lite", TINY_128), tiles(8, 1), tiles(4, 2), config, tmp_path / "run", verbose=False)
+    assert train.run_finished(tmp_path / "run")
+    assert json.loads((tmp_path / "run" / "best.config.json").read_text())["epochs_trained"] == 1
+
+
+@pytest.mark.parametrize("epochs", ["0", "-3"])
+def test_train_refuses_a_budget_below_one_epoch_before_creating_anything(tmp_path, epochs):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "run"
+    result = subprocess.run([sys.executable, "-m", "salt_lib", "train", "--data", "synthetic", "--arch", "unet", "--out", str(out),
+                             "--epochs", epochs], cwd=Path(__file__).resolve().parents[1],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "epochs must be a whole number of at least 1" in result.stderr
+    assert not out.exists()
