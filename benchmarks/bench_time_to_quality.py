@@ -80,13 +80,17 @@ def images_per_epoch(train_tiles: int, training: dict) -> int:
     return train_tiles * (2 if training.get("augment") == "mirror" else 1)
 
 
-def curve(history: pd.DataFrame, train_tiles: int, training: dict, epoch_seconds: dict | None = None) -> pd.DataFrame:
-    """A run's ``history`` with ``minutes`` and ``images_seen`` after each epoch. With
-    ``epoch_seconds`` ({stage: seconds}, measured on idle cores) minutes are epochs x those;
-    otherwise the run's own elapsed seconds."""
+def curve(history: pd.DataFrame, train_tiles: int, training: dict, costs: dict | None = None) -> pd.DataFrame:
+    """A run's ``history`` with ``minutes`` and ``images_seen`` after each epoch. With ``costs``
+    ({stage: {"train_seconds", "val_seconds"}}, measured on idle cores) an epoch takes its stage's
+    training seconds plus, when it was scored, the validation seconds; otherwise the minutes are
+    the run's own elapsed time."""
     history = history.copy()
-    if epoch_seconds:
-        history["minutes"] = history["stage"].map(epoch_seconds).cumsum() / 60
+    if costs:
+        scored = history["val_tgs_score"].notna()
+        seconds = history["stage"].map(lambda stage: costs[stage]["train_seconds"]) \
+            + scored * history["stage"].map(lambda stage: costs[stage]["val_seconds"])
+        history["minutes"] = seconds.cumsum() / 60
     else:
         history["minutes"] = history["elapsed_seconds"] / 60
     per_epoch = images_per_epoch(train_tiles, training)
@@ -94,18 +98,28 @@ def curve(history: pd.DataFrame, train_tiles: int, training: dict, epoch_seconds
     return history
 
 
-def epoch_timing(history: pd.DataFrame) -> dict:
-    """Median seconds per epoch of each stage: training, and validation on the scored epochs."""
-    timing = {}
+def epoch_costs(history: pd.DataFrame) -> dict:
+    """Median seconds of each stage's epochs: training, and validation where an epoch was scored."""
+    costs = {}
     for stage, rows in history.groupby("stage", sort=False):
         scored = rows[rows["val_tgs_score"].notna()]
-        val = scored["val_seconds"] if "val_seconds" in rows else scored["elapsed_seconds"].diff().dropna() - scored["train_seconds"]
-        val_median = float(np.nanmedian(val)) if len(val) else 0.0
-        scored_share = len(scored) / len(rows)
-        timing[stage] = {"train_seconds": round(float(rows["train_seconds"].median()), 1),
-                         "val_seconds": round(val_median, 1),
-                         "epoch_seconds": round(float(rows["train_seconds"].median()) + scored_share * val_median, 1)}
-    return timing
+        if "val_seconds" in rows:
+            val = scored["val_seconds"]
+        else:  # older histories: the epoch's elapsed time less its training
+            val = (rows["elapsed_seconds"].diff().fillna(rows["elapsed_seconds"]) - rows["train_seconds"])[scored.index]
+        costs[stage] = {"train_seconds": round(float(rows["train_seconds"].median()), 1),
+                        "val_seconds": round(float(val.median()), 1) if len(val) else 0.0}
+    return costs
+
+
+def stage_signature(arch: str, recipe: Recipe, stage: str) -> str:
+    """What one epoch of ``stage`` costs depends on: the network and its options, the batch, the
+    loss and the input the stage trains on (an early crop, or the whole input)."""
+    training = recipe.training
+    loss = "lovasz" if stage == "lovasz" else training.get("loss", "bce_dice")
+    crop = training.get("early_crop", 0) if stage == "main" else 0
+    return json.dumps({"arch": arch, "overrides": recipe.overrides, "batch_size": training.get("batch_size", 32),
+                       "loss": loss, "crop": crop}, sort_keys=True)
 
 
 def arm_run(run_dir: Path) -> tuple[pd.DataFrame, dict]:
@@ -147,23 +161,20 @@ def plot(curves: dict[str, pd.DataFrame], seed: int):
     return fig
 
 
-def time_epochs(recipe: Recipe, arch: str, dataset, epochs: int = 2) -> dict:
-    """Seconds per epoch of each stage of ``recipe``, measured now: ``epochs`` epochs of each stage
-    in a throw-away run (the first epoch of a stage, which compiles, is dropped)."""
+def time_stage(signature: str, dataset, epochs: int = 2) -> dict:
+    """Seconds per epoch of the stage ``signature`` describes, measured now in a throw-away run of
+    one untimed epoch (it compiles) and ``epochs`` timed ones, each scored."""
     import tempfile
 
     from salt_lib.experiments import train_run
 
-    training = dict(recipe.training, epochs=epochs + 1, lovasz_epochs=(epochs + 1) if recipe.training.get("lovasz_epochs") else 0,
-                    warmup_epochs=min(recipe.training.get("warmup_epochs", 0), epochs), patience=99, swa_epochs=0,
-                    val_every=1)
+    described = json.loads(signature)
+    training = {"epochs": epochs + 1, "loss": described["loss"], "batch_size": described["batch_size"],
+                "early_crop": described["crop"], "augment": "flip_geo", "patience": 99}
     with tempfile.TemporaryDirectory() as folder:
-        train_run(arch, dataset, Path(folder) / "run", "lite", recipe.overrides, training, verbose=False)
-        history = read_history(Path(folder) / "run" / "best.keras")
-    history = history.groupby("stage", sort=False).apply(lambda rows: rows.iloc[1:], include_groups=False).reset_index(level=0)
-    val_every = recipe.training.get("val_every", 1)
-    return {stage: round(float(rows["train_seconds"].median() + rows["val_seconds"].median() / val_every), 1)
-            for stage, rows in history.groupby("stage", sort=False)}
+        train_run(described["arch"], dataset, Path(folder) / "run", "lite", described["overrides"], training, verbose=False)
+        history = read_history(Path(folder) / "run" / "best.keras").iloc[1:]
+    return epoch_costs(history)["main"]
 
 
 def main() -> None:
@@ -179,7 +190,8 @@ def main() -> None:
     parser.add_argument("--train-only", action="store_true", help="train the arms, write no results")
     parser.add_argument("--idle", default="", help="comma-separated arms whose runs had the cores to themselves")
     parser.add_argument("--time-epochs", action="store_true",
-                        help="measure each contended arm's seconds per epoch now, on (what must be) idle cores")
+                        help="measure the seconds per epoch of each contended arm's stages that no idle run has "
+                             "measured, now (on what must be idle cores)")
     args = parser.parse_args()
 
     from salt_lib.dataset import load_dataset
@@ -214,28 +226,36 @@ def main() -> None:
     if args.train_only:
         return
 
+    # Seconds per epoch on idle cores, by what an epoch's cost depends on: from the idle runs, the
+    # earlier result, or (--time-epochs) a timing run now.
+    timings = dict(previous.get("idle_timings", {})) if previous_arms else {}
+    loaded = {name: arm_run(run_dir) for name, run_dir in run_dirs.items()}
+    for name in idle & set(loaded):
+        for stage, cost in epoch_costs(loaded[name][0]).items():
+            timings[stage_signature(args.arch, ARMS[name], stage)] = cost | {"from": f"the {name} run, on idle cores"}
     arms, curves = {}, {}
     for name, run_dir in run_dirs.items():
         recipe = ARMS[name]
         training = dict(recipe.training, seed=args.seed)
-        history, record = arm_run(run_dir)
+        history, record = loaded[name]
         check_same_training(record, training, name)
-        own = epoch_timing(history)
-        if name in idle:
-            timing_source, epoch_seconds = "the run itself, on idle cores", None
-        elif args.time_epochs:
-            print(f"timing {name} on idle cores ...", flush=True)
-            timing_source, epoch_seconds = "a timing run on idle cores (--time-epochs)", time_epochs(recipe, args.arch, dataset)
-        elif name in previous_arms and previous_arms[name].get("idle_epoch_seconds"):
-            timing_source = previous_arms[name]["minutes_from"]
-            epoch_seconds = previous_arms[name]["idle_epoch_seconds"]
-        else:
-            timing_source, epoch_seconds = "the run itself, on CONTENDED cores (not a speed result)", None
-        curves[name] = curve(history, len(dataset.train), training, epoch_seconds)
+        costs = None
+        if name not in idle:
+            signatures = {stage: stage_signature(args.arch, recipe, stage) for stage in history["stage"].unique()}
+            for stage, signature in signatures.items():
+                if signature not in timings and args.time_epochs:
+                    print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
+                    timings[signature] = time_stage(signature, dataset) | {"from": "a timing run on idle cores (--time-epochs)"}
+            if all(signature in timings for signature in signatures.values()):
+                costs = {stage: timings[signature] for stage, signature in signatures.items()}
+        timing_source = ("the run itself, on idle cores" if name in idle else
+                         "epochs x seconds per epoch measured on idle cores" if costs else
+                         "the run itself, on CONTENDED cores (not a speed result)")
+        curves[name] = curve(history, len(dataset.train), training, costs)
         arms[name] = {
             "run_dir": portable_path(run_dir), "reused": name in reuse, "overrides": recipe.overrides, "training": training,
-            "epochs": len(history), "minutes_from": timing_source, "idle_epoch_seconds": epoch_seconds,
-            "timing_of_the_run": own, "wall_seconds": record.get("wall_seconds"),
+            "epochs": len(history), "minutes_from": timing_source, "epoch_costs": costs or epoch_costs(history),
+            "wall_seconds": record.get("wall_seconds"),
             "cut_by_time": bool(record.get("cut_by_time", False)),
             "best_val_tgs_score": round(float(curves[name]["val_tgs_score"].max()), 4),
             "final_val_tgs_score_tta": round(float(record["val"]["tgs_score"]), 4),
@@ -249,7 +269,7 @@ def main() -> None:
         if previous.get("data_fingerprint") == dataset.fingerprint else {}
     commands = [c for c in previous.get("commands", []) if kept] + ["python benchmarks/bench_time_to_quality.py " + " ".join(sys.argv[1:])]
     result = {"seed": args.seed, "arch": args.arch, "data_fingerprint": dataset.fingerprint, "split_hash": dataset.split_hash,
-              "commands": commands, "arms": {name: (kept | arms)[name] for name in ARMS if name in kept | arms}}
+              "commands": commands, "idle_timings": timings, "arms": {name: (kept | arms)[name] for name in ARMS if name in kept | arms}}
     for name, arm in kept.items():
         curves[name] = pd.DataFrame(arm["curve"])
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench_time_to_quality import ARMS, LEVELS, curve, epoch_timing, first_reaching, sentence  # benchmarks/
+from bench_time_to_quality import ARMS, LEVELS, curve, epoch_costs, first_reaching, sentence, stage_signature  # benchmarks/
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "time_to_quality.json"
@@ -28,21 +28,31 @@ def test_sentence_says_not_reached():
     assert sentence(result) == "minutes to reach 0.78 on validation (lite U-Net, seed 2): default 45 min, fast not reached"
 
 
-def test_minutes_from_idle_epoch_seconds_count_every_epoch_of_each_stage():
+def test_minutes_from_idle_costs_count_training_every_epoch_and_validation_when_scored():
     history = pd.DataFrame({"stage": ["main", "main", "lovasz"], "val_tgs_score": [None, 0.6, 0.7],
                             "elapsed_seconds": [100.0, 250.0, 400.0]})
-    timed = curve(history, train_tiles=10, training={"augment": "flip"}, epoch_seconds={"main": 30.0, "lovasz": 60.0})
-    assert timed["minutes"].tolist() == [0.5, 1.0, 2.0]
+    costs = {"main": {"train_seconds": 24.0, "val_seconds": 6.0}, "lovasz": {"train_seconds": 54.0, "val_seconds": 6.0}}
+    timed = curve(history, train_tiles=10, training={"augment": "flip"}, costs=costs)
+    assert timed["minutes"].tolist() == pytest.approx([0.4, 0.9, 1.9])
     assert timed["images_seen"].tolist() == [10, 20, 30]
     own = curve(history, train_tiles=10, training={"augment": "mirror"})  # the mirror doubles an epoch
     assert own["minutes"].tolist() == pytest.approx([100 / 60, 250 / 60, 400 / 60]) and own["images_seen"].iloc[-1] == 60
 
 
-def test_epoch_timing_splits_training_and_validation_and_counts_unscored_epochs():
-    history = pd.DataFrame({"stage": ["main"] * 4, "train_seconds": [10.0, 10.0, 10.0, 10.0],
-                            "val_seconds": [0.1, 4.0, 0.1, 4.0], "val_tgs_score": [None, 0.5, None, 0.6],
-                            "elapsed_seconds": [10.1, 24.1, 34.2, 48.2]})
-    assert epoch_timing(history) == {"main": {"train_seconds": 10.0, "val_seconds": 4.0, "epoch_seconds": 12.0}}
+def test_epoch_costs_split_training_and_validation_of_the_scored_epochs():
+    history = pd.DataFrame({"stage": ["main"] * 4, "train_seconds": [10.0, 10.0, 10.0, 12.0],
+                            "val_seconds": [0.1, 4.0, 0.1, 4.0], "val_tgs_score": [None, 0.5, None, 0.6]})
+    assert epoch_costs(history) == {"main": {"train_seconds": 10.0, "val_seconds": 4.0}}
+    older = pd.DataFrame({"stage": ["main"] * 2, "train_seconds": [10.0, 10.0], "val_tgs_score": [0.5, 0.6],
+                          "elapsed_seconds": [13.0, 26.0]})  # no val_seconds column: elapsed less training
+    assert epoch_costs(older) == {"main": {"train_seconds": 10.0, "val_seconds": 3.0}}
+
+
+def test_arms_that_train_the_same_input_share_a_timing():
+    signature = {name: stage_signature("unet", ARMS[name], "main") for name in ARMS}
+    assert signature["short"] == signature["default"] == signature["short+warmup"] == signature["short+val_every"]
+    assert signature["short+early_crop"] == signature["fast"] != signature["short"]
+    assert stage_signature("unet", ARMS["fast"], "lovasz") == stage_signature("unet", ARMS["default"], "lovasz")
 
 
 def test_every_arm_but_the_references_is_a_variant_of_one_recipe_on_one_factor():
