@@ -12,6 +12,7 @@ Everything a run needs to continue is written after each finished epoch into ``o
     state.json        where the run stands: stage, epoch, best score, elapsed seconds
     history.csv       one row per finished epoch
     best.keras        the weights with the best validation score so far, and best.config.json beside it
+    cycle-<k>.weights.h5  with ``cycles``: the weights at the end of each cosine cycle of the final stage
     swa-e<k>.weights.h5, swa.keras   with ``swa_epochs``: the weights after each of the final stage's
                       last epochs, and their average (best.keras too if it scores at least as well)
 
@@ -86,10 +87,16 @@ class TrainConfig:
     # the first stage trains on random early_crop x early_crop windows of the model's input (same
     # pixel scale, a fraction of the cost); validation and the later stages see the whole input.
     early_crop: int = 0
+    # Long schedules: the final stage runs as this many equal cosine cycles, each restarting at the
+    # stage's learning rate (warm restarts, SGDR); the weights at the end of every cycle are kept
+    # (a snapshot), and at the end the snapshots are scored on validation alone and as a snapshot
+    # ensemble (their mean probability) of the first 1, 2, ... cycles; the record holds the curve.
+    cycles: int = 0
 
     def __post_init__(self) -> None:
         for name, least in (("epochs", 1), ("batch_size", 1), ("lovasz_epochs", 0), ("patience", 1),
-                            ("val_every", 1), ("warmup_epochs", 0), ("early_crop", 0), ("swa_epochs", 0)):
+                            ("val_every", 1), ("warmup_epochs", 0), ("early_crop", 0), ("swa_epochs", 0),
+                            ("cycles", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ValueError(f"{name} must be a whole number of at least {least}, got {value!r}")
@@ -100,6 +107,9 @@ class TrainConfig:
         if self.alternate_flips and check_policy(self.augment) not in RANDOM_POLICIES:
             raise ValueError(f"alternate_flips replaces a policy's random flip; {self.augment!r} has none "
                              f"(policies with a flip: {', '.join(RANDOM_POLICIES)})")
+        final_epochs = self.lovasz_epochs or self.epochs
+        if self.cycles and final_epochs % self.cycles:
+            raise ValueError(f"cycles ({self.cycles}) must divide the final stage's {final_epochs} epochs")
         if self.minutes is not None and not self.minutes > 0:
             raise ValueError(f"minutes (a time cap) must be positive, got {self.minutes!r}")
 
@@ -177,6 +187,9 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
                                  scored=full if crop else None)
         model.fit(batches, epochs=epochs, initial_epoch=start_epoch, callbacks=[recorder], verbose=0, shuffle=False)
         state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
+        write_json(out_dir / "state.json", state)
+    if config.cycles and "snapshots" not in state:
+        state["snapshots"] = score_snapshots(full, out_dir, val)
         write_json(out_dir / "state.json", state)
     if config.swa_epochs and "swa" not in state:
         state["swa"] = average_snapshots(model, out_dir, train, val, config)
@@ -299,7 +312,12 @@ class EpochRecorder(keras.callbacks.Callback):
             # Loud whatever ``verbose`` says: a run that ends short of its epochs must not look finished.
             tqdm.write(f"TIME CAP: stage {self.stage!r} cut after epoch {epoch + 1} of {self.epochs} by --minutes "
                        f"{self.config.minutes} ({state['elapsed'] / 60:.1f} min elapsed); history and record say cut_by_time")
-        if self.config.swa_epochs and self.stage_index == len(stages_of(self.config)) - 1:
+        final_stage = self.stage_index == len(stages_of(self.config)) - 1
+        if self.config.cycles and final_stage and (epoch + 1) % (self.epochs // self.config.cycles) == 0:
+            cycle = (epoch + 1) // (self.epochs // self.config.cycles)
+            _save_weights(scored, self.out_dir / f"cycle-{cycle}.weights.h5")
+            state.setdefault("cycle_epochs", {})[str(cycle)] = state["total_epochs"]
+        if self.config.swa_epochs and final_stage:
             _save_snapshot(self.model, self.out_dir, state["total_epochs"], self.config.swa_epochs)
         _save_resume_point(self.model, self.out_dir, state)
         if self.verbose:
@@ -307,6 +325,34 @@ class EpochRecorder(keras.callbacks.Callback):
             scored_text = f"val tgs_score {score:.4f} @ {threshold:.3f}{mark}" if validated else "not scored"
             tqdm.write(f"{self.stage} epoch {epoch + 1}/{self.epochs}: loss {row['loss']:.4f}, "
                        f"{scored_text} ({train_seconds:.0f} s)")
+
+
+def _save_weights(model, path: Path) -> None:
+    """``model.save_weights(path)`` through a temporary name (Keras wants the .weights.h5 ending)."""
+    partial = path.with_name("partial-" + path.name)
+    model.save_weights(partial)
+    os.replace(partial, path)
+
+
+def cycle_snapshots(out_dir) -> list[Path]:
+    """The end-of-cycle snapshots of a run with ``cycles``, first cycle first."""
+    return sorted(Path(out_dir).glob("cycle-*.weights.h5"), key=lambda path: int(path.name.split("-")[1].split(".")[0]))
+
+
+def score_snapshots(model, out_dir: Path, val) -> list[dict]:
+    """Score each end-of-cycle snapshot on ``val`` (flip TTA, threshold tuned there) alone, and the
+    snapshot ensemble of cycles 1..k (the mean of their probabilities) for every k. ``model`` is a
+    network of the run's architecture; its weights are changed. Returns one dict per cycle."""
+    rows, total = [], None
+    for k, path in enumerate(cycle_snapshots(out_dir), 1):
+        model.load_weights(path)
+        probs = predict(model, val.images, tta=True)
+        total = probs if total is None else total + probs
+        single = choose_threshold(probs, val.masks)[1]
+        ensemble = choose_threshold(total / k, val.masks)[1]
+        rows.append({"cycle": k, "val_tgs_score": single, "ensemble_val_tgs_score": ensemble})
+        tqdm.write(f"cycle {k}: snapshot val tgs_score {single:.4f}, snapshot ensemble of {k}: {ensemble:.4f}")
+    return rows
 
 
 def _save_snapshot(model, out_dir: Path, epoch: int, keep: int) -> None:
@@ -408,8 +454,13 @@ def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, to
         return restored
     if stage_index > 0 and (out_dir / "best.keras").is_file():
         model.load_weights(out_dir / "best.keras")
-    schedule = learning_rate_schedule(learning_rate, total_steps, config.min_learning_rate_ratio,
-                                      warmup_steps(config, total_steps) if stage_index == 0 else 0)
+    if config.cycles and stage_index == len(stages_of(config)) - 1:
+        schedule = keras.optimizers.schedules.CosineDecayRestarts(
+            learning_rate, first_decay_steps=max(1, total_steps // config.cycles), t_mul=1.0, m_mul=1.0,
+            alpha=config.min_learning_rate_ratio)
+    else:
+        schedule = learning_rate_schedule(learning_rate, total_steps, config.min_learning_rate_ratio,
+                                          warmup_steps(config, total_steps) if stage_index == 0 else 0)
     model.compile(optimizer=keras.optimizers.Adam(schedule), **stage_losses(model, loss, config.empty_head_weight))
     return model
 
@@ -492,6 +543,8 @@ def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | N
         "wall_seconds": round(state.get("elapsed", 0.0), 1),
         "cut_by_time": bool(state.get("cut_by_time", False)),  # the --minutes cap ended a stage early
         **({"swa": state["swa"]} if "swa" in state else {}),
+        **({"snapshots": [row | {"epoch": state.get("cycle_epochs", {}).get(str(row["cycle"]))} for row in state["snapshots"]]}
+           if "snapshots" in state else {}),
         "val": {"tgs_score_no_tta": state.get("best_score"), "tgs_score": score, "threshold": threshold,
                 "min_size": min_size, "tgs_score_min_size": score_cleaned, "tiles": len(val)},
         "threshold": threshold,

@@ -165,3 +165,30 @@ def test_train_refuses_a_budget_below_one_epoch_before_creating_anything(tmp_pat
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "epochs must be a whole number of at least 1" in result.stderr
     assert not out.exists()
+
+
+def test_cycles_restart_the_final_stage_and_keep_a_scored_snapshot_per_cycle(tmp_path):
+    from salt_lib.models import build_model
+    from salt_lib.train import TrainConfig, cycle_snapshots, fit
+
+    config = TrainConfig(epochs=1, batch_size=8, augment="flip", lovasz_epochs=4, cycles=2, patience=9)
+    history = fit(build_model("unet", "lite", TINY_128), tiles(16, 1), tiles(8, 2), config, tmp_path / "run", verbose=False)
+    lovasz = history[history["stage"] == "lovasz"]["learning_rate"].tolist()
+    # two steps an epoch, two epochs (four steps) a cycle; the rate after each epoch: half way down
+    # the cosine, then back at the stage's rate (the restart), and the same again in cycle 2
+    assert lovasz[0] == pytest.approx(3e-4 * (0.02 + 0.98 * 0.5), rel=1e-4)
+    assert lovasz[1] == pytest.approx(3e-4) and lovasz[2:] == pytest.approx(lovasz[:2])
+    assert [path.name for path in cycle_snapshots(tmp_path / "run")] == ["cycle-1.weights.h5", "cycle-2.weights.h5"]
+    record = json.loads((tmp_path / "run" / "best.config.json").read_text())
+    assert [row["cycle"] for row in record["snapshots"]] == [1, 2]
+    assert [row["epoch"] for row in record["snapshots"]] == [3, 5]  # after 1 + 2 and 1 + 4 epochs
+    for row in record["snapshots"]:
+        assert 0 <= row["val_tgs_score"] <= 1 and 0 <= row["ensemble_val_tgs_score"] <= 1
+    assert record["snapshots"][0]["ensemble_val_tgs_score"] == record["snapshots"][0]["val_tgs_score"]  # one snapshot
+
+
+def test_cycles_must_divide_the_final_stage():
+    from salt_lib.train import TrainConfig
+
+    with pytest.raises(ValueError, match="cycles"):
+        TrainConfig(epochs=4, lovasz_epochs=10, cycles=3)
