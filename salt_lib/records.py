@@ -32,9 +32,10 @@ IGNORED_TRAINING_KEYS = ("minutes", "workers")
 # Options added after models were committed and run folders were named by key: at these values
 # (their defaults; tests/test_records.py checks that) they are left out of run keys, and a record
 # without them has them, so older records still fit and keep their keys.
-ADDED_MODEL_DEFAULTS: dict = {"attention": None, "empty_head": False, "precision": "float32"}
+ADDED_MODEL_DEFAULTS: dict = {"attention": None, "empty_head": False, "precision": "float32", "deep_supervision": False}
 ADDED_TRAINING_DEFAULTS: dict = {"swa_epochs": 0, "empty_head_weight": 0.1, "val_every": 1, "warmup_epochs": 0,
-                                 "alternate_flips": False, "early_crop": 0, "cycles": 0}
+                                 "alternate_flips": False, "early_crop": 0, "cycles": 0,
+                                 "deep_supervision_weight": 0.1}
 
 
 def config_path(model_path) -> Path:

@@ -74,6 +74,8 @@ class TrainConfig:
     # Weight of the empty-tile head's binary cross-entropy, added to the segmentation loss (only
     # for a network with that head: ModelConfig.empty_head).
     empty_head_weight: float = 0.1
+    # Weight of each auxiliary mask loss of a deeply supervised network (ModelConfig.deep_supervision).
+    deep_supervision_weight: float = 0.1
     # Speed levers (time to quality), each off by default:
     # score validation after every k-th epoch of a stage (and always after its last epoch); the
     # best weights are chosen among the scored epochs.
@@ -102,8 +104,9 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a whole number of at least {least}, got {value!r}")
         if self.warmup_epochs >= self.epochs:
             raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
-        if not self.empty_head_weight >= 0:
-            raise ValueError(f"empty_head_weight must be 0 or more, got {self.empty_head_weight!r}")
+        for name in ("empty_head_weight", "deep_supervision_weight"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)!r}")
         if self.alternate_flips and check_policy(self.augment) not in RANDOM_POLICIES:
             raise ValueError(f"alternate_flips replaces a policy's random flip; {self.augment!r} has none "
                              f"(policies with a flip: {', '.join(RANDOM_POLICIES)})")
@@ -159,9 +162,9 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         return read_history(out_dir / "best.keras")
     stages = stages_of(config)
     full = model  # the network at its own input size: what is scored and kept
-    with_head = len(model.outputs) > 1  # the empty-tile head is a second output
-    if config.early_crop and with_head:
-        raise ValueError("early_crop cuts the masks; a network with the empty-tile head needs whole tiles")
+    if config.early_crop and len(model.outputs) > 1:
+        raise ValueError("early_crop cuts the masks; a network with more outputs (empty-tile head, deep "
+                         "supervision) needs whole tiles")
 
     for stage_index, (stage, loss, learning_rate, epochs) in enumerate(stages):
         if stage_index < state["stage"]:
@@ -173,7 +176,7 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         keras.utils.set_random_seed(config.seed + 1000 * stage_index + start_epoch)
         crop = config.early_crop if stage_index == 0 else 0
         batches = TileBatches(
-            train.images, train.masks, config.batch_size, config.augment, _prepare_for(full, with_head),
+            train.images, train.masks, config.batch_size, config.augment, _prepare_for(full),
             seed=config.seed + 1000 * stage_index, workers=config.workers,
             alternate_flip=config.alternate_flips, crop=crop or None,
         )
@@ -200,15 +203,28 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
     return read_history(out_dir / "best.keras")
 
 
-def _prepare_for(model, with_head: bool):
-    """The batch function of ``TileBatches``: uint8 tiles and bool masks to ``model``'s (x, y)."""
+def _prepare_for(model):
+    """The batch function of ``TileBatches``: uint8 tiles and bool masks to ``model``'s (x, y),
+    with a target for every output (``output_kinds``)."""
     size, geometry = model_geometry(model)
+    kinds = output_kinds(model)
 
     def prepare(images, masks):
         x, y = to_model(images, size, geometry), to_model(masks, size, geometry, mask=True)
-        return (x, (y, has_salt(masks))) if with_head else (x, y)
+        if len(kinds) == 1:
+            return x, y
+        return x, tuple(has_salt(masks) if kind == "empty" else y for kind in kinds)
 
     return prepare
+
+
+def output_kinds(model) -> list[str]:
+    """What each output of ``model`` predicts, in order: "mask", "empty" (the empty-tile head),
+    "aux" (a deep-supervision mask)."""
+    config = model_config(model)
+    depth = int(config["depth"])
+    return (["mask"] + (["empty"] if config.get("empty_head") else [])
+            + (["aux"] * (depth - 1) if config.get("deep_supervision") else []))
 
 
 def _cropped_twin(model, side: int):
@@ -436,12 +452,16 @@ def has_salt(masks: np.ndarray) -> np.ndarray:
     return np.asarray(masks).reshape(len(masks), -1).any(axis=1, keepdims=True).astype(np.float32)
 
 
-def stage_losses(model, loss: str, empty_head_weight: float) -> dict:
-    """``compile``'s loss arguments for a stage: the segmentation loss ``loss``, and for a network
-    with the empty-tile head its binary cross-entropy times ``empty_head_weight`` added to it."""
-    if len(model.outputs) == 1:
+def stage_losses(model, loss: str, empty_head_weight: float, deep_supervision_weight: float = 0.1) -> dict:
+    """``compile``'s loss arguments for a stage: the segmentation loss ``loss``; for a network with
+    the empty-tile head its binary cross-entropy times ``empty_head_weight``, and for a deeply
+    supervised one ``loss`` on every auxiliary mask times ``deep_supervision_weight``, added to it."""
+    kinds = output_kinds(model)
+    if len(kinds) == 1:
         return {"loss": get_loss(loss)}
-    return {"loss": [get_loss(loss), get_loss("bce")], "loss_weights": [1.0, empty_head_weight]}
+    losses = {"mask": (get_loss(loss), 1.0), "empty": (get_loss("bce"), empty_head_weight),
+              "aux": (get_loss(loss), deep_supervision_weight)}
+    return {"loss": [losses[kind][0] for kind in kinds], "loss_weights": [losses[kind][1] for kind in kinds]}
 
 
 def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, total_steps, config: TrainConfig):
@@ -461,7 +481,7 @@ def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, to
     else:
         schedule = learning_rate_schedule(learning_rate, total_steps, config.min_learning_rate_ratio,
                                           warmup_steps(config, total_steps) if stage_index == 0 else 0)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), **stage_losses(model, loss, config.empty_head_weight))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), **stage_losses(model, loss, config.empty_head_weight, config.deep_supervision_weight))
     return model
 
 

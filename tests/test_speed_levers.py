@@ -192,3 +192,23 @@ def test_cycles_must_divide_the_final_stage():
 
     with pytest.raises(ValueError, match="cycles"):
         TrainConfig(epochs=4, lovasz_epochs=10, cycles=3)
+
+
+def test_deep_supervision_adds_a_resized_mask_output_per_lower_decoder_level_and_trains(tmp_path):
+    from salt_lib.models import build_model
+    from salt_lib.predict import predict
+    from salt_lib.records import load_model
+    from salt_lib.train import TrainConfig, fit, output_kinds, stage_losses
+
+    overrides = dict(TINY_128, depth=3, deep_supervision=True, empty_head=True)
+    model = build_model("unet", "lite", overrides)
+    assert output_kinds(model) == ["mask", "empty", "aux", "aux"]
+    assert [output.shape[1:] for output in model.outputs] == [(128, 128, 1), (1,), (128, 128, 1), (128, 128, 1)]
+    assert [layer.name for layer in model.layers if layer.name.startswith("aux")] == ["aux3", "aux2"]
+    assert stage_losses(model, "bce_dice", 0.25, 0.1)["loss_weights"] == [1.0, 0.25, 0.1, 0.1]
+    fit(model, tiles(16, 1), tiles(8, 2), TrainConfig(epochs=1, batch_size=8, augment="flip", lovasz_epochs=1),
+        tmp_path / "run", verbose=False)
+    reloaded = load_model(tmp_path / "run" / "best.keras", compile=False)
+    assert predict(reloaded, tiles(2, 3).images).shape == (2, 101, 101)  # the masks, not an auxiliary output
+    plain = build_model("unet", "lite", TINY_128)
+    assert output_kinds(plain) == ["mask"] and len(plain.outputs) == 1
