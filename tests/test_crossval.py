@@ -1,0 +1,62 @@
+"""Cross-validation folds over train + validation: stratified, mosaics whole, test untouched,
+one out-of-fold prediction per tile."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salt_lib.crossval import assign_folds, fold_dataset, out_of_fold_choice, out_of_fold_probabilities, train_folds
+from salt_lib.dataset import load_dataset
+from salt_lib.split import coverage_class
+
+
+def test_folds_are_balanced_stratified_and_keep_mosaics_whole():
+    rng = np.random.default_rng(0)
+    ids = [f"t{i}" for i in range(300)]
+    coverage = np.where(rng.random(300) < 0.4, 0.0, rng.random(300))
+    groups = np.arange(300)
+    groups[:40] = np.repeat(np.arange(10), 4)
+    folds = assign_folds(ids, coverage, 5, groups, seed=0)
+    assert sorted(folds.unique()) == [0, 1, 2, 3, 4]
+    assert folds.value_counts().max() - folds.value_counts().min() <= 2
+    assert pd.Series(folds.to_numpy()[:40]).groupby(groups[:40]).nunique().max() == 1
+    empty = folds[coverage_class(coverage) == 0].value_counts()
+    assert empty.max() - empty.min() <= 4
+    assert folds.equals(assign_folds(ids, coverage, 5, groups, seed=0))
+    with pytest.raises(ValueError, match="k must"):
+        assign_folds(ids, coverage, 1)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return load_dataset(tmp_path_factory.mktemp("cv") / "synthetic", synthetic_tiles=40)
+
+
+def test_a_fold_dataset_validates_on_its_fold_and_keeps_the_test_split(dataset):
+    pool = dataset.split[dataset.split["split"] != "test"]
+    folds = assign_folds(pool["id"], dataset.tiles.subset(list(pool["id"])).coverage, 3)
+    seen = []
+    for index in range(3):
+        fold = fold_dataset(dataset, folds, index)
+        assert set(fold.val.ids) == set(folds.index[folds == index])
+        assert set(fold.test.ids) == set(dataset.test.ids)
+        assert not set(fold.train.ids) & set(fold.val.ids) and fold.split_hash != dataset.split_hash
+        seen += list(fold.val.ids)
+    assert sorted(seen) == sorted(folds.index)  # every tile validated exactly once
+    with pytest.raises(ValueError, match="cover exactly"):
+        fold_dataset(dataset, folds.iloc[1:], 0)
+
+
+def test_fold_models_give_one_out_of_fold_prediction_per_tile(dataset, tmp_path):
+    from salt_lib.records import load_model
+
+    pool = dataset.split[dataset.split["split"] != "test"]
+    folds = assign_folds(pool["id"], dataset.tiles.subset(list(pool["id"])).coverage, 2)
+    tiny = {"filters": 4, "depth": 2, "input_size": 101, "upsampling": "transpose"}
+    paths = train_folds("unet", dataset, tmp_path / "cv", folds, tiny, {"epochs": 1, "batch_size": 8, "augment": "none"})
+    assert [path.parent.name for path in paths] == ["fold-0", "fold-1"]
+    models = [load_model(path, compile=False) for path in paths]
+    probabilities, masks = out_of_fold_probabilities(models, dataset, folds)
+    assert probabilities.shape == (len(folds), 101, 101) and masks.shape == probabilities.shape
+    choice = out_of_fold_choice(probabilities, masks)
+    assert 0 <= choice["oof_tgs_score"] <= choice["oof_tgs_score_min_size"] <= 1 and choice["tiles"] == len(folds)
