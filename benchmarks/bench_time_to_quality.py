@@ -76,6 +76,22 @@ def sentence(result: dict, level: str = "0.78", arms=("default", "fast")) -> str
     return f"minutes to reach {level} on validation (lite U-Net, seed {result['seed']}): " + ", ".join(parts)
 
 
+def arms_table(result: dict) -> str:
+    """The arms as a Markdown table (benchmarks/README.md quotes it): epochs, minutes, minutes to
+    0.75 and 0.78, the best per-epoch score and the finished model's score (flip TTA)."""
+
+    def cell(value, digits=1):
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    lines = ["| arm | epochs | minutes | to 0.75 | to 0.78 | best val (per epoch) | finished val (flip TTA) | minutes from |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, arm in result["arms"].items():
+        lines.append(f"| {name} | {arm['epochs']} | {cell(arm['minutes'])} | {cell(arm['reach']['0.75']['minutes'])} | "
+                     f"{cell(arm['reach']['0.78']['minutes'])} | {cell(arm['best_val_tgs_score'], 4)} | "
+                     f"{cell(arm['final_val_tgs_score_tta'], 4)} | {arm['minutes_from']} |")
+    return "\n".join(lines)
+
+
 def images_per_epoch(train_tiles: int, training: dict) -> int:
     return train_tiles * (2 if training.get("augment") == "mirror" else 1)
 
@@ -280,6 +296,7 @@ def main() -> None:
         fig.savefig(partial, dpi=150, format="png")
 
     print(sentence(result))
+    print(arms_table(result))
     for name, arm in result["arms"].items():
         reach = arm["reach"]["0.78"]["minutes"]
         print(f"  {name:24s} best val {arm['best_val_tgs_score']:.4f}, finished (flip TTA) {arm['final_val_tgs_score_tta']:.4f}, "

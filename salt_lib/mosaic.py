@@ -183,6 +183,37 @@ def has_neighbour_in(split_table: pd.DataFrame, pairs: pd.DataFrame, part: str =
     return pd.Series([tile_id in touching for tile_id in members], index=members.to_numpy(), name=f"neighbour_in_{other}")
 
 
+def recovery_table(seeds=(1, 2, 3), tiles_down: int = 6, tiles_across: int = 9) -> pd.DataFrame:
+    """How well ``neighbour_pairs`` recovers the true neighbours of synthetic sections cut into
+    shuffled tiles: one row per section (seed) with its tiles, true pairs, pairs found, precision
+    and recall."""
+    rows = []
+    for seed in seeds:
+        ids, images, _, truth = cut_section(*synthetic_section(tiles_down, tiles_across, seed=seed), seed=seed)
+        found = neighbour_pairs(images, ids)
+        precision, recall = precision_recall(found, truth)
+        rows.append({"section": seed, "tiles": len(ids), "true_pairs": len(truth), "pairs_found": len(found),
+                     "precision": precision, "recall": recall})
+    return pd.DataFrame(rows)
+
+
+def neighbour_summary(ids, pairs: pd.DataFrame, groups, random_split: pd.DataFrame, mosaic_split: pd.DataFrame) -> pd.DataFrame:
+    """What the reconstruction finds among real tiles, as (quantity, count) rows: pairs side by
+    side and one above the other, tiles in mosaics of two or more, those mosaics, the largest, and
+    the test tiles with a neighbour in train under the random and the mosaic split."""
+    sizes = pd.Series(np.asarray(groups)).value_counts()
+    several = sizes[sizes > 1]
+    rows = [("tiles", len(ids)),
+            ("pairs side by side", int((pairs["direction"] == "right").sum())),
+            ("pairs one above the other", int((pairs["direction"] == "below").sum())),
+            ("tiles in mosaics", int(several.sum())),
+            ("mosaics of two or more tiles", len(several)),
+            ("tiles in the largest mosaic", int(sizes.max()) if len(sizes) else 0),
+            ("test tiles with a train neighbour, random split", int(has_neighbour_in(random_split, pairs).sum())),
+            ("test tiles with a train neighbour, mosaic split", int(has_neighbour_in(mosaic_split, pairs).sum()))]
+    return pd.DataFrame(rows, columns=["quantity", "count"])
+
+
 def neighbour_gap(scores: pd.Series, flags: pd.Series, mosaics: pd.Series, n_resamples: int = 2000,
                   level: float = 0.95, seed: int = 0) -> dict:
     """How much better tiles with a neighbour in train score than tiles without one.

@@ -91,3 +91,21 @@ def test_the_neighbour_gap_is_the_difference_of_means_with_a_mosaic_bootstrap():
     # tiles of one mosaic move together: one mosaic of all flagged tiles makes that side's mean fixed
     together = neighbour_gap(noisy, flags, pd.Series([0] * 10 + list(range(1, 31)), index=ids))
     assert together["difference_high"] - together["difference_low"] < gap["difference_high"] - gap["difference_low"]
+
+
+def test_the_recovery_table_and_the_summary_count_what_they_say():
+    from salt_lib.mosaic import neighbour_summary, recovery_table
+
+    table = recovery_table(seeds=(2,))
+    assert table[["tiles", "true_pairs"]].iloc[0].tolist() == [54, 93]
+    assert 0.97 <= table["precision"].iloc[0] <= 1 and table["recall"].iloc[0] >= 0.8
+    ids = ["a", "b", "c", "d", "e"]
+    pairs = pd.DataFrame({"a": ["a", "b"], "b": ["b", "c"], "direction": ["right", "below"]})
+    groups = mosaic_groups(ids, pairs)
+    random_split = pd.DataFrame({"id": ids, "split": ["train", "test", "test", "val", "test"]})
+    summary = neighbour_summary(ids, pairs, groups, random_split, random_split.assign(split=["test"] * 3 + ["train", "val"]))
+    counts = dict(zip(summary["quantity"], summary["count"]))
+    assert counts["tiles in mosaics"] == 3 and counts["mosaics of two or more tiles"] == 1
+    assert counts["tiles in the largest mosaic"] == 3 and counts["pairs side by side"] == 1
+    assert counts["test tiles with a train neighbour, random split"] == 1  # b touches a
+    assert counts["test tiles with a train neighbour, mosaic split"] == 0
