@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OPENCV_HEADLESS := $(shell grep '^opencv-python-headless==' requirements.lock)
 
-.PHONY: workbook thesis lab notebooks nbval unit test bench lock clean-venv
+.PHONY: workbook thesis book book-check lab notebooks nbval unit test bench lock clean-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version'
@@ -29,6 +29,19 @@ workbook: $(STAMP)
 thesis: $(STAMP)
 	$(BIN)/python -m salt_lib workbook --profile thesis $(if $(DATA),--data $(DATA)) $(if $(LANGUAGE),--language $(LANGUAGE))
 
+# The thesis as a PDF and one self-contained HTML page, book/<PROFILE>/thesis.pdf and .html
+# (docs/book.md), from the executed chapters of PROFILE (thesis: reports/thesis with figures/ and
+# tables/; quick: reports/quick after `make workbook`). LANGUAGE=zh: the Chinese book
+# (thesis-zh.*); CHAPTERS=DIR: executed chapters in another folder. Offline, in seconds.
+PROFILE ?= thesis
+book: $(STAMP)
+	$(BIN)/python -m salt_lib book --profile $(PROFILE) $(if $(LANGUAGE),--language $(LANGUAGE)) $(if $(CHAPTERS),--chapters $(CHAPTERS))
+
+# After nbval has executed notebooks/ (writing reports/quick/figures and tables), the book tests
+# again, now also on the quick book built from the committed quick chapters (about 30 s).
+book-check: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_book.py
+
 # JupyterLab on notebooks/, from the venv, with the project's kernel (python3, installed above).
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
@@ -46,8 +59,9 @@ nbval: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/
 
-# Everything CI runs: the unit tests, then the seven notebooks under nbval (about 6 minutes).
-test: unit nbval
+# Everything CI runs: the unit tests, the seven notebooks under nbval (about 6 minutes), then
+# the book of the quick run that nbval just made.
+test: unit nbval book-check
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_foundation.py

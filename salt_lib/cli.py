@@ -17,6 +17,7 @@ import time
 import warnings
 from pathlib import Path
 
+from salt_lib.book.sources import BookError
 from salt_lib.data import DataError, load_tgs, png_files, read_image
 from salt_lib.dataset import load_dataset
 from salt_lib.files import stored_path
@@ -185,6 +186,12 @@ def cmd_workbook(args) -> None:
                   language=args.language)
 
 
+def cmd_book(args) -> None:
+    from salt_lib.book import main as book_main
+
+    book_main(args.profile, args.language, chapters_dir=args.chapters, out_dir=args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salt_lib", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -291,6 +298,15 @@ def build_parser() -> argparse.ArgumentParser:
     workbook.add_argument("--language", choices=("en", "zh"),
                           help="figure labels and table headers in English (the notebooks' default) or Chinese")
     workbook.set_defaults(run=cmd_workbook)
+
+    book = commands.add_parser("book", help="the thesis as book/<profile>/thesis.pdf and thesis.html, from the executed "
+                               "chapters of a profile and their figures and tables (docs/book.md)")
+    book.add_argument("--profile", default="thesis", help="thesis (reports/thesis, figures/, tables/) or quick (reports/quick)")
+    book.add_argument("--language", choices=("en", "zh"), default="en", help="the book's fixed texts and captions in English or Chinese")
+    book.add_argument("--chapters", help="folder of the executed chapters (default reports/<profile>; the committed "
+                      "notebooks/ hold the quick profile's)")
+    book.add_argument("--out", help="output folder (default book/<profile>)")
+    book.set_defaults(run=cmd_book)
     return parser
 
 
@@ -300,7 +316,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (DataError, WorkbookError, FileExistsError, FileNotFoundError, ValueError, KeyError) as error:
+    except (DataError, WorkbookError, BookError, FileExistsError, FileNotFoundError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
