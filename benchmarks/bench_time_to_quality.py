@@ -19,7 +19,7 @@ minutes, all arms) and prints the README's line. Runs are resumable and reused:
 same settings (e.g. the architecture study's seed-2 U-Net for ``default``).
 
 Run (the committed result): ``python benchmarks/bench_time_to_quality.py --data ../shared/tgs-salt
---seed 2 --arms thesis,default,fast --reuse default=runs/study/unet-flip_geo-c12c618d5ffe``.
+--seed 2 --arms thesis,default,stack_a --reuse default=results/seeds_architecture/unet-s2 --idle default``.
 """
 
 from __future__ import annotations
@@ -42,19 +42,22 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from salt_lib.files import atomic_write, portable_path  # noqa: E402
-from salt_lib.recipes import DEFAULT, FAST, THESIS, Recipe, variant  # noqa: E402
+from salt_lib.recipes import DEFAULT, THESIS, Recipe, variant  # noqa: E402
 from salt_lib.records import load_record, read_history  # noqa: E402
 
 LEVELS = (0.60, 0.70, 0.75, 0.78)
 SHORT = variant(DEFAULT, "short", epochs=8, lovasz_epochs=10, patience=18)
-# Each lever of FAST alone on SHORT (DEFAULT's stages cut to FAST's 8 + 10 epochs), then all of them.
+# Each lever alone on SHORT (DEFAULT's two stages cut to 8 + 10 epochs), then stacks of them:
+# stack_a all four on SHORT's epochs; stack_b DEFAULT's 22 first-stage epochs on 64 x 64 crops
+# (a quarter of the pixels) and 10 Lovasz epochs on the whole input.
 ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     THESIS, DEFAULT, SHORT,
     variant(SHORT, "short+warmup", warmup_epochs=1, learning_rate=2e-3),
     variant(SHORT, "short+early_crop", early_crop=96),
     variant(SHORT, "short+alternate_flips", alternate_flips=True),
     variant(SHORT, "short+val_every", val_every=2),
-    FAST,
+    variant(SHORT, "stack_a", warmup_epochs=1, learning_rate=2e-3, early_crop=96, alternate_flips=True, val_every=2),
+    variant(DEFAULT, "stack_b", lovasz_epochs=10, patience=32, early_crop=64, alternate_flips=True, val_every=2),
 )}
 
 
@@ -69,7 +72,7 @@ def minutes_to(result: dict, arm: str, level: str = "0.78") -> str:
     return "not reached" if value is None else f"{value:.0f} min"
 
 
-def sentence(result: dict, level: str = "0.78", arms=("default", "fast")) -> str:
+def sentence(result: dict, level: str = "0.78", arms=("default", "stack_a", "stack_b")) -> str:
     """The README's line, from the JSON this script writes."""
     present = [arm for arm in arms if arm in result["arms"]]
     parts = [f"{arm} {minutes_to(result, arm, level)}" for arm in present]
@@ -162,7 +165,7 @@ def plot(curves: dict[str, pd.DataFrame], seed: int):
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True, layout="constrained")
     for name, history in curves.items():
         scored = history[history["val_tgs_score"].notna()]
-        style = {"lw": 2.2} if name in ("default", "fast") else {"lw": 1, "alpha": 0.8}
+        style = {"lw": 2.2} if name in ("default", "stack_a", "stack_b") else {"lw": 1, "alpha": 0.8}
         axes[0].plot(scored["minutes"], scored["val_tgs_score"], marker=".", label=name, **style)
         axes[1].plot(scored["images_seen"] / 1000, scored["val_tgs_score"], marker=".", label=name, **style)
     axes[0].set_xlabel("minutes on 2 idle CPU cores")
@@ -196,7 +199,7 @@ def time_stage(signature: str, dataset, epochs: int = 2) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="the real tiles in Kaggle's layout, e.g. ../shared/tgs-salt")
-    parser.add_argument("--arms", default="thesis,default,fast", help=f"comma-separated, of: {', '.join(ARMS)}")
+    parser.add_argument("--arms", default="thesis,default,stack_a", help=f"comma-separated, of: {', '.join(ARMS)}")
     parser.add_argument("--arch", default="unet", choices=("unet", "resunet"))
     parser.add_argument("--runs", default=str(REPO / "runs" / "time_to_quality"))
     parser.add_argument("--reuse", action="append", default=[], metavar="ARM=RUN_DIR",

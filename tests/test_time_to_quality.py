@@ -24,8 +24,8 @@ def test_first_reaching_takes_the_first_epoch_at_or_above_the_level():
 
 def test_sentence_says_not_reached():
     result = {"seed": 2, "arms": {"default": {"reach": {"0.78": {"minutes": 44.6}}},
-                                  "fast": {"reach": {"0.78": {"minutes": None}}}}}
-    assert sentence(result) == "minutes to reach 0.78 on validation (lite U-Net, seed 2): default 45 min, fast not reached"
+                                  "stack_a": {"reach": {"0.78": {"minutes": None}}}}}
+    assert sentence(result) == "minutes to reach 0.78 on validation (lite U-Net, seed 2): default 45 min, stack_a not reached"
 
 
 def test_minutes_from_idle_costs_count_training_every_epoch_and_validation_when_scored():
@@ -51,8 +51,8 @@ def test_epoch_costs_split_training_and_validation_of_the_scored_epochs():
 def test_arms_that_train_the_same_input_share_a_timing():
     signature = {name: stage_signature("unet", ARMS[name], "main") for name in ARMS}
     assert signature["short"] == signature["default"] == signature["short+warmup"] == signature["short+val_every"]
-    assert signature["short+early_crop"] == signature["fast"] != signature["short"]
-    assert stage_signature("unet", ARMS["fast"], "lovasz") == stage_signature("unet", ARMS["default"], "lovasz")
+    assert signature["short+early_crop"] == signature["stack_a"] != signature["short"] != signature["stack_b"]
+    assert stage_signature("unet", ARMS["stack_a"], "lovasz") == stage_signature("unet", ARMS["default"], "lovasz")
 
 
 def test_every_arm_but_the_references_is_a_variant_of_one_recipe_on_one_factor():
