@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 import warnings
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from salt_lib.data import DataError, load_tgs, png_files, read_image
 from salt_lib.dataset import load_dataset
-from salt_lib.files import stored_path
+from salt_lib.files import stored_path, unwritable
 from salt_lib.split import split_622
 from salt_lib.synthetic import make_synthetic_tgs
 from salt_lib.workbook import WorkbookError
@@ -118,12 +119,9 @@ def cmd_predict(args) -> None:
     if not files:
         raise DataError(f"{args.images}: no PNG images in this folder. Point --images at e.g. test/images.")
     out = Path(args.out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("a"):
-            pass
-    except OSError as error:
-        raise DataError(f"{out}: cannot write the submission here ({error.strerror}). Choose another --out.") from None
+    problem = unwritable(out)
+    if problem:  # checked without creating anything: a failed command leaves no file behind
+        raise DataError(f"{out}: cannot write the submission here ({problem}). Choose another --out.")
     read_image(files[min(files)])  # a broken first tile fails now, not after loading Keras
     from salt_lib.records import load_record
     from salt_lib.submission import write_submission_csv
@@ -292,10 +290,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def show_progress() -> None:
+    """Print the library's progress lines (``logging`` at INFO under ``salt_lib``) on stdout; in a
+    notebook nothing sets this up, so an executed chapter holds none of them."""
+    logger = logging.getLogger("salt_lib")
+    if not any(isinstance(handler, _Stdout) for handler in logger.handlers):
+        handler = _Stdout()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+class _Stdout(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stdout`` is at the time of each line."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value):  # StreamHandler.__init__ sets it; the property always answers sys.stdout
+        pass
+
+
 def main(argv=None) -> int:
     # Old names (the "seed" preset and policy) still work for one release; say so on the console.
     warnings.filterwarnings("default", category=DeprecationWarning, module="salt_lib")
     args = build_parser().parse_args(argv)
+    show_progress()
     try:
         args.run(args)
     except (DataError, WorkbookError, FileExistsError, FileNotFoundError, ValueError, KeyError) as error:
