@@ -442,10 +442,10 @@ def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_
     assert study.check_equal_steps(quick, 360) == 6 * 45
 
 
-def test_the_readme_policy_table_is_the_chapters():
-    """The README's policy table repeats chapter 3's generated summary (tables/03_policy_summary.csv)."""
+def test_the_training_notes_policy_table_is_the_chapters():
+    """docs/training.md's policy table repeats chapter 3's generated summary (tables/03_policy_summary.csv)."""
     summary = pd.read_csv(REPO / "tables" / "03_policy_summary.csv").set_index("policy")
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "training.md").read_text()
     section = readme[readme.index("**The augmentation study**"):readme.index("**The architecture study**")]
     rows = re.findall(r"^\| (\w+) \| (0\.\d{3}) \[(0\.\d{3}), (0\.\d{3})\] \| (0\.\d{3}) \|$", section, re.M)
     assert [row[0] for row in rows] == list(summary.index)
@@ -457,12 +457,12 @@ def test_the_readme_policy_table_is_the_chapters():
     assert device["versions"]["device"].startswith("gpu") and device["seed"] == 2 and device["arm"] == "unet"
 
 
-def test_the_readme_architecture_table_is_the_chapters():
-    """The README's architecture-study table and paired difference repeat chapter 6's generated tables."""
+def test_the_training_notes_architecture_table_is_the_chapters():
+    """docs/training.md's architecture-study table and paired difference repeat chapter 6's generated tables."""
     summary = pd.read_csv(REPO / "tables" / "06_seeds_summary.csv").set_index("model")
     pair = pd.read_csv(REPO / "tables" / "06_seeds_paired.csv").iloc[0]
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("**The architecture study**"):readme.index("## Data")]
+    readme = (REPO / "docs" / "training.md").read_text()
+    section = readme[readme.index("**The architecture study**"):readme.index("## Commands")]
     rows = re.findall(r"^\| (\w+) \| (\d+) \| (0\.\d{3}) \[(0\.\d{3}), (0\.\d{3})\] \| (0\.\d{3}) \| (0\.\d{3}) \|$", section, re.M)
     assert [row[0] for row in rows] == list(summary.index)
     for model, seeds, mean, low, high, sd, val in rows:

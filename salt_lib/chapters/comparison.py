@@ -150,7 +150,7 @@ def comparison_findings(paired: pd.DataFrame, bins: pd.DataFrame, models) -> lis
 
 
 def network_findings(table: pd.DataFrame) -> list[str]:
-    """One sentence per network of ``evaluate.result_runs_table`` (the source thesis's full-size
+    """One sentence per network of ``result_runs_table`` (the source thesis's full-size
     networks beside the lite ones): its size, epochs and test score with its interval."""
     return [f"{row.model}: {row.parameters / 1e6:.1f} M parameters, {row.epochs} epochs (kept {row.best_epoch}), "
             f"test tgs_score {with_interval(row.test_tgs_score, row.test_ci_low, row.test_ci_high)}."

@@ -152,7 +152,7 @@ def without_noise(table: pd.DataFrame, noise: float = NOISE) -> pd.DataFrame:
 
 
 def postprocessing_table(model_paths, val, cache_dir=None, n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """``salt_lib.evaluate.postprocessing_table`` of ``model_paths`` (name -> model file) on the
+    """``postprocessing_scores`` of ``model_paths`` (name -> model file) on the
     validation tiles ``val``, with its floating-point noise set to 0 (``without_noise``)."""
     return without_noise(postprocessing_scores(model_paths, val, cache_dir, n_resamples, seed))
 
@@ -298,13 +298,13 @@ def findings(postprocessing: pd.DataFrame, scores: pd.DataFrame, source_reported
     return sentences
 
 
-# The post-processing steps (salt_lib.evaluate.POSTPROCESSING_STEPS) as tick labels, on two lines.
+# The post-processing steps (POSTPROCESSING_STEPS) as tick labels, on two lines.
 STEP_LABELS = dict(zip(POSTPROCESSING_STEPS, ("no TTA,\nthreshold 0.5", "flip TTA,\nthreshold 0.5", "flip TTA,\ntuned threshold",
                                               "+ tuned\nmin size")))
 
 
 def plot_postprocessing(table: pd.DataFrame) -> plt.Figure:
-    """``salt_lib.evaluate.postprocessing_table`` as two panels, both on the validation tiles:
+    """``postprocessing_table`` as two panels, both on the validation tiles:
     left, each model's ``tgs_score`` after each step; right, each step's gain over the one before
     with its paired 95 % bootstrap interval, zero marked. Each panel has its title; one legend
     below both names the models (the same colour in both panels)."""

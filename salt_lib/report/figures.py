@@ -74,7 +74,7 @@ def wrapped(name: str, width: int = 11) -> str:
 def case_row(tiles, indices, predicted_masks, scores, kinds=None) -> dict:
     """One row for ``plot_cases``: the tiles at ``indices`` with their labelled and predicted
     masks, titled with the tile's id, its score and its salt coverage, under the kind of failure
-    each shows where ``kinds`` (one per index, ``evaluate.failure_cases``) is given."""
+    each shows where ``kinds`` (one per index, ``chapters.comparison.failure_cases``) is given."""
     indices = np.asarray(indices, dtype=int)
     titles = [tr("{tile}\nscore {score:.1f}, salt {salt}", tile=tiles.ids[i], score=scores[i], salt=percent(tiles.coverage[i]))
               for i in indices]
