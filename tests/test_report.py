@@ -796,3 +796,26 @@ def test_network_findings_give_size_epochs_and_the_test_interval():
 
 def test_a_salt_share_reads_100_percent_only_when_it_is_all_salt():
     assert [report.percent(x) for x in (0, 0.003, 0.5, 0.996, 1.0)] == ["0%", "0.3%", "50%", "99.6%", "100%"]
+
+
+def test_findings_are_shown_as_markdown_text():
+    shown = report.markdown(["ResUNet - U-Net = -0.005 [-0.017, +0.006].", "", "  Both do\nbest on empty tiles. "])
+    assert type(shown).__name__ == "Markdown"
+    assert shown.data == "ResUNet - U-Net = -0.005 [-0.017, +0.006]. Both do best on empty tiles."
+    assert report.markdown(["One.", "Two."], bullets=True).data == "- One.\n- Two."
+    assert report.markdown([]).data == ""
+
+
+def test_a_section_with_nothing_to_show_is_left_out_of_the_executed_copy(tmp_path):
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    shown = new_code_cell("x", outputs=[new_output("stream", name="stdout", text="a table\n")])
+    cells = [new_markdown_cell("# Chapter"), new_markdown_cell("## Empty", metadata={"tags": [workbook.SECTION_TAG]}),
+             new_code_cell("if False: show()"), new_markdown_cell("More text of the empty section."), new_code_cell("y = 1"),
+             new_markdown_cell("## Kept", metadata={"tags": [workbook.SECTION_TAG]}), shown,
+             new_markdown_cell("## Findings"), new_code_cell("z")]
+    path = tmp_path / "07_demo.ipynb"
+    nbformat.write(new_notebook(cells=cells), path)
+    assert workbook.section_spans(cells) == [(1, 5), (5, 7)]
+    assert workbook.drop_empty_sections(path) == 4
+    assert [cell.source for cell in nbformat.read(path, 4).cells] == ["# Chapter", "## Kept", "x", "## Findings", "z"]

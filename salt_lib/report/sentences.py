@@ -70,10 +70,11 @@ def percent(share: float) -> str:
     return f"{share:.1%}" if 0 < share < 0.01 or 0.99 < share < 1 else f"{share:.0%}"
 
 
-def markdown(sentences, intro: str = ""):
-    """``sentences`` (a list of str) as one Markdown paragraph after ``intro``, for a notebook cell
-    to show (``IPython.display.Markdown``); a cell's findings then read as text, not program output."""
+def markdown(sentences, bullets: bool = False):
+    """``sentences`` (a list of str) as Markdown for a notebook cell to show
+    (``IPython.display.Markdown``): one paragraph, or with ``bullets`` one list item each (for
+    findings on several tables); a chapter's findings then read as text, not program output."""
     from IPython.display import Markdown  # imported here: the sentences themselves need no IPython
 
-    text = " ".join(sentence.strip() for sentence in sentences if sentence and sentence.strip())
-    return Markdown("\n\n".join(part for part in (intro.strip(), text) if part))
+    kept = [" ".join(sentence.split()) for sentence in sentences if sentence and sentence.strip()]
+    return Markdown("\n".join(f"- {sentence}" for sentence in kept) if bullets else " ".join(kept))
