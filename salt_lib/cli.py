@@ -16,6 +16,7 @@ import logging
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from salt_lib.data import DataError, load_tgs, png_files, read_image
@@ -290,15 +291,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def show_progress() -> None:
-    """Print the library's progress lines (``logging`` at INFO under ``salt_lib``) on stdout; in a
-    notebook nothing sets this up, so an executed chapter holds none of them."""
+@contextmanager
+def progress_on_stdout():
+    """While a command runs, print the library's progress lines (``logging`` at INFO under
+    ``salt_lib``) on stdout; nothing sets this up in a notebook, so an executed chapter holds none
+    of them, and the handler is gone again when the command returns."""
     logger = logging.getLogger("salt_lib")
-    if not any(isinstance(handler, _Stdout) for handler in logger.handlers):
-        handler = _Stdout()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
+    handler, level = _Stdout(), logger.level
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 class _Stdout(logging.StreamHandler):
@@ -317,9 +324,9 @@ def main(argv=None) -> int:
     # Old names (the "seed" preset and policy) still work for one release; say so on the console.
     warnings.filterwarnings("default", category=DeprecationWarning, module="salt_lib")
     args = build_parser().parse_args(argv)
-    show_progress()
     try:
-        args.run(args)
+        with progress_on_stdout():
+            args.run(args)
     except (DataError, WorkbookError, FileExistsError, FileNotFoundError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

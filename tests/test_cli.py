@@ -214,3 +214,19 @@ def test_a_command_that_loads_tensorflow_prints_none_of_its_start_up_noise(tmp_p
                                           capture_output=True, text=True, env=env).stdout
     noisy = [line for line in output.splitlines() if any(marker in line for marker in TENSORFLOW_NOISE)]
     assert not noisy, noisy
+
+
+def test_a_command_shows_progress_while_it_runs_and_leaves_no_handler_behind(tmp_path, capsys):
+    import logging
+
+    from salt_lib import cli
+
+    logger = logging.getLogger("salt_lib.study")
+    before = list(logging.getLogger("salt_lib").handlers)
+    with cli.progress_on_stdout():
+        logger.info("policies [1/15] none-s0: result reused")
+    assert capsys.readouterr().out == "policies [1/15] none-s0: result reused\n"
+    assert cli.main(["train", "--data", str(tmp_path / "nowhere"), "--arch", "unet", "--out", str(tmp_path / "run")]) == 2
+    assert logging.getLogger("salt_lib").handlers == before
+    logger.info("not shown: no command is running")
+    assert capsys.readouterr().out == ""
