@@ -26,7 +26,7 @@ from salt_lib.dataset import load_dataset
 from salt_lib.evaluate import bootstrap_ci, ids_digest, paired_bootstrap
 from salt_lib.metrics import tgs_score_per_tile
 from salt_lib.predict import choose_threshold
-from salt_lib.report import markdown_table
+from salt_lib.report.tables import markdown_table
 
 BASELINE = "base"
 

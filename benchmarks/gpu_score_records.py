@@ -27,6 +27,7 @@ import pandas as pd
 from salt_lib.dataset import load_dataset
 from salt_lib.evaluate import SCORES, bootstrap_ci, ids_digest, per_tile_scores
 from salt_lib.predict import choose_min_size, choose_threshold, to_masks
+from salt_lib.result_folders import write_result
 
 
 def score_run(run_dir: Path, dataset, out_dir: Path) -> dict:
@@ -62,10 +63,7 @@ def score_run(run_dir: Path, dataset, out_dir: Path) -> dict:
                 "scored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     record["tiles_order"] = {part: {"ids_sha1": ids_digest(tiles.ids), "order": f"salt_lib.split.ids_of(split, '{part}')"}
                              for part, tiles in parts.items()}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "record.json").write_text(json.dumps(record, indent=2) + "\n")
-    shutil.copyfile(run_dir / "history.csv", out_dir / "history.csv")
-    pd.concat(rows).to_csv(out_dir / "tiles.csv", index=False)
+    write_result(out_dir, record, pd.concat(rows), history=pd.read_csv(run_dir / "history.csv"))
     return record
 
 

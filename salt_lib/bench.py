@@ -38,7 +38,7 @@ from salt_lib.augment import POLICIES, augmentation_cost
 from salt_lib.data import TGSData
 from salt_lib.losses import get_loss
 from salt_lib.models import build_model
-from salt_lib.report import markdown_table
+from salt_lib.report.tables import markdown_table
 from salt_lib.synthetic import synthesize_tiles
 from salt_lib.train import TrainConfig, fit
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from salt_lib.book.sources import BookError
 from salt_lib.data import DataError, load_tgs, png_files, read_image
 from salt_lib.dataset import load_dataset
-from salt_lib.files import stored_path
+from salt_lib.files import stored_path, unwritable
 from salt_lib.split import split_622
 from salt_lib.synthetic import make_synthetic_tgs
 from salt_lib.workbook import WorkbookError
@@ -121,12 +123,9 @@ def cmd_predict(args) -> None:
     if not files:
         raise DataError(f"{args.images}: no PNG images in this folder. Point --images at e.g. test/images.")
     out = Path(args.out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("a"):
-            pass
-    except OSError as error:
-        raise DataError(f"{out}: cannot write the submission here ({error.strerror}). Choose another --out.") from None
+    problem = unwritable(out)
+    if problem:  # checked without creating anything: a failed command leaves no file behind
+        raise DataError(f"{out}: cannot write the submission here ({problem}). Choose another --out.")
     read_image(files[min(files)])  # a broken first tile fails now, not after loading Keras
     from salt_lib.records import load_record
     from salt_lib.submission import write_submission_csv
@@ -310,12 +309,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def progress_on_stdout():
+    """While a command runs, print the library's progress lines (``logging`` at INFO under
+    ``salt_lib``) on stdout; nothing sets this up in a notebook, so an executed chapter holds none
+    of them, and the handler is gone again when the command returns."""
+    logger = logging.getLogger("salt_lib")
+    handler, level = _Stdout(), logger.level
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+class _Stdout(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stdout`` is at the time of each line."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value):  # StreamHandler.__init__ sets it; the property always answers sys.stdout
+        pass
+
+
 def main(argv=None) -> int:
     # Old names (the "seed" preset and policy) still work for one release; say so on the console.
     warnings.filterwarnings("default", category=DeprecationWarning, module="salt_lib")
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        with progress_on_stdout():
+            args.run(args)
     except (DataError, WorkbookError, BookError, FileExistsError, FileNotFoundError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

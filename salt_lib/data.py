@@ -27,7 +27,8 @@ import pandas as pd
 from PIL import Image
 
 from salt_lib.files import atomic_write
-from salt_lib.rle import TILE_SHAPE, RLEError, rle_decode
+from salt_lib.rle import RLEError, rle_decode
+from salt_lib.tile import TILE_SHAPE
 
 LOADER_VERSION = "1"  # bump when decoding changes, so old caches are not reused
 

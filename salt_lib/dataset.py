@@ -18,8 +18,6 @@ and its hash, and the provenance a trained model records (with portable paths).
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +27,7 @@ import pandas as pd
 from salt_lib.data import DataError, TGSData, load_tgs
 from salt_lib.files import portable_path
 from salt_lib.split import ids_of, load_split, save_split, split_622, split_hash
-from salt_lib.synthetic import make_synthetic_tgs
+from salt_lib.synthetic import write_synthetic_folder
 
 
 @dataclass(frozen=True)
@@ -119,8 +117,8 @@ def ensure_data(data_dir, synthetic_tiles: int = 0, seed: int = 0) -> Path:
     """The data folder, after writing the embedded synthetic set there if it is missing.
 
     With ``synthetic_tiles > 0`` a missing folder gets ``synthetic_tiles`` labelled synthetic
-    tiles (``make_synthetic_tgs``, written to a temporary folder and renamed, so an interrupted
-    run never leaves half a data set). An existing synthetic folder with another number of tiles
+    tiles (``synthetic.write_synthetic_folder``: an interrupted run never leaves half a data
+    set). An existing synthetic folder with another number of tiles
     is an error (say which to delete). With ``synthetic_tiles == 0`` the folder must exist
     (``load_tgs`` says what is wrong with it).
     """
@@ -137,10 +135,4 @@ def ensure_data(data_dir, synthetic_tiles: int = 0, seed: int = 0) -> Path:
         return root
     if root.exists() and any(root.iterdir()):
         raise DataError(f"{root}: exists but holds no train/images. Empty it or choose another data_dir.")
-    partial = root.with_name(root.name + f".part{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    make_synthetic_tgs(partial, n_train=synthetic_tiles, n_test=0, seed=seed)
-    if root.exists():
-        root.rmdir()
-    os.replace(partial, root)
-    return root
+    return write_synthetic_folder(root, n_train=synthetic_tiles, seed=seed)

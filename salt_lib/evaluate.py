@@ -1,5 +1,6 @@
 """Scoring saved models: the one way to score a model file, its cached predictions, the scores
-with their uncertainty, and the chapters' result tables.
+with their uncertainty, and the tables several chapters use (what only one chapter shows lives
+in ``salt_lib.chapters``).
 
 ``evaluate_model(model_path, tiles, cache_dir)`` loads a saved model with its record, predicts
 (with flip TTA; cached in ``cache_dir`` when one is given), cuts at the record's threshold and
@@ -15,7 +16,6 @@ what a comparison of two models on one test set needs.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from salt_lib import metrics
-from salt_lib.augment import check_policy
 from salt_lib.data import DataError, TGSData
 from salt_lib.files import atomic_write
 from salt_lib.predict import THRESHOLDS, choose_min_size, choose_threshold, predict_ensemble, to_masks
@@ -281,52 +280,6 @@ def best_and_worst(scores, iou, coverage, n: int = 4) -> tuple[np.ndarray, np.nd
     return best, order[:n]
 
 
-FAILURE_KINDS = ("missed salt", "false alarm", "wrong outline", "models disagree")
-OUTLINE_MIN_COVERAGE = 0.1  # a "wrong outline" is of a body this large (share of the tile), not a sliver
-
-
-def failure_cases(scores: dict[str, np.ndarray], truths: np.ndarray, predictions: dict[str, np.ndarray],
-                  n: int = 4) -> list[tuple[int, str]]:
-    """``n`` test tiles that show how the models fail, as ``(index, kind)``: one tile of each kind of
-    ``FAILURE_KINDS`` that occurs, then the lowest mean scores ("low score").
-
-    * "missed salt": labelled salt that no model finds (every prediction empty); the largest such salt.
-    * "false alarm": an empty tile on which every model predicts salt; the most salt predicted.
-    * "wrong outline": a salt body of at least ``OUTLINE_MIN_COVERAGE`` of the tile, found by
-      every model but outlined wrongly; the lowest mean IoU.
-    * "models disagree": the largest spread of the models' scores (one right, one wrong).
-
-    Ties go to the lower mean score. ``scores`` and ``predictions`` map a model name to its per-tile
-    scores (N,) and binary masks (N, H, W); ``truths`` (N, H, W) are the labelled masks.
-    """
-    names = list(scores)
-    score = np.array([np.asarray(scores[name], dtype=float) for name in names])  # (models, N)
-    mean_score = score.mean(axis=0)
-    truth_area = np.asarray(truths).reshape(len(truths), -1).sum(axis=1)
-    areas = np.array([np.asarray(predictions[name]).reshape(len(truths), -1).sum(axis=1) for name in names])
-    masks = [np.asarray(predictions[name]).reshape(len(truths), -1).astype(bool) for name in names]
-    flat_truth = np.asarray(truths).reshape(len(truths), -1).astype(bool)
-    iou = np.mean([(m & flat_truth).sum(axis=1) / np.maximum((m | flat_truth).sum(axis=1), 1) for m in masks], axis=0)
-    candidates = {
-        "missed salt": (truth_area > 0) & (areas.max(axis=0) == 0), "false alarm": (truth_area == 0) & (areas.min(axis=0) > 0),
-        "wrong outline": (truth_area >= OUTLINE_MIN_COVERAGE * flat_truth.shape[1]) & (areas.min(axis=0) > 0) & (mean_score < 1),
-        "models disagree": (score.max(axis=0) - score.min(axis=0)) > 0,
-    }
-    badness = {"missed salt": -truth_area, "false alarm": -areas.mean(axis=0), "wrong outline": iou,
-               "models disagree": -(score.max(axis=0) - score.min(axis=0))}
-    chosen: list[tuple[int, str]] = []
-    for kind in FAILURE_KINDS:
-        pool = [i for i in np.lexsort((mean_score, badness[kind])) if candidates[kind][i] and i not in {c for c, _ in chosen}]
-        if pool and len(chosen) < n:
-            chosen.append((int(pool[0]), kind))
-    for i in np.lexsort((iou, mean_score)):
-        if len(chosen) >= n:
-            break
-        if int(i) not in {c for c, _ in chosen}:
-            chosen.append((int(i), "low score"))
-    return chosen
-
-
 def paired_table(result: dict, challenger: str, baseline: str) -> pd.DataFrame:
     """``paired_bootstrap``'s result as a one-row table naming the two models."""
     return pd.DataFrame([{"difference": f"{challenger} - {baseline}", "tiles": result["tiles"],
@@ -348,48 +301,9 @@ def check_intervals(table: pd.DataFrame, columns) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def check_comparison(bin_table: pd.DataFrame, tiles: int, paired: dict) -> pd.DataFrame:
-    """Sanity checks of chapter 6: the coverage classes hold every test tile once; the paired
-    interval contains the observed difference and lies within [-1, 1]."""
-    checks = {
-        "coverage classes hold every test tile": int(bin_table["tiles"].sum()) == tiles,
-        "paired interval contains the mean difference": paired["low"] <= paired["mean_difference"] <= paired["high"],
-        "paired interval inside [-1, 1]": -1 <= paired["low"] <= paired["high"] <= 1,
-        "paired bootstrap used every test tile": paired["tiles"] == tiles,
-    }
-    return pd.DataFrame({"check": list(checks), "passed": [bool(v) for v in checks.values()]})
-
-
 # --------------------------------------------------------------------------------------------
-# The chapters' result tables
+# Tables several chapters use
 # --------------------------------------------------------------------------------------------
-
-
-def training_images_per_second(record: dict, history: pd.DataFrame, train_tiles: int) -> float:
-    """Training throughput (tiles per second): the median over epochs of the history's
-    ``images_per_second``; without a history, epochs x tiles / wall seconds (which also counts
-    the per-epoch validation, so it is a little lower)."""
-    if len(history) and "images_per_second" in history:
-        return float(history["images_per_second"].median())
-    policy = check_policy(record.get("training", {}).get("augment", "none"))
-    tiles_per_epoch = train_tiles * (2 if policy == "mirror" else 1)
-    seconds = record.get("wall_seconds") or np.nan
-    return float((record.get("epochs_trained") or 0) * tiles_per_epoch / seconds)
-
-
-def comparison_table(results: dict[str, Evaluation], train_tiles: int, n_resamples: int = 2000) -> pd.DataFrame:
-    """Chapter 6's table: one row per model with its size, training cost and test scores, and the
-    95% bootstrap interval of its test ``tgs_score`` (``tgs_score_ci_low`` / ``_high``)."""
-    rows = []
-    for name, result in results.items():
-        record = result.record
-        interval = bootstrap_ci(result.per_tile["tgs_score"], n_resamples)
-        rows.append({"model": name, "arch": record.get("arch"), "parameters": record.get("parameters"),
-                     "training_minutes": (record.get("wall_seconds") or np.nan) / 60,
-                     "train_images_per_s": training_images_per_second(record, result.history, train_tiles),
-                     **result.scores, "tgs_score_ci_low": interval["low"], "tgs_score_ci_high": interval["high"],
-                     "threshold": record.get("threshold"), "min_size": record.get("min_size")})
-    return pd.DataFrame(rows)
 
 
 def score_intervals(results: dict[str, Evaluation], scores=("tgs_score", "thesis_iou_metric"), n_resamples: int = 2000,
@@ -418,104 +332,8 @@ def paired_differences(results: dict[str, Evaluation], challenger: str, baseline
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
 
 
-# Chapter 7's post-processing steps, in order: each adds one thing to the one before.
-POSTPROCESSING_STEPS = ("no TTA, threshold 0.5", "flip TTA, threshold 0.5", "flip TTA, tuned threshold", "+ tuned min size")
-
-
-def postprocessing_table(model_path, val: TGSData, cache_dir=None, n_resamples: int = 2000, seed: int = 0,
-                         name: str | None = None) -> pd.DataFrame:
-    """The post-processing ablation on the labelled tiles ``val`` (chapter 7): one row per step of
-    ``POSTPROCESSING_STEPS``, each adding one thing to the one before:
-
-    1. the network's probabilities (no TTA) cut at 0.5;
-    2. averaged with those of the left-right mirrored tile (flip TTA), cut at 0.5;
-    3. cut at the threshold of the model's record (``model_record``: chosen on validation);
-    4. salt regions under the record's ``min_size`` pixels dropped.
-
-    ``model_path``: one model file, several as one (a list: an ensemble, its threshold and minimum
-    size chosen on ``val``), or a dict name -> either, for one block of rows per model (``name``
-    labels a single one). Columns: ``model``, ``step``, ``tta``, ``threshold``, ``min_size``,
-    ``tgs_score`` (mean over tiles), ``gain`` over the step before with its paired bootstrap 95 %
-    interval over tiles (``gain_low``, ``gain_high``), and ``total_gain`` over step 1 with its
-    interval (``total_low``, ``total_high``); both NaN in step 1. A model's gains add up to its
-    last ``total_gain``. Probabilities come from ``predictions`` (cached: nothing is predicted twice).
-    """
-    if isinstance(model_path, dict):
-        return pd.concat([postprocessing_table(path, val, cache_dir, n_resamples, seed, model_name)
-                          for model_name, path in model_path.items()], ignore_index=True)
-    paths = model_paths(model_path)
-    record = model_record(paths, val, cache_dir)
-    threshold, min_size = record.get("threshold", 0.5), record.get("min_size", 0)
-    plain, flipped = predictions(paths, val, cache_dir, tta=False), predictions(paths, val, cache_dir, tta=True)
-    settings = [(plain, False, 0.5, 0), (flipped, True, 0.5, 0), (flipped, True, threshold, 0), (flipped, True, threshold, min_size)]
-    scores = [metrics.tgs_score_per_tile(val.masks, to_masks(probs, cut, size)) for probs, _, cut, size in settings]
-    none = {"mean_difference": np.nan, "low": np.nan, "high": np.nan}  # step 1 has nothing before it
-    rows = []
-    for k, (step, (_, tta, cut, size)) in enumerate(zip(POSTPROCESSING_STEPS, settings)):
-        gain = paired_bootstrap(scores[k], scores[k - 1], n_resamples, seed=seed) if k else none
-        total = paired_bootstrap(scores[k], scores[0], n_resamples, seed=seed) if k else none
-        rows.append({"model": name or "+".join(path.stem for path in paths), "step": step, "tta": tta, "threshold": cut,
-                     "min_size": size, "tgs_score": float(scores[k].mean()),
-                     "gain": gain["mean_difference"], "gain_low": gain["low"], "gain_high": gain["high"],
-                     "total_gain": total["mean_difference"], "total_low": total["low"], "total_high": total["high"]})
-    return pd.DataFrame(rows)
-
-
-def record_reconciliation(model_paths_by_name: dict, val: TGSData, table: pd.DataFrame, cache_dir=None) -> pd.DataFrame:
-    """The validation scores a model's record holds beside the same scores recomputed here, and the
-    step of the post-processing ``table`` (``postprocessing_table`` of these models on ``val``)
-    that each one is:
-
-    * ``val.tgs_score_no_tta``: the training loop's selection score, the kept epoch's probabilities
-      (flip TTA only if the record's training says ``val_tta``) at the threshold tuned on
-      validation, with no minimum size: no step of the table (step 1 with step 3's kind of threshold);
-    * ``val.tgs_score``: step 3 (flip TTA, tuned threshold);
-    * ``val.tgs_score_min_size``: step 4 (+ tuned min size).
-
-    One row per model and recorded score (a score the record lacks, e.g. an ensemble's
-    ``tgs_score_no_tta``, is left out): ``model``, ``recorded_as``, ``step`` (or "none"),
-    ``recorded``, ``recomputed``, ``difference`` (recomputed - recorded).
-    """
-    rows = []
-    for name, path in model_paths_by_name.items():
-        recorded = model_record(path, val, cache_dir).get("val", {})
-        steps = table[table["model"] == name].set_index("step")["tgs_score"]
-        recomputed = {"tgs_score": steps[POSTPROCESSING_STEPS[2]], "tgs_score_min_size": steps[POSTPROCESSING_STEPS[3]]}
-        if "tgs_score_no_tta" in recorded:
-            val_tta = load_record(model_paths(path)[0]).get("training", {}).get("val_tta", False)
-            recomputed["tgs_score_no_tta"] = choose_threshold(predictions(path, val, cache_dir, val_tta), val.masks)[1]
-        for key, step in (("tgs_score_no_tta", "none"), ("tgs_score", POSTPROCESSING_STEPS[2]),
-                          ("tgs_score_min_size", POSTPROCESSING_STEPS[3])):
-            if recorded.get(key) is not None:
-                rows.append({"model": name, "recorded_as": f"val.{key}", "step": step, "recorded": float(recorded[key]),
-                             "recomputed": float(recomputed[key]), "difference": float(recomputed[key] - recorded[key])})
-    return pd.DataFrame(rows)
-
-
-def check_postprocessing(table: pd.DataFrame, reconciliation: pd.DataFrame, tolerance: float = 0.005) -> pd.DataFrame:
-    """Sanity checks of chapter 7's post-processing table and the records it reconciles: every
-    model has the four steps in order; its gains add up to its total gain; every interval
-    contains its gain; the records' ``val.tgs_score`` and ``val.tgs_score_min_size`` are steps 3
-    and 4 recomputed (within ``tolerance``: predictions on another machine may differ in the last
-    bits). One row per check with ``passed``: stable output for notebook tests."""
-    by_model = list(table.groupby("model", sort=False))
-    later = table[table["step"] != POSTPROCESSING_STEPS[0]]
-    tuned = reconciliation[reconciliation["step"] != "none"]
-    checks = {
-        "every model has the four steps in order": all(list(rows["step"]) == list(POSTPROCESSING_STEPS) for _, rows in by_model),
-        "each model's gains add up to its total gain": all(
-            abs(rows["gain"].sum() - rows["total_gain"].iloc[-1]) < 1e-9 for _, rows in by_model),
-        "every gain interval contains its gain": bool(((later["gain_low"] <= later["gain"]) & (later["gain"] <= later["gain_high"])).all()),
-        "every total interval contains its total": bool(
-            ((later["total_low"] <= later["total_gain"]) & (later["total_gain"] <= later["total_high"])).all()),
-        "records' val.tgs_score and val.tgs_score_min_size are steps 3 and 4": bool(
-            len(tuned) and (tuned["difference"].abs() <= tolerance).all()),
-    }
-    return pd.DataFrame({"check": list(checks), "passed": [bool(v) for v in checks.values()]})
-
-
 # --------------------------------------------------------------------------------------------
-# Runs trained elsewhere (the thesis's full-size networks on a GPU): small committed records
+# Tile order, as result records store it
 # --------------------------------------------------------------------------------------------
 
 
@@ -525,47 +343,3 @@ def ids_digest(ids) -> str:
     return hashlib.sha1("\n".join(np.asarray(ids).astype(str)).encode()).hexdigest()[:12]
 
 
-def read_result_runs(results_dir) -> dict[str, dict]:
-    """The runs under ``results_dir`` (``benchmarks/gpu_score_records.py`` writes them): for each
-    folder with a ``record.json``, ``{"record", "history", "tiles"}`` (the record dict, the
-    per-epoch history and the per-tile scores of validation and test in the split's order)."""
-    runs = {}
-    for folder in sorted(Path(results_dir).iterdir()):
-        if (folder / "record.json").is_file():
-            runs[folder.name] = {"record": json.loads((folder / "record.json").read_text()),
-                                 "history": pd.read_csv(folder / "history.csv"),
-                                 "tiles": pd.read_csv(folder / "tiles.csv")}
-    if not runs:
-        raise FileNotFoundError(f"{results_dir}: no run records (folders with record.json)")
-    return dict(sorted(runs.items(), key=lambda item: item[1]["record"]["parameters"]))  # smallest network first
-
-
-def result_runs_table(runs: dict[str, dict], lite: dict[str, Evaluation], test_ids, n_resamples: int = 2000) -> pd.DataFrame:
-    """One row per GPU-trained run and per lite model (``lite``: chapter 6's evaluations of the
-    same test tiles): parameters, epochs trained of the budget, where and how fast it trained,
-    validation and test ``tgs_score`` (test with its 95 % bootstrap interval over tiles).
-    A run's per-tile scores must be for these test tiles in this order (checked by digest)."""
-    digest = ids_digest(test_ids)
-    rows = []
-    for name, run in runs.items():
-        record = run["record"]
-        if record["tiles_order"]["test"]["ids_sha1"] != digest:
-            raise ValueError(f"{name}: its test scores are for other tiles than this split's test tiles")
-        scores = run["tiles"].query("split == 'test'")["tgs_score"].to_numpy()
-        interval = bootstrap_ci(scores, n_resamples)
-        rows.append({"model": f"{record['arch']} thesis", "parameters": record["parameters"],
-                     "epochs": f"{record['epochs_trained']} of {record['recipe']['epochs']}" + (" (time cap)" if record.get("cut_by_time") else ""),
-                     "best_epoch": record["best_epoch"], "trained_on": f"{record['device_kind']}, {record['recipe']['precision']}",
-                     "train_images_per_s": record["median_train_images_per_second"],
-                     "val_tgs_score": record["val"]["tgs_score_min_size"], "test_tgs_score": interval["mean"],
-                     "test_ci_low": interval["low"], "test_ci_high": interval["high"]})
-    for name, result in lite.items():
-        record = result.record
-        interval = bootstrap_ci(result.per_tile["tgs_score"], n_resamples)
-        val = record.get("val", {})
-        rows.append({"model": f"{name} ({record.get('preset', 'lite')})", "parameters": record.get("parameters"),
-                     "epochs": str(record.get("epochs_trained")), "best_epoch": record.get("best_epoch"),
-                     "trained_on": f"CPU, 2 cores, {record.get('precision', 'float32')}", "train_images_per_s": training_images_per_second(record, result.history, 0),
-                     "val_tgs_score": val.get("tgs_score_min_size", val.get("tgs_score")), "test_tgs_score": interval["mean"],
-                     "test_ci_low": interval["low"], "test_ci_high": interval["high"]})
-    return pd.DataFrame(rows)

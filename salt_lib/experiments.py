@@ -31,7 +31,7 @@ from salt_lib.augment import check_policy
 from salt_lib.dataset import Dataset
 from salt_lib.files import atomic_write
 from salt_lib.models import build_model, model_config
-from salt_lib.records import config_path, history_path, load_record, read_history, reuse_problems, run_key
+from salt_lib.records import config_path, history_path, load_record, read_history, reuse_problems, run_folder_name, run_key
 
 with warnings.catch_warnings():
     # salt_lib.train's tqdm.auto warns once, in notebooks without ipywidgets, that it falls back to
@@ -104,7 +104,7 @@ def train_or_reuse(arch: str, dataset: Dataset, runs_dir, preset: str = "lite", 
         else:
             notes.append(f"{model_path} does not exist, so")
     key = run_key(network, settings, dataset.fingerprint, dataset.split_hash)
-    run_dir = Path(runs_dir) / f"{arch}-{check_policy(settings['augment'])}-{key}"
+    run_dir = Path(runs_dir) / run_folder_name(arch, check_policy(settings['augment']), key)
     best = run_dir / "best.keras"
     reused = run_finished(run_dir)
     if reused:

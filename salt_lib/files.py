@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,13 @@ def atomic_write(path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
+def write_json(path, payload: dict) -> Path:
+    """``payload`` as sorted, indented JSON at ``path``, written atomically."""
+    with atomic_write(path) as partial:
+        partial.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    return Path(path)
+
+
 def portable_path(path) -> str:
     """``path`` as a record stores it: relative to the repository when it lies in the repository
     or beside it (``runs/x``, ``../shared/tgs-salt``), else just its name (records name the data
@@ -44,3 +52,19 @@ def stored_path(value) -> Path | None:
         return None
     path = Path(value)
     return path if path.is_absolute() else REPO / path
+
+
+def unwritable(path) -> str | None:
+    """Why a file could not be written at ``path`` (a few words), or None when it can; checked
+    without creating anything, so a command that fails later leaves no empty file behind."""
+    path = Path(path)
+    if path.is_dir():
+        return "it is a folder"
+    folder = path.parent
+    while not folder.exists():  # the folders still to make are made by the write itself
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return "permission denied"
+    return None

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from skimage.transform import resize
 
-from salt_lib.rle import TILE
+from salt_lib.tile import TILE
 
 MODES = ("resize", "pad")
 

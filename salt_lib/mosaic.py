@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salt_lib.rle import TILE
+from salt_lib.tile import TILE
 from salt_lib.split import RATIOS, SPLITS, coverage_class
 
 DIRECTIONS = ("right", "below")  # b is right of a; b is below a

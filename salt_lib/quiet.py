@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -88,8 +89,13 @@ class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
 
 def install() -> None:
     """Set ``TF_CPP_MIN_LOG_LEVEL=3`` (unless the user chose a level; child processes such as
-    papermill's kernels inherit it) and quiet the first TensorFlow import of this process."""
+    papermill's kernels inherit it), with it TensorFlow's Python logger to errors only, and quiet
+    the first TensorFlow import of this process."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3":
+        # TensorFlow's Python warnings too (e.g. "... triggered tf.function retracing", a speed hint
+        # a notebook kernel prints on stdout): errors still show. Standard logging, no TF import.
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if "tensorflow" in sys.modules or any(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
         return
     try:

@@ -22,7 +22,7 @@ import pandas as pd
 
 import salt_lib.losses  # noqa: F401  (registers the losses, so compiled models load)
 from salt_lib.data import DataError
-from salt_lib.files import atomic_write, portable_path, stored_path
+from salt_lib.files import atomic_write, portable_path, stored_path, write_json
 from salt_lib.models import CONFIG_FIELDS
 from salt_lib.split import load_split, split_hash
 
@@ -65,13 +65,6 @@ def load_record(model_path) -> dict:
 def write_record(model_path, record: dict) -> Path:
     """Write ``record`` beside ``model_path`` (atomically); return the JSON's path."""
     return write_json(config_path(model_path), record)
-
-
-def write_json(path, payload: dict) -> Path:
-    """``payload`` as sorted, indented JSON at ``path``, written atomically."""
-    with atomic_write(path) as partial:
-        partial.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
-    return Path(path)
 
 
 def read_history(model_path) -> pd.DataFrame:
@@ -126,6 +119,12 @@ def run_key(network: dict, training: dict, data_fingerprint: str | None, split: 
     described = {"model": network_fields(network), "training": comparable_training(training),
                  "data_fingerprint": data_fingerprint, "split_hash": split}
     return hashlib.sha1(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def run_folder_name(arch: str, augment: str, key: str) -> str:
+    """The name of the run folder a model with ``run_key`` ``key`` trains in under a runs folder:
+    ``<arch>-<augment>-<key>`` (``augment`` the policy's current name, as records store it)."""
+    return f"{arch}-{augment}-{key}"
 
 
 def reuse_problems(record: dict, network: dict, training: dict, data_fingerprint: str, wanted_split: str) -> list[str]:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-TILE = 101  # the competition's tile height and width in pixels
-TILE_SHAPE = (TILE, TILE)
+from salt_lib.tile import TILE_SHAPE
 
 
 class RLEError(ValueError):

@@ -23,14 +23,14 @@ study stopped half-way holds as many seeds of every arm, give or take one) and a
    ``study``, ``run_key``, ``optimizer_steps``, the test scores and the digests of the tiles'
    order), ``history.csv`` and ``tiles.csv`` (``id``, ``split``, ``position``, ``tgs_score`` of
    every validation and test tile). Small files, written atomically, meant to be committed; the
-   chapters read them (``salt_lib.evaluate.read_result_runs``) instead of retraining.
+   chapters read them (``salt_lib.result_folders.read_results``) instead of retraining.
 
 The test split is scored once per run, when its result is recorded, and never chooses anything:
 the threshold, the minimum size and the best epoch come from the validation tiles, the study's
 settings were fixed before it ran (``recipes.DEFAULT``, from the validation-only ablation), and
 the tables report validation and test in separate columns.
 
-The tables are pure functions of the loaded results (``read_result_runs``'s dict): ``seed_table``
+The tables are pure functions of the loaded results (``read_results``' dict of ``Result``): ``seed_table``
 (one row per arm and seed), ``seed_summary`` (per arm: mean, standard deviation, min and max over
 seeds, and the seed-averaged per-tile test score with a bootstrap interval over tiles),
 ``paired_arm_table`` / ``pairwise_table`` (differences between arms, pooled over seeds with a
@@ -43,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import logging
 import math
 import re
 import time
@@ -55,14 +56,18 @@ import pandas as pd
 from salt_lib.augment import POLICIES
 from salt_lib.augment import check_policy, expand_offline
 from salt_lib.dataset import Dataset
-from salt_lib.evaluate import bootstrap_ci, evaluate_model, ids_digest, paired_bootstrap, read_result_runs
+from salt_lib.evaluate import bootstrap_ci, evaluate_model, ids_digest, paired_bootstrap
 from salt_lib.experiments import train_or_reuse
 from salt_lib.files import REPO, atomic_write, portable_path
 from salt_lib.models import PRESETS, preset_name, resolve_config
 from salt_lib.recipes import DEFAULT
-from salt_lib.records import IGNORED_TRAINING_KEYS, config_path, network_fields, reuse_problems, run_key, write_json
-from salt_lib.report import NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
+from salt_lib.records import IGNORED_TRAINING_KEYS, config_path, network_fields, reuse_problems, run_folder_name, run_key
+from salt_lib import result_folders
+from salt_lib.result_folders import is_result, read_record, read_result
+from salt_lib.report.sentences import NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
 from salt_lib.train import TrainConfig
+
+log = logging.getLogger(__name__)  # progress: the command line shows it, an executed chapter does not
 
 FACTORS = ("arch", "augment")  # what a study may vary between its arms
 SEEDS = (0, 1, 2)
@@ -212,16 +217,16 @@ def policy_study(seeds=SEEDS, budget_epochs: int = POLICY_BUDGET_EPOCHS, arch: s
 
 
 def read_results(results_dir, command: str = "python -m salt_lib study ...") -> dict[str, dict] | None:
-    """A study's committed records (``evaluate.read_result_runs``), or None with a printed reason
+    """A study's committed records (``result_folders.read_results``), or None (the reason logged)
     when ``results_dir`` is empty ("" : this profile has none) or does not exist yet (``command``
-    makes it)."""
+    makes it): the chapter then leaves the section out."""
     if not results_dir:
-        print("No seed-study records in this profile (the results folder parameter is empty).")
+        log.info("No seed-study records in this profile (the results folder parameter is empty).")
         return None
     if not Path(results_dir).is_dir():
-        print(f"{results_dir} does not exist yet: `{command}` makes it (hours on a CPU; rerun to continue).")
+        log.info("%s does not exist yet: `%s` makes it (hours on a CPU; rerun to continue).", results_dir, command)
         return None
-    return read_result_runs(results_dir)
+    return result_folders.read_results(results_dir)
 
 
 def summary_findings(summary: pd.DataFrame, score: str = "test tgs_score") -> list[str]:
@@ -246,7 +251,7 @@ def distinguishable_pairs(pairs: pd.DataFrame) -> str:
 
 def pair_findings(pairs: pd.DataFrame, score: str = "tgs_score") -> list[str]:
     """One sentence per row of ``paired_arm_table`` / ``pairwise_table``: the pooled difference
-    with its paired interval and the word it supports (``report.compare_sentence``), then how the
+    with its paired interval and the word it supports (``report.sentences.compare_sentence``), then how the
     seeds agree: in how many of the paired seeds the second arm scored higher, and the range of
     the per-seed differences."""
     sentences = []
@@ -357,8 +362,7 @@ def run_study(study: Study, dataset: Dataset, runs_dir, results_dir, seeds=None,
               arms=None) -> dict[str, dict]:
     """Train or reuse every run of ``study`` (seed by seed, arm by arm; see the module
     docstring), writing ``results_dir/<arm>-s<seed>/``. Returns the results of these runs as
-    ``salt_lib.evaluate.read_result_runs`` reads them: ``{"<arm>-s<seed>": {"record", "history",
-    "tiles"}}``. ``seeds`` (default the study's) may add seeds to a finished study; ``arms`` (names,
+    ``salt_lib.result_folders.read_results`` reads them: ``{"<arm>-s<seed>": Result}``. ``seeds`` (default the study's) may add seeds to a finished study; ``arms`` (names,
     default all) runs only those arms, e.g. to share a study's runs between processes or machines
     (the records still name the whole study); ``verbose`` shows training's per-epoch progress. A
     result folder describing another run is a ValueError."""
@@ -375,7 +379,7 @@ def run_study(study: Study, dataset: Dataset, runs_dir, results_dir, seeds=None,
         started = time.perf_counter()
         result, how = _reuse_result(study, arm, seed, dataset, results_dir / name), "result reused"
         if result is None:
-            print(f"{study.name} [{index}/{total}] {name}: getting the model ...", flush=True)
+            log.info("%s [%d/%d] %s: getting the model ...", study.name, index, total, name)
             model_path = study.model_paths.get((arm.name, seed))
             experiment = train_or_reuse(arm.arch, dataset, runs_dir, arm.preset, arm.overrides, arm.settings(seed),
                                         model_path=REPO / model_path if model_path else None, name=name, verbose=verbose)
@@ -383,17 +387,17 @@ def run_study(study: Study, dataset: Dataset, runs_dir, results_dir, seeds=None,
             how = experiment.note.rstrip(";")
         results[name] = result
         val, test = (tile_scores(result, part).mean() for part in ("val", "test"))
-        print(f"{study.name} [{index}/{total}] {name}: {how}; val tgs_score {val:.4f}, test {test:.4f} "
-              f"({time.perf_counter() - started:.0f} s)", flush=True)
+        log.info("%s [%d/%d] %s: %s; val tgs_score %.4f, test %.4f (%.0f s)", study.name, index, total, name, how, val, test,
+                 time.perf_counter() - started)
     return results
 
 
 def _reuse_result(study: Study, arm: Arm, seed: int, dataset: Dataset, folder: Path) -> dict | None:
     """The result in ``folder`` if it records this arm's run with ``seed`` on this data; None if
     there is none; a ValueError naming the differences if it records another run."""
-    if not (folder / "record.json").is_file():
+    if not is_result(folder):
         return None
-    record = json.loads((folder / "record.json").read_text())
+    record = read_record(folder)
     problems = reuse_problems(record, arm.network(), arm.settings(seed), dataset.fingerprint, dataset.split_hash)
     if record.get("seed") != seed:
         problems.append(f"seed is {record.get('seed')!r}, not {seed}")
@@ -404,17 +408,14 @@ def _reuse_result(study: Study, arm: Arm, seed: int, dataset: Dataset, folder: P
         raise ValueError(f"{folder / 'record.json'} records another run than study {study.name}'s {arm.name} with "
                          f"seed {seed} ({'; '.join(problems)}). Delete {folder} to redo this run, "
                          "or write the study to another results folder.")
-    missing = [name for name in ("history.csv", "tiles.csv") if not (folder / name).is_file()]
-    if missing:
-        raise ValueError(f"{folder}: record.json without {', '.join(missing)}. Delete {folder} to redo this run.")
-    return {"record": record, "history": pd.read_csv(folder / "history.csv"), "tiles": pd.read_csv(folder / "tiles.csv")}
+    return read_result(folder, need_history=True)
 
 
 def write_result(study: Study, arm: Arm, seed: int, dataset: Dataset, experiment, folder) -> dict:
     """Score ``experiment``'s model (a ``salt_lib.experiments.Experiment``) on the validation and
     test tiles at its record's threshold and minimum size, and write ``folder``'s
     ``history.csv``, ``tiles.csv`` and, last, ``record.json``. Returns the result as
-    ``read_result_runs`` reads it."""
+    ``read_result`` reads it."""
     folder = Path(folder)
     record = dict(experiment.record)
     rows = []
@@ -442,13 +443,7 @@ def write_result(study: Study, arm: Arm, seed: int, dataset: Dataset, experiment
     }
     history = experiment.history if len(experiment.history) else pd.DataFrame({"epoch": []})
     tiles = pd.concat(rows, ignore_index=True)
-    with atomic_write(folder / "history.csv") as partial:
-        history.to_csv(partial, index=False)
-    with atomic_write(folder / "tiles.csv") as partial:
-        tiles.to_csv(partial, index=False)
-    write_json(folder / "record.json", record)  # last: a record.json means the folder is complete
-    return {"record": json.loads((folder / "record.json").read_text()), "history": pd.read_csv(folder / "history.csv"),
-            "tiles": pd.read_csv(folder / "tiles.csv")}
+    return result_folders.write_result(folder, record, tiles, history)
 
 
 MEMBERS = REPO / "models" / "seeds"
@@ -468,7 +463,7 @@ def trained_path(record: dict, runs_dir) -> Path:
     stored = stored if stored.is_absolute() else REPO / stored
     if stored.is_file():
         return stored
-    return Path(runs_dir) / f"{record['arch']}-{record['training']['augment']}-{record['run_key']}" / "best.keras"
+    return Path(runs_dir) / run_folder_name(record["arch"], record["training"]["augment"], record["run_key"]) / "best.keras"
 
 
 def member_path(record: dict, runs_dir, kept=None) -> Path:
@@ -489,7 +484,7 @@ def keep_members(results: dict[str, dict], runs_dir, folder) -> list[Path]:
 
     written = []
     for run in results.values():
-        record = run["record"]
+        record = run.record
         source, target = trained_path(record, runs_dir), kept_member(record, folder)
         if target.is_file() or Path(runs_dir).resolve() not in source.resolve().parents:
             continue
@@ -509,20 +504,20 @@ def write_seed_ensembles(study: Study, results: dict[str, dict], dataset: Datase
     """Each arm's seed ensemble: the probabilities of its seeds' models averaged (flip TTA), the
     threshold and minimum size chosen on the validation tiles for that average
     (``evaluate.ensemble_record``), then both splits scored per tile, the test split once.
-    Writes ``folder/<arm>/record.json`` and ``tiles.csv``; returns ``{arm: {"record", "tiles"}}``.
+    Writes ``folder/<arm>/record.json`` and ``tiles.csv``; returns ``{arm: Result}``.
     The members' model files (``member_path``: kept under ``kept``, committed, or in ``runs_dir`` as
     ``run_study``'s) must be on this machine (a ``FileNotFoundError`` names a missing one); an arm's
     ensemble already written for the same members is reused."""
     folder, ensembles = Path(folder), {}
     for arm in arm_names(results):
         runs = runs_of(results, arm)
-        records = [run["record"] for run in runs.values()]
+        records = [run.record for run in runs.values()]
         members = [member_path(record, runs_dir, kept) for record in records]
         target = folder / arm
-        if (target / "record.json").is_file():
-            stored = json.loads((target / "record.json").read_text())
-            if stored.get("run_keys") == [record["run_key"] for record in records]:
-                ensembles[arm] = {"record": stored, "tiles": pd.read_csv(target / "tiles.csv")}
+        if is_result(target):
+            stored = read_result(target)
+            if stored.record.get("run_keys") == [record["run_key"] for record in records]:
+                ensembles[arm] = stored
                 continue
         missing = [str(path) for path in members if not path.is_file()]
         if missing:
@@ -542,10 +537,7 @@ def write_seed_ensembles(study: Study, results: dict[str, dict], dataset: Datase
                   "val": record["val"], "test": test, "provenance": records[0]["provenance"],
                   "tiles_order": records[0]["tiles_order"]}
         tiles = pd.concat(rows, ignore_index=True)
-        with atomic_write(target / "tiles.csv") as partial:
-            tiles.to_csv(partial, index=False)
-        write_json(target / "record.json", record)
-        ensembles[arm] = {"record": json.loads((target / "record.json").read_text()), "tiles": tiles}
+        ensembles[arm] = result_folders.write_result(target, record, tiles)
     return ensembles
 
 
@@ -554,11 +546,10 @@ def read_seed_ensembles(folder) -> dict[str, dict] | None:
     study's arm order where the study is defined here, else by name."""
     folder = Path(folder)
     found = sorted(path.parent for path in folder.glob("*/record.json")) if folder.is_dir() else []
-    ensembles = {path.name: {"record": json.loads((path / "record.json").read_text()), "tiles": pd.read_csv(path / "tiles.csv")}
-                 for path in found}
+    ensembles = {path.name: read_result(path) for path in found}
 
     def position(arm: str) -> int:
-        defined = STUDIES.get(ensembles[arm]["record"].get("study"))
+        defined = STUDIES.get(ensembles[arm].record.get("study"))
         names = [candidate.name for candidate in defined.arms] if defined else []
         return names.index(arm) if arm in names else len(names)
 
@@ -570,7 +561,7 @@ def ensemble_table(ensembles: dict[str, dict], name: str = "arm", n_resamples: i
     with a bootstrap 95 % interval over tiles), and the threshold and minimum size chosen on validation."""
     rows = []
     for arm, ensemble in ensembles.items():
-        record, tiles = ensemble["record"], ensemble["tiles"]
+        record, tiles = ensemble.record, ensemble.tiles
         test = tiles.loc[tiles["split"] == "test", "tgs_score"].to_numpy()
         interval = bootstrap_ci(test, n_resamples, seed=seed)
         rows.append({name: f"{arm} (seed ensemble)", "seeds": len(record["seeds"]),
@@ -587,14 +578,14 @@ def ensemble_table(ensembles: dict[str, dict], name: str = "arm", n_resamples: i
 
 def arm_names(results: dict[str, dict]) -> list[str]:
     """The arms in ``results`` in the study's order (its records' ``study.arms``), else as they come."""
-    found = list(dict.fromkeys(run["record"]["arm"] for run in results.values()))
-    order = next((run["record"].get("study", {}).get("arms") for run in results.values()), None) or found
+    found = list(dict.fromkeys(run.record["arm"] for run in results.values()))
+    order = next((run.record.get("study", {}).get("arms") for run in results.values()), None) or found
     return [name for name in order if name in found] + [name for name in found if name not in order]
 
 
 def runs_of(results: dict[str, dict], arm: str) -> dict[int, dict]:
     """The runs of ``arm`` by seed, in seed order; a KeyError if there are none."""
-    runs = {run["record"]["seed"]: run for run in results.values() if run["record"]["arm"] == arm}
+    runs = {run.record["seed"]: run for run in results.values() if run.record["arm"] == arm}
     if not runs:
         raise KeyError(f"no results of arm {arm!r}; the arms are {arm_names(results)}")
     return dict(sorted(runs.items()))
@@ -602,14 +593,14 @@ def runs_of(results: dict[str, dict], arm: str) -> dict[int, dict]:
 
 def tile_scores(run: dict, split: str) -> np.ndarray:
     """A run's per-tile ``tgs_score`` on ``split`` ('val' or 'test') in the split's order."""
-    part = run["tiles"][run["tiles"]["split"] == split]
+    part = run.tiles[run.tiles["split"] == split]
     if not len(part):
         raise ValueError(f"{run['record'].get('arm')} seed {run['record'].get('seed')}: no {split} tiles in its tiles.csv")
     return part.sort_values("position")["tgs_score"].to_numpy(dtype=float)
 
 
 def _check_same_tiles(runs: list[dict], split: str) -> None:
-    digests = {run["record"].get("tiles_order", {}).get(split, {}).get("ids_sha1") for run in runs}
+    digests = {run.record.get("tiles_order", {}).get(split, {}).get("ids_sha1") for run in runs}
     if len(digests) > 1:
         raise ValueError(f"these runs scored different {split} tiles (digests {sorted(map(str, digests))}): "
                          "per-tile scores can be paired only on the same tiles")
@@ -627,7 +618,7 @@ def seed_table(results: dict[str, dict], name: str = "arm") -> pd.DataFrame:
     rows = []
     for arm in arm_names(results):
         for seed, run in runs_of(results, arm).items():
-            record = run["record"]
+            record = run.record
             test = record.get("test") or {}
             rows.append({name: arm, "seed": seed, "val_tgs_score": tile_scores(run, "val").mean(),
                          "test_tgs_score": tile_scores(run, "test").mean(),
@@ -692,7 +683,7 @@ def paired_arm_table(results: dict[str, dict], a: str, b: str, split: str = "tes
     their records name; see ``differences_besides``) or their scores are for different tiles.
     """
     runs_a, runs_b = runs_of(results, a), runs_of(results, b)
-    records = {result_name(arm, s): run["record"] for arm, runs in ((a, runs_a), (b, runs_b)) for s, run in runs.items()}
+    records = {result_name(arm, s): run.record for arm, runs in ((a, runs_a), (b, runs_b)) for s, run in runs.items()}
     if factor is None:
         factors = {record.get("study", {}).get("factor") for record in records.values()}
         if len(factors) != 1 or None in factors:

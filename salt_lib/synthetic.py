@@ -44,6 +44,8 @@ Depth shifts and wavelet periods are in pixels (samples); frequencies in cycles 
 from __future__ import annotations
 
 import csv
+import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -51,7 +53,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from salt_lib.rle import TILE, rle_encode
+from salt_lib.rle import rle_encode
+from salt_lib.tile import TILE
 
 MARGIN = 32  # extra rows above and below the tile, so the wavelet sees reflectors beyond the edge
 CANVAS_ROWS = TILE + 2 * MARGIN
@@ -504,4 +507,18 @@ def make_synthetic_tgs(root, n_train: int = 4000, n_test: int = 1000, seed: int 
         "Synthetic TGS-like tiles from salt_lib.synthetic.make_synthetic_tgs"
         f"(n_train={n_train}, n_test={n_test}, seed={seed}). Not real seismic data.\n"
     )
+    return root
+
+
+def write_synthetic_folder(root, n_train: int = 0, n_test: int = 0, seed: int = 0) -> Path:
+    """``make_synthetic_tgs(root, n_train, n_test, seed)`` written beside ``root`` and renamed into
+    place, so that an interrupted run never leaves half a data set: the one way the workbook
+    writes a synthetic folder. ``root`` must be missing or an empty folder; returns it."""
+    root = Path(root)
+    partial = root.with_name(root.name + f".part{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    make_synthetic_tgs(partial, n_train=n_train, n_test=n_test, seed=seed)
+    if root.exists():
+        root.rmdir()
+    os.replace(partial, root)
     return root

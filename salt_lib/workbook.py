@@ -199,7 +199,9 @@ def run_workbook(profile: str = "quick", data=None, only: str | None = None, out
         seconds[notebook.stem] = round(time.perf_counter() - start, 1)
         strip_volatile(target)
         if in_place:
-            shutil.copyfile(target, notebook)
+            shutil.copyfile(target, notebook)  # the source keeps every section, shown or not
+        else:
+            drop_empty_sections(target)
         if progress:
             tqdm.write(f"{notebook.name}: done in {seconds[notebook.stem]:.0f} s -> {target}")
     return seconds
@@ -270,6 +272,41 @@ def strip_volatile(path) -> None:
         if cell.cell_type == "code":
             cell.outputs = [output for output in map(_without_native_log, cell.outputs) if output is not None]
     nbformat.write(nb, path)
+
+
+SECTION_TAG = "section-if-shown"  # a Markdown cell opening a section that may have nothing to show
+
+
+def section_spans(cells) -> list[tuple[int, int]]:
+    """(start, stop) cell ranges of the sections that ``SECTION_TAG`` opens: from the tagged
+    Markdown cell up to the next Markdown cell that starts with a heading (or is tagged itself)."""
+    spans = []
+    for start, cell in enumerate(cells):
+        if cell.cell_type != "markdown" or SECTION_TAG not in cell.metadata.get("tags", []):
+            continue
+        stop = start + 1
+        while stop < len(cells) and not (cells[stop].cell_type == "markdown" and (
+                cells[stop].source.lstrip().startswith("#") or SECTION_TAG in cells[stop].metadata.get("tags", []))):
+            stop += 1
+        spans.append((start, stop))
+    return spans
+
+
+def drop_empty_sections(path) -> int:
+    """Remove from an executed notebook, in place, every section opened by a ``SECTION_TAG``
+    Markdown cell whose code cells showed nothing (no output at all): a thesis chapter renders no
+    heading over an empty section. Returns the number of cells removed."""
+    import nbformat
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    empty = [span for span in section_spans(nb.cells)
+             if not any(cell.cell_type == "code" and cell.outputs for cell in nb.cells[span[0]:span[1]])]
+    dropped = {index for start, stop in empty for index in range(start, stop)}
+    if dropped:
+        nb.cells = [cell for index, cell in enumerate(nb.cells) if index not in dropped]
+        nbformat.write(nb, path)
+    return len(dropped)
 
 
 def _without_native_log(output):

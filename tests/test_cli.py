@@ -144,6 +144,28 @@ def test_missing_model_file(trained, tmp_path):
     assert_clean_error(result, "no such model file")
 
 
+def test_a_file_that_is_no_model_fails_and_leaves_no_submission_behind(trained, tmp_path):
+    root, _ = trained
+    broken = tmp_path / "not_a_model.keras"
+    broken.write_bytes(b"these bytes are no Keras archive")
+    out = tmp_path / "new" / "sub.csv"
+    result = cli("predict", "--model", broken, "--images", root / "test" / "images", "--out", out)
+    assert result.returncode != 0
+    assert not out.exists() and not out.parent.exists(), "a failed predict leaves no (empty) CSV a user might upload"
+    assert list(tmp_path.iterdir()) == [broken]
+
+
+def test_a_failed_predict_keeps_an_earlier_submission_as_it_was(trained, tmp_path):
+    root, _ = trained
+    broken = tmp_path / "not_a_model.keras"
+    broken.write_bytes(b"these bytes are no Keras archive")
+    out = tmp_path / "sub.csv"
+    out.write_text("id,rle_mask\nearlier,1 5\n")
+    assert cli("predict", "--model", broken, "--images", root / "test" / "images", "--out", out).returncode != 0
+    assert out.read_text() == "id,rle_mask\nearlier,1 5\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["not_a_model.keras", "sub.csv"]  # no partial file
+
+
 def test_folder_without_pngs(trained, tmp_path):
     _, model = trained
     (tmp_path / "empty").mkdir()
@@ -192,3 +214,19 @@ def test_a_command_that_loads_tensorflow_prints_none_of_its_start_up_noise(tmp_p
                                           capture_output=True, text=True, env=env).stdout
     noisy = [line for line in output.splitlines() if any(marker in line for marker in TENSORFLOW_NOISE)]
     assert not noisy, noisy
+
+
+def test_a_command_shows_progress_while_it_runs_and_leaves_no_handler_behind(tmp_path, capsys):
+    import logging
+
+    from salt_lib import cli
+
+    logger = logging.getLogger("salt_lib.study")
+    before = list(logging.getLogger("salt_lib").handlers)
+    with cli.progress_on_stdout():
+        logger.info("policies [1/15] none-s0: result reused")
+    assert capsys.readouterr().out == "policies [1/15] none-s0: result reused\n"
+    assert cli.main(["train", "--data", str(tmp_path / "nowhere"), "--arch", "unet", "--out", str(tmp_path / "run")]) == 2
+    assert logging.getLogger("salt_lib").handlers == before
+    logger.info("not shown: no command is running")
+    assert capsys.readouterr().out == ""

@@ -10,6 +10,7 @@ import pytest
 from salt_lib import evaluate, experiments, records
 from salt_lib.data import DataError
 from salt_lib.dataset import load_dataset
+from salt_lib.chapters import comparison as comparison_chapter
 
 TINY = {"filters": 4, "depth": 2, "input_size": 101, "upsampling": "transpose"}
 
@@ -54,7 +55,7 @@ def test_train_or_reuse_trains_once_then_reuses_and_publishes(dataset, tmp_path)
     assert len(list(cache.glob("probs-*.npy"))) == 1
     assert np.array_equal(evaluate.predictions(published, dataset.test, cache), probs)
     result = evaluate.evaluate_model(published, dataset.test, cache, "U-Net")
-    table = evaluate.comparison_table({"U-Net": result}, len(dataset.train))
+    table = comparison_chapter.comparison_table({"U-Net": result}, len(dataset.train))
     assert table.loc[0, "parameters"] == first.record["parameters"] and 0 <= table.loc[0, "tgs_score"] <= 1
     assert table.loc[0, "tgs_score"] == pytest.approx(evaluate.evaluate_model(published, dataset.test).summary()["tgs_score"], abs=1e-4)
     assert table.loc[0, "tgs_score_ci_low"] <= table.loc[0, "tgs_score"] <= table.loc[0, "tgs_score_ci_high"]

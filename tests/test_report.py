@@ -20,6 +20,10 @@ from PIL import Image
 
 from salt_lib import eda, evaluate, metrics, report, workbook
 from salt_lib.dataset import load_dataset
+from salt_lib.chapters import augmentation as augmentation_chapter
+from salt_lib.chapters import comparison as comparison_chapter
+from salt_lib.chapters import data as data_chapter
+from salt_lib.chapters import model as model_chapter
 from conftest import disk_mask
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,12 +141,12 @@ def test_failure_cases_show_one_tile_of_each_kind_of_error():
     a, b = both.copy(), both.copy()
     a[5, :5] = True  # 5: a finds it, b does not
     scores = {"a": np.array([0, 0, 0, 0, 1, 1.0, 0]), "b": np.array([0, 0, 0, 0, 1, 0.0, 0])}
-    cases = evaluate.failure_cases(scores, truths, {"a": a, "b": b})
+    cases = comparison_chapter.failure_cases(scores, truths, {"a": a, "b": b})
     assert cases == [(1, "missed salt"), (2, "false alarm"), (3, "wrong outline"), (5, "models disagree")]
     # More than there are kinds: the lowest scores fill up; a kind that does not occur is skipped.
-    assert evaluate.failure_cases(scores, truths, {"a": a, "b": b}, n=6)[-2:] == [(0, "low score"), (6, "low score")]
+    assert comparison_chapter.failure_cases(scores, truths, {"a": a, "b": b}, n=6)[-2:] == [(0, "low score"), (6, "low score")]
     same = {"a": scores["b"], "b": scores["b"]}  # no disagreement: its place goes to the lowest score left
-    assert evaluate.failure_cases(same, truths, {"a": both, "b": both}, n=4)[-1] == (0, "low score")
+    assert comparison_chapter.failure_cases(same, truths, {"a": both, "b": both}, n=4)[-1] == (0, "low score")
 
 
 def test_the_threshold_plateau_is_where_the_score_is_within_the_tolerance_of_its_best():
@@ -297,11 +301,11 @@ def test_level_table_adds_up_to_the_model_and_follows_the_data_flow():
     from salt_lib.models import build_model
 
     model = build_model("resunet", "lite", TINY_MODEL)
-    levels = report.level_table(model)
+    levels = model_chapter.level_table(model)
     assert levels["parameters"].sum() == model.count_params()
     assert levels["level"].tolist() == ["input", "enc1", "enc2", "enc3", "dec2", "dec1", "head"]
     assert levels.set_index("level").loc["enc3", "side"] == 25 and levels.set_index("level").loc["dec1", "side"] == 101
-    fig = report.plot_architecture(model)
+    fig = model_chapter.plot_architecture(model)
     assert f"{model.count_params():,} parameters" in fig.axes[0].get_title()
     matplotlib.pyplot.close(fig)
 
@@ -325,7 +329,7 @@ def _synthetic_tiles(n: int = 8):
 def test_sample_tiles_leave_out_a_group_without_tiles():
     report.use_thesis_style()
     tiles = _synthetic_tiles()
-    fig = report.plot_sample_tiles(tiles, {"no salt": np.array([0, 1, 2]), "partial": np.array([3, 4, 5]), "full": np.array([], int)})
+    fig = data_chapter.plot_sample_tiles(tiles, {"no salt": np.array([0, 1, 2]), "partial": np.array([3, 4, 5]), "full": np.array([], int)})
     assert len(fig.axes) == 2 * 3  # two rows, no empty third one
     assert [fig.axes[0].get_ylabel(), fig.axes[3].get_ylabel()] == ["no salt", "partial"]
     assert fig.get_suptitle() == "" and fig.axes[0].get_title() == f"tile00 ({report.percent(tiles.coverage[0])})"  # the chapter says which
@@ -336,7 +340,7 @@ def test_sample_tiles_leave_out_a_group_without_tiles():
 def test_augmentation_grid_shows_the_original_once_and_names_every_column():
     report.use_thesis_style()
     tiles = _synthetic_tiles(3)
-    fig = report.plot_augmentation_grid(tiles.images, tiles.masks, ["none", "mirror", "flip_geo_intensity"])
+    fig = augmentation_chapter.plot_augmentation_grid(tiles.images, tiles.masks, ["none", "mirror", "flip_geo_intensity"])
     top = [ax.get_title() for ax in fig.axes[:3]]
     assert len(fig.axes) == 3 * 3 and top == ["original (= none)", "mirror", "flip_geo_\nintensity"]
     assert _inside_canvas(fig)
@@ -365,11 +369,11 @@ def test_learning_curves_name_the_losses_and_the_shaded_stage():
     report.use_thesis_style()
     history = pd.DataFrame({"epoch": [1, 2, 3, 4], "stage": ["main", "main", "lovasz", "lovasz"],
                             "loss": [1.0, 0.8, 0.5, 0.4], "val_tgs_score": [0.5, 0.6, 0.7, 0.65]})
-    fig = report.plot_learning_curves(history, "bce")
+    fig = model_chapter.plot_learning_curves(history, "bce")
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["BCE", "Lovasz hinge", "Lovasz fine-tuning stage", "best (epoch 3)"]
     assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
-    fig = report.plot_learning_curves(history.iloc[:2])  # no second stage: the default loss, no shading
+    fig = model_chapter.plot_learning_curves(history.iloc[:2])  # no second stage: the default loss, no shading
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["BCE + Dice", "best (epoch 2)"]
     matplotlib.pyplot.close(fig)
 
@@ -377,7 +381,7 @@ def test_learning_curves_name_the_losses_and_the_shaded_stage():
 def test_threshold_sweep_marks_the_choice_the_empty_share_and_the_cliff():
     report.use_thesis_style()
     sweep = pd.DataFrame({"threshold": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9], "tgs_score": [0.2, 0.7, 0.78, 0.7, 0.45, 0.4]})
-    fig = report.plot_threshold_sweep(sweep, 0.5, empty_share=0.4)
+    fig = model_chapter.plot_threshold_sweep(sweep, 0.5, empty_share=0.4)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[0] == "chosen threshold 0.500 (score 0.780 before the minimum size)" and labels[1].startswith("share of empty tiles (0.400)")
     cliff = [text for text in fig.axes[0].texts if text.get_text() == "cliff"]
@@ -386,7 +390,7 @@ def test_threshold_sweep_marks_the_choice_the_empty_share_and_the_cliff():
     matplotlib.pyplot.close(fig)
     # A curve that only slopes down and never reaches the plateau has no cliff to mark.
     gentle = sweep.assign(tgs_score=[0.2, 0.7, 0.78, 0.7, 0.6, 0.55])
-    fig = report.plot_threshold_sweep(gentle, 0.5, empty_share=0.4)
+    fig = model_chapter.plot_threshold_sweep(gentle, 0.5, empty_share=0.4)
     assert not [text for text in fig.axes[0].texts if text.get_text() == "cliff"]
     matplotlib.pyplot.close(fig)
 
@@ -405,7 +409,7 @@ def test_case_titles_carry_the_tile_id():
 def test_coverage_bins_count_tiles_under_the_ticks_and_draw_intervals_when_given():
     report.use_thesis_style()
     table = pd.read_csv(REPO / "tables" / "06_coverage_bins.csv")
-    fig = report.plot_coverage_bins(table, ["U-Net", "ResUNet"])
+    fig = comparison_chapter.plot_coverage_bins(table, ["U-Net", "ResUNet"])
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert len(fig.axes) == 1 and ticks[0] == "empty\n(n=243)" and ticks[1] == "0–10\n(n=95)"
     bars = lambda fig: [c for c in fig.axes[0].containers if isinstance(c, matplotlib.container.BarContainer)]  # noqa: E731
@@ -413,14 +417,14 @@ def test_coverage_bins_count_tiles_under_the_ticks_and_draw_intervals_when_given
     assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
     table["U-Net_ci_low"], table["U-Net_ci_high"] = table["U-Net"] - 0.05, table["U-Net"] + 0.05
-    fig = report.plot_coverage_bins(table, ["U-Net", "ResUNet"])
+    fig = comparison_chapter.plot_coverage_bins(table, ["U-Net", "ResUNet"])
     assert [b.errorbar is not None for b in bars(fig)] == [True, False]
     matplotlib.pyplot.close(fig)
 
 
 def test_paired_difference_names_its_lines():
     report.use_thesis_style()
-    fig = report.plot_paired_difference(np.random.default_rng(0).normal(0.01, 0.005, 500),
+    fig = comparison_chapter.plot_paired_difference(np.random.default_rng(0).normal(0.01, 0.005, 500),
                                         {"mean_difference": 0.01, "low": 0.0, "high": 0.02}, "B - A")
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["zero: no difference", "mean difference", "95 % interval bounds"]
     assert _inside_canvas(fig)
@@ -469,14 +473,14 @@ def test_eda_tables_count_every_tile(synthetic_dataset):
 
 
 def test_parameter_counts_compare_with_the_thesis_network():
-    table = report.parameter_counts("unet", "lite", TINY_MODEL)
+    table = model_chapter.parameter_counts("unet", "lite", TINY_MODEL)
     assert table["preset"].tolist() == ["lite", "thesis"]
     assert table.loc[1, "parameters"] == 31_031_685 > table.loc[0, "parameters"]
 
 
 def test_policy_descriptions_accept_the_old_policy_name():
     with pytest.warns(DeprecationWarning):
-        table = report.policy_descriptions(["none", "seed"])
+        table = augmentation_chapter.policy_descriptions(["none", "seed"])
     assert "mirror" in table.loc[1, "what it does"]
 
 
@@ -698,8 +702,9 @@ def chinese():
 def test_every_label_the_figures_use_has_a_chinese_translation_with_the_same_fields():
     import string
 
-    source = ast.parse((Path(report.__file__)).read_text())
-    keys = {node.args[0].value for node in ast.walk(source)
+    package = REPO / "salt_lib"
+    sources = [ast.parse(path.read_text()) for path in sorted((package / "report").glob("*.py")) + sorted((package / "chapters").glob("*.py"))]
+    keys = {node.args[0].value for source in sources for node in ast.walk(source)
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr"
             and node.args and isinstance(node.args[0], ast.Constant)}
     assert len(keys) > 40
@@ -722,7 +727,7 @@ def test_a_zh_figure_draws_every_glyph(chinese, tmp_path, caplog):
     history = pd.read_csv(Path(__file__).resolve().parents[1] / "models" / "unet_lite.history.csv")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fig = report.plot_learning_curves(history)
+        fig = model_chapter.plot_learning_curves(history)
         report.save_figure(fig, "04_learning_curves", tmp_path)  # drawing is where missing glyphs show
         matplotlib.pyplot.close(fig)
     problems = [str(w.message) for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
@@ -764,7 +769,7 @@ def test_model_and_comparison_findings_are_built_from_record_history_and_tables(
                             "val_tgs_score": np.linspace(0.5, 0.8, 44)})
     scores = pd.DataFrame({"score": ["tgs_score", "thesis_iou_metric"], "value": [0.78, 0.78],
                            "ci_low": [0.75, 0.75], "ci_high": [0.81, 0.81]})
-    sentences = report.model_findings(record, history, scores)
+    sentences = model_chapter.model_findings(record, history, scores)
     assert sentences[0] == ("Trained 44 epochs (22 BCE + Dice + 22 Lovasz hinge) in 45.0 minutes; the kept weights are from "
                             "epoch 40; the validation score of the last five epochs averages 0.035 above that of the five before.")
     assert "threshold 0.5 and the minimum salt region 20 px; there the model scores 0.800" in sentences[1]
@@ -774,7 +779,7 @@ def test_model_and_comparison_findings_are_built_from_record_history_and_tables(
                             "share_resamples_positive": 0.99}])
     bins = pd.DataFrame({"coverage": ["empty", "(0, 10] %", "(90, 100] %"], "tiles": [10, 5, 0],
                          "U-Net": [0.9, 0.3, np.nan], "ResUNet": [0.8, 0.4, np.nan]})
-    first, unet, resunet = report.comparison_findings(paired, bins, ["U-Net", "ResUNet"])
+    first, unet, resunet = comparison_chapter.comparison_findings(paired, bins, ["U-Net", "ResUNet"])
     assert first.startswith("ResUNet's tgs_score is higher than U-Net's: ResUNet - U-Net = +0.030 [+0.010, +0.050].")
     assert unet == "U-Net does best on empty tiles (0.900, 10 tiles) and worst on (0, 10] % tiles (0.300, 5 tiles)."
     assert resunet.startswith("ResUNet does best on empty tiles (0.800")
@@ -784,10 +789,33 @@ def test_network_findings_give_size_epochs_and_the_test_interval():
     table = pd.DataFrame({"model": ["unet thesis", "U-Net (lite)"], "parameters": [31_031_685, 1_945_953],
                           "epochs": ["96 of 120 (time cap)", 44], "best_epoch": [45, 42], "test_tgs_score": [0.744, 0.7725],
                           "test_ci_low": [0.713, 0.744], "test_ci_high": [0.775, 0.801]})
-    assert report.network_findings(table) == [
+    assert comparison_chapter.network_findings(table) == [
         "unet thesis: 31.0 M parameters, 96 of 120 (time cap) epochs (kept 45), test tgs_score 0.744 [0.713, 0.775].",
         "U-Net (lite): 1.9 M parameters, 44 epochs (kept 42), test tgs_score 0.772 [0.744, 0.801]."]
 
 
 def test_a_salt_share_reads_100_percent_only_when_it_is_all_salt():
     assert [report.percent(x) for x in (0, 0.003, 0.5, 0.996, 1.0)] == ["0%", "0.3%", "50%", "99.6%", "100%"]
+
+
+def test_findings_are_shown_as_markdown_text():
+    shown = report.markdown(["ResUNet - U-Net = -0.005 [-0.017, +0.006].", "", "  Both do\nbest on empty tiles. "])
+    assert type(shown).__name__ == "Markdown"
+    assert shown.data == "ResUNet - U-Net = -0.005 [-0.017, +0.006]. Both do best on empty tiles."
+    assert report.markdown(["One.", "Two."], bullets=True).data == "- One.\n- Two."
+    assert report.markdown([]).data == ""
+
+
+def test_a_section_with_nothing_to_show_is_left_out_of_the_executed_copy(tmp_path):
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    shown = new_code_cell("x", outputs=[new_output("stream", name="stdout", text="a table\n")])
+    cells = [new_markdown_cell("# Chapter"), new_markdown_cell("## Empty", metadata={"tags": [workbook.SECTION_TAG]}),
+             new_code_cell("if False: show()"), new_markdown_cell("More text of the empty section."), new_code_cell("y = 1"),
+             new_markdown_cell("## Kept", metadata={"tags": [workbook.SECTION_TAG]}), shown,
+             new_markdown_cell("## Findings"), new_code_cell("z")]
+    path = tmp_path / "07_demo.ipynb"
+    nbformat.write(new_notebook(cells=cells), path)
+    assert workbook.section_spans(cells) == [(1, 5), (5, 7)]
+    assert workbook.drop_empty_sections(path) == 4
+    assert [cell.source for cell in nbformat.read(path, 4).cells] == ["# Chapter", "## Kept", "x", "## Findings", "z"]

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salt_lib import evaluate, report
+from salt_lib import evaluate, result_folders
+from salt_lib.chapters import comparison as comparison_chapter
 
 
 def write_run(folder, arch, parameters, test_ids, test_scores, cut=True):
@@ -24,24 +25,24 @@ def test_result_runs_table_and_figure(tmp_path):
     ids = np.array(["a", "b", "c", "d"])
     write_run(tmp_path / "resunet_thesis", "resunet", 40_000_000, ids, [1.0, 0.0, 0.5, 0.5])
     write_run(tmp_path / "unet_thesis", "unet", 31_000_000, ids, [1.0, 1.0, 0.5, 0.5], cut=False)
-    runs = evaluate.read_result_runs(tmp_path)
+    runs = result_folders.read_results(tmp_path)
     assert list(runs) == ["unet_thesis", "resunet_thesis"]  # smallest network first
-    table = evaluate.result_runs_table(runs, {}, ids, n_resamples=200)
+    table = comparison_chapter.result_runs_table(runs, {}, ids, n_resamples=200)
     unet, resunet = table.iloc[0], table.iloc[1]
     assert unet["test_tgs_score"] == pytest.approx(0.75) and resunet["test_tgs_score"] == pytest.approx(0.5)
     assert unet["test_ci_low"] <= 0.75 <= unet["test_ci_high"]
     assert unet["epochs"] == "3 of 120" and resunet["epochs"] == "3 of 120 (time cap)"
-    fig = report.plot_result_runs(runs)
+    fig = comparison_chapter.plot_result_runs(runs)
     assert len(fig.axes) == 2 and len(fig.axes[1].lines) == 2
 
 
 def test_result_runs_refuse_scores_of_other_tiles(tmp_path):
     write_run(tmp_path / "unet_thesis", "unet", 31_000_000, np.array(["a", "b"]), [1.0, 0.0])
-    runs = evaluate.read_result_runs(tmp_path)
+    runs = result_folders.read_results(tmp_path)
     with pytest.raises(ValueError, match="other tiles"):
-        evaluate.result_runs_table(runs, {}, np.array(["b", "a"]))
+        comparison_chapter.result_runs_table(runs, {}, np.array(["b", "a"]))
 
 
 def test_no_records_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no run records"):
-        evaluate.read_result_runs(tmp_path)
+        result_folders.read_results(tmp_path)

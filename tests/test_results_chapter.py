@@ -41,7 +41,7 @@ def trained(tmp_path_factory):
 
 
 def test_postprocessing_table_has_four_steps_scored_as_described_and_gains_that_add_up(trained):
-    from salt_lib.evaluate import POSTPROCESSING_STEPS, postprocessing_table
+    from salt_lib.chapters.results import POSTPROCESSING_STEPS, postprocessing_scores as postprocessing_table
     from salt_lib.predict import predict, to_masks
     from salt_lib.records import load_model, load_record
 
@@ -71,7 +71,7 @@ def test_postprocessing_table_has_four_steps_scored_as_described_and_gains_that_
 
 
 def test_postprocessing_predicts_each_setting_once_and_reads_the_cache_after(trained):
-    from salt_lib.evaluate import postprocessing_table
+    from salt_lib.chapters.results import postprocessing_scores as postprocessing_table
 
     model_path, val, cache = trained
     first = postprocessing_table({"a": model_path}, val, cache, n_resamples=200)
@@ -89,7 +89,8 @@ def test_postprocessing_predicts_each_setting_once_and_reads_the_cache_after(tra
 
 
 def test_the_records_validation_scores_are_steps_3_and_4_and_the_no_tta_score_is_none(trained):
-    from salt_lib.evaluate import POSTPROCESSING_STEPS, check_postprocessing, postprocessing_table, record_reconciliation
+    from salt_lib.chapters.results import POSTPROCESSING_STEPS, check_postprocessing, record_reconciliation
+    from salt_lib.chapters.results import postprocessing_scores as postprocessing_table
     from salt_lib.records import load_record
 
     model_path, val, cache = trained
@@ -120,7 +121,7 @@ def test_the_records_validation_scores_are_steps_3_and_4_and_the_no_tta_score_is
 def test_source_thesis_table_computes_both_sides(trained, tmp_path):
     from salt_lib.dataset import load_dataset
     from salt_lib.records import load_record
-    from salt_lib.results import NOT_RECORDED, source_thesis_table
+    from salt_lib.chapters.results import NOT_RECORDED, source_thesis_table
 
     make_synthetic_tgs(tmp_path / "tgs", n_train=30, n_test=0, seed=3)
     dataset = load_dataset(tmp_path / "tgs", cache_dir=tmp_path / "cache")
@@ -145,7 +146,7 @@ def test_source_thesis_table_computes_both_sides(trained, tmp_path):
 
 
 def test_findings_come_from_the_tables():
-    from salt_lib.results import findings
+    from salt_lib.chapters.results import findings
 
     post = pd.DataFrame({"model": ["U-Net"] * 4, "step": ["s1", "s2", "s3", "s4"], "gain": [np.nan, 0.01, -0.001, 0.002],
                          "gain_low": [np.nan, 0.004, -0.006, -0.001], "gain_high": [np.nan, 0.016, 0.004, 0.005],
@@ -171,8 +172,8 @@ def test_findings_come_from_the_tables():
 
 
 def test_postprocessing_figure_shows_scores_and_gain_intervals():
-    from salt_lib.evaluate import POSTPROCESSING_STEPS
-    from salt_lib.report import plot_postprocessing
+    from salt_lib.chapters.results import POSTPROCESSING_STEPS
+    from salt_lib.chapters.results import plot_postprocessing
 
     rows = [{"model": model, "step": step, "tgs_score": 0.7 + 0.01 * k, "gain": np.nan if k == 0 else 0.01,
              "gain_low": np.nan if k == 0 else 0.0, "gain_high": np.nan if k == 0 else 0.02}
@@ -195,7 +196,7 @@ def test_postprocessing_figure_shows_scores_and_gain_intervals():
 
 
 def test_noise_around_zero_becomes_zero_and_nothing_else_changes():
-    from salt_lib.results import without_noise
+    from salt_lib.chapters.results import without_noise
 
     table = pd.DataFrame({"model": ["a", "a", "a"], "gain": [np.nan, 0.0062, -1.1626e-18],
                           "total_low": [np.nan, 6.2402e-04, -1.1626e-18], "min_size": [0, 0, 40]})
@@ -207,10 +208,10 @@ def test_noise_around_zero_becomes_zero_and_nothing_else_changes():
 
 
 def test_the_chapter_s_postprocessing_table_is_the_evaluate_table_without_noise(trained):
-    from salt_lib import evaluate, results
+    from salt_lib.chapters import results
 
     model_path, val, cache = trained
-    plain = evaluate.postprocessing_table({"tiny": model_path}, val, cache, n_resamples=200)
+    plain = results.postprocessing_scores({"tiny": model_path}, val, cache, n_resamples=200)
     shown = results.postprocessing_table({"tiny": model_path}, val, cache, n_resamples=200)
     pd.testing.assert_frame_equal(shown, results.without_noise(plain))
     floats = shown.select_dtypes("float")
@@ -218,8 +219,8 @@ def test_the_chapter_s_postprocessing_table_is_the_evaluate_table_without_noise(
 
 
 def test_gain_summary_names_the_steps_whose_interval_excludes_zero_and_the_others():
-    from salt_lib.evaluate import POSTPROCESSING_STEPS
-    from salt_lib.results import gain_summary
+    from salt_lib.chapters.results import POSTPROCESSING_STEPS
+    from salt_lib.chapters.results import gain_summary
 
     def table(intervals):
         rows = []
@@ -258,7 +259,7 @@ def write_csv(path, rows, header="id,rle_mask"):
 
 
 def test_check_submission_accepts_a_good_file_and_names_each_problem(tmp_path):
-    from salt_lib.predict import check_submission
+    from salt_lib.submission import check_submission
 
     disc = np.zeros((101, 101), bool)
     disc[40:60, 30:50] = True
@@ -281,7 +282,8 @@ def test_check_submission_accepts_a_good_file_and_names_each_problem(tmp_path):
 
 
 def test_submission_has_one_row_per_image_with_the_model_s_masks(trained, tmp_path):
-    from salt_lib.predict import check_submission, predict, to_masks
+    from salt_lib.predict import predict, to_masks
+    from salt_lib.submission import check_submission
     from salt_lib.records import load_model, load_record
     from salt_lib.submission import write_submission_csv
 

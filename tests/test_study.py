@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from salt_lib import evaluate, experiments, study
+from salt_lib import evaluate, experiments, result_folders, study
 from salt_lib.augment import POLICIES
 from salt_lib.dataset import load_dataset
 from salt_lib.recipes import DEFAULT
+from salt_lib.result_folders import Result
 from salt_lib.study import Arm, Study
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +41,7 @@ def trained(dataset, tmp_path_factory):
     return base, results
 
 
-def test_a_study_writes_small_records_and_reuses_them_without_models(dataset, trained, tmp_path, monkeypatch, capsys):
+def test_a_study_writes_small_records_and_reuses_them_without_models(dataset, trained, tmp_path, monkeypatch, capsys, caplog):
     base, results = trained
     assert list(results) == ["unet-s0", "resunet-s0", "unet-s1", "resunet-s1"]  # seed by seed
     for name, result in results.items():
@@ -61,7 +63,7 @@ def test_a_study_writes_small_records_and_reuses_them_without_models(dataset, tr
         assert tiles.loc[tiles["split"] == "val", "tgs_score"].mean() == pytest.approx(record["val"]["tgs_score_min_size"])
         assert len(pd.read_csv(folder / "history.csv")) == 1
         assert record["versions"]["device"].startswith(("cpu", "gpu"))  # what trained it
-    assert evaluate.read_result_runs(base / "results").keys() == results.keys()
+    assert result_folders.read_results(base / "results").keys() == results.keys()
 
     # Again, with the result records only (no runs, no models): nothing is trained or scored.
     copy = tmp_path / "results"
@@ -73,8 +75,10 @@ def test_a_study_writes_small_records_and_reuses_them_without_models(dataset, tr
     monkeypatch.setattr(study, "train_or_reuse", refuse)
     monkeypatch.setattr(study, "evaluate_model", refuse)
     capsys.readouterr()
-    again = study.run_study(TINY_STUDY, dataset, tmp_path / "no-runs", copy)
-    assert "result reused" in capsys.readouterr().out and not (tmp_path / "no-runs").exists()
+    with caplog.at_level("INFO", logger="salt_lib"):
+        again = study.run_study(TINY_STUDY, dataset, tmp_path / "no-runs", copy)
+    assert "result reused" in caplog.text and not (tmp_path / "no-runs").exists()
+    assert "result reused" not in capsys.readouterr().out  # progress is logged, never printed into a chapter
     pd.testing.assert_frame_equal(study.seed_table(again), study.seed_table(results))
     pd.testing.assert_frame_equal(study.pairwise_table(again, "unet", n_resamples=200), study.pairwise_table(results, "unet", n_resamples=200))
     summary = study.seed_summary(again, n_resamples=200)
@@ -83,7 +87,7 @@ def test_a_study_writes_small_records_and_reuses_them_without_models(dataset, tr
 
     # Some arms only (how a study's runs are shared between processes or machines); an unknown arm is refused.
     only = study.run_study(TINY_STUDY, dataset, tmp_path / "no-runs", copy, seeds=[1], arms=["resunet"])
-    assert list(only) == ["resunet-s1"] and only["resunet-s1"]["record"]["study"]["arms"] == ["unet", "resunet"]
+    assert list(only) == ["resunet-s1"] and only["resunet-s1"].record["study"]["arms"] == ["unet", "resunet"]
     with pytest.raises(ValueError, match=r"no arm 'unett'; its arms: unet, resunet"):
         study.run_study(TINY_STUDY, dataset, tmp_path / "no-runs", copy, arms=["unett"])
 
@@ -108,7 +112,7 @@ def test_a_committed_model_serves_seed_0_when_its_record_fits(dataset, trained, 
     monkeypatch.setattr(experiments, "train_run", refuse)
     one_arm = Study("tiny", "arch", TINY_STUDY.arms[:1], seeds=(0,), model_paths={("unet", 0): published})
     fresh = study.run_study(one_arm, dataset, tmp_path / "runs", tmp_path / "results")
-    record = fresh["unet-s0"]["record"]
+    record = fresh["unet-s0"].record
     assert record["model_reused"] and record["model_file"].endswith("unet_lite.keras")
     assert np.array_equal(study.tile_scores(fresh["unet-s0"], "test"), study.tile_scores(results["unet-s0"], "test"))
 
@@ -118,11 +122,11 @@ def test_seed_ensembles_average_the_seeds_and_choose_on_validation(dataset, trai
     ensembles = study.write_seed_ensembles(TINY_STUDY, results, dataset, tmp_path / "ensembles", base / "runs")
     assert list(ensembles) == ["unet", "resunet"]
     for arm, ensemble in ensembles.items():
-        record = ensemble["record"]
+        record = ensemble.record
         assert record["seeds"] == [0, 1] and len(record["members"]) == 2 and "scored_at" in record["test"]
         assert record["tiles_order"]["test"]["ids_sha1"] == evaluate.ids_digest(dataset.test.ids)
         # The threshold is the ensemble's own, chosen on validation; the stored val score is the min-size one.
-        tiles = ensemble["tiles"]
+        tiles = ensemble.tiles
         assert tiles.loc[tiles["split"] == "val", "tgs_score"].mean() == pytest.approx(record["val"]["tgs_score_min_size"])
         assert tiles.loc[tiles["split"] == "test", "tgs_score"].mean() == pytest.approx(record["test"]["tgs_score"], abs=1e-4)
     table = study.ensemble_table(study.read_seed_ensembles(tmp_path / "ensembles"), "model", n_resamples=100)
@@ -138,7 +142,7 @@ def test_seed_ensembles_average_the_seeds_and_choose_on_validation(dataset, trai
     # Written once: the same members again are reused without predicting.
     monkeypatch.setattr(study, "evaluate_model", lambda *a, **k: (_ for _ in ()).throw(AssertionError("scored again")))
     assert study.write_seed_ensembles(TINY_STUDY, results, dataset, tmp_path / "ensembles", base / "runs").keys() == ensembles.keys()
-    moved = {key: run | {"record": run["record"] | {"model_file": "moved/best.keras"}} for key, run in results.items()}
+    moved = {key: replace(run, record=run.record | {"model_file": "moved/best.keras"}) for key, run in results.items()}
     with pytest.raises(FileNotFoundError, match="seed ensemble needs its members' model files"):
         study.write_seed_ensembles(TINY_STUDY, moved, dataset, tmp_path / "elsewhere", tmp_path / "no-runs", kept=tmp_path / "kept")
     # Kept members (model and record) rebuild the same ensemble where the run folders are gone.
@@ -150,8 +154,8 @@ def test_seed_ensembles_average_the_seeds_and_choose_on_validation(dataset, trai
     monkeypatch.undo()
     rebuilt = study.write_seed_ensembles(TINY_STUDY, moved, dataset, tmp_path / "elsewhere", tmp_path / "no-runs", kept=tmp_path / "kept")
     for arm, ensemble in rebuilt.items():
-        assert [Path(member).name for member in ensemble["record"]["members"]] == [f"{arm}-s{seed}.keras" for seed in (0, 1)]
-        assert np.allclose(ensemble["tiles"]["tgs_score"], ensembles[arm]["tiles"]["tgs_score"])
+        assert [Path(member).name for member in ensemble.record["members"]] == [f"{arm}-s{seed}.keras" for seed in (0, 1)]
+        assert np.allclose(ensemble.tiles["tgs_score"], ensembles[arm].tiles["tgs_score"])
     assert study.read_seed_ensembles(tmp_path / "none") is None
 
 
@@ -168,7 +172,7 @@ def test_a_study_whose_arms_differ_besides_the_factor_is_refused_before_training
 
 
 def hand_result(arm, seed, test, val=(1.0, 0.0), arch=None, training=None, factor="arch"):
-    """A result as read_result_runs returns it, with the given per-tile scores."""
+    """A result as result_folders.read_results returns it, with the given per-tile scores."""
     record = {"arm": arm, "seed": seed, "arch": arch or arm, "preset": "lite", "parameters": 100,
               "training": {"epochs": 4, "augment": "flip", "seed": seed} | (training or {}),
               "provenance": {"data_fingerprint": "f", "split_hash": "s"},
@@ -177,7 +181,7 @@ def hand_result(arm, seed, test, val=(1.0, 0.0), arch=None, training=None, facto
     tiles = pd.concat([pd.DataFrame({"id": [f"{split}{i}" for i in range(len(scores))], "split": split,
                                      "position": range(len(scores)), "tgs_score": scores})
                        for split, scores in (("val", val), ("test", test))], ignore_index=True)
-    return {"record": record, "history": pd.DataFrame({"epoch": [1]}), "tiles": tiles}
+    return Result(record, tiles, pd.DataFrame({"epoch": [1]}))
 
 
 @pytest.fixture
@@ -211,7 +215,7 @@ def test_seed_table_and_summary_by_hand(hand_results):
     assert summary.loc["resunet", "test_mean"] == pytest.approx(2 / 3)
     assert summary.loc["resunet", "test_sd"] == pytest.approx(np.std([0.75, 0.75, 0.5], ddof=1))
     assert summary.loc["unet", "val_sd"] == 0
-    metrics = {f"{arm}-s{s}": run | {"record": run["record"] | {"test": {"iou": 0.5 + 0.1 * s, "dice": 0.6, "empty_tile_accuracy": 0.9}}}
+    metrics = {f"{arm}-s{s}": replace(run, record=run.record | {"test": {"iou": 0.5 + 0.1 * s, "dice": 0.6, "empty_tile_accuracy": 0.9}})
                for (arm, s), run in ((tuple(key.split("-s")), run) for key, run in hand_results.items())
                for s in [int(s)]}
     with_metrics = study.seed_summary(metrics, n_resamples=50).set_index("arm")
@@ -249,14 +253,14 @@ def test_paired_tables_refuse_arms_that_differ_besides_the_factor(hand_results):
         study.paired_arm_table(hand_results, "unet", "resunet")
     # Scores of other tiles are refused too.
     hand_results["resunet-s1"] = hand_result("resunet", 1, [1.0, 1.0, 0.0, 1.0])
-    hand_results["resunet-s1"]["record"]["tiles_order"]["test"]["ids_sha1"] = "other"
+    hand_results["resunet-s1"].record["tiles_order"]["test"]["ids_sha1"] = "other"
     with pytest.raises(ValueError, match="different test tiles"):
         study.paired_arm_table(hand_results, "unet", "resunet")
 
 
 def test_differences_besides_the_factor():
-    unet = hand_result("unet", 0, [1.0])["record"]
-    resunet = hand_result("resunet", 0, [1.0])["record"] | {"shortcut": "conv1"}
+    unet = hand_result("unet", 0, [1.0]).record
+    resunet = hand_result("resunet", 0, [1.0]).record | {"shortcut": "conv1"}
     assert study.differences_besides({"u": unet, "r": resunet}, "arch") == {}
     assert set(study.differences_besides({"u": unet, "r": resunet}, None)) == {"model.arch", "model.shortcut"}
     slower = resunet | {"training": resunet["training"] | {"learning_rate": 1e-4, "workers": 4, "minutes": 9.0}}
@@ -315,7 +319,7 @@ def check_study_records(definition: Study, results: dict, min_seeds: int = 3) ->
     """What issue 10 asks of a committed study: >= ``min_seeds`` seeds of every arm, the same seeds
     for every arm (paired), each the defined run (its run key), none cut by time, test scored; arms
     identical but for the factor; equal steps."""
-    records = {key: run["record"] for key, run in results.items()}
+    records = {key: run.record for key, run in results.items()}
     assert study.differences_besides(records, definition.factor) == {}
     seeds = {arm.name: sorted(study.runs_of(results, arm.name)) for arm in definition.arms}
     assert len({tuple(s) for s in seeds.values()}) == 1, f"arms with different seeds: {seeds}"
@@ -323,7 +327,7 @@ def check_study_records(definition: Study, results: dict, min_seeds: int = 3) ->
         runs = study.runs_of(results, arm.name)
         assert len(runs) >= min_seeds, f"{arm.name}: {len(runs)} seeds"
         for seed, run in runs.items():
-            record = run["record"]
+            record = run.record
             assert not record["cut_by_time"] and "scored_at" in record["test"]
             assert record["run_key"] == study.run_key(arm.network(), arm.settings(seed), record["provenance"]["data_fingerprint"],
                                                       record["provenance"]["split_hash"]), f"{arm.name} seed {seed}: not the defined run"
@@ -338,7 +342,7 @@ def check_study_records(definition: Study, results: dict, min_seeds: int = 3) ->
 def test_committed_seed_studies(name, folder, min_seeds):
     if not (REPO / folder).is_dir():
         pytest.skip(f"{folder} is not committed yet (python -m salt_lib study {name} --data ../shared/tgs-salt)")
-    check_study_records(study.STUDIES[name], evaluate.read_result_runs(REPO / folder), min_seeds)
+    check_study_records(study.STUDIES[name], result_folders.read_results(REPO / folder), min_seeds)
 
 
 def test_committed_seed_ensembles_are_the_committed_seeds():
@@ -348,15 +352,15 @@ def test_committed_seed_ensembles_are_the_committed_seeds():
     folder = REPO / "results" / "ensembles_architecture"
     if not folder.is_dir():
         pytest.skip("results/ensembles_architecture is not committed yet (study architecture --ensembles)")
-    runs = evaluate.read_result_runs(REPO / "results" / "seeds_architecture")
+    runs = result_folders.read_results(REPO / "results" / "seeds_architecture")
     for arm, ensemble in study.read_seed_ensembles(folder).items():
-        record, seeds = ensemble["record"], study.runs_of(runs, arm)
-        assert record["seeds"] == list(seeds) and record["run_keys"] == [run["record"]["run_key"] for run in seeds.values()]
+        record, seeds = ensemble.record, study.runs_of(runs, arm)
+        assert record["seeds"] == list(seeds) and record["run_keys"] == [run.record["run_key"] for run in seeds.values()]
         for seed, member in zip(seeds, record["members"]):
             assert (REPO / member).is_file(), member
             kept = json.loads((REPO / member).with_suffix(".config.json").read_text())
-            assert (kept["arch"], kept["training"]["seed"]) == (seeds[seed]["record"]["arch"], seed), member
-        assert "scored_at" in record["test"] and len(ensemble["tiles"]) == len(seeds[0]["tiles"])
+            assert (kept["arch"], kept["training"]["seed"]) == (seeds[seed].record["arch"], seed), member
+        assert "scored_at" in record["test"] and len(ensemble.tiles) == len(seeds[0].tiles)
 
 
 def planned_results(definition: Study, seeds=(0, 1, 2)) -> dict:
@@ -365,10 +369,10 @@ def planned_results(definition: Study, seeds=(0, 1, 2)) -> dict:
     for seed in seeds:
         for index, arm in enumerate(definition.arms):
             result = hand_result(arm.name, seed, [1.0, 0.5 * (index % 2)])
-            result["record"] |= arm.planned_record(seed, "f", "s") | {
+            result.record.update(arm.planned_record(seed, "f", "s") | {
                 "study": {"factor": definition.factor, "arms": [a.name for a in definition.arms]},
                 "cut_by_time": False, "test": {"scored_at": "now"}, "optimizer_steps": 600,
-                "run_key": study.run_key(arm.network(), arm.settings(seed), "f", "s")}
+                "run_key": study.run_key(arm.network(), arm.settings(seed), "f", "s")})
             results[f"{arm.name}-s{seed}"] = result
     return results
 
@@ -384,7 +388,7 @@ def test_the_committed_records_check_passes_the_defined_runs_and_catches_others(
     del unpaired[f"{definition.arms[0].name}-s2"]  # one arm a seed short
     with pytest.raises(AssertionError, match="arms with different seeds"):
         check_study_records(definition, unpaired, min_seeds=2)
-    changed = results[f"{definition.arms[1].name}-s2"]["record"]
+    changed = results[f"{definition.arms[1].name}-s2"].record
     changed["training"] = changed["training"] | {"batch_size": 16}
     with pytest.raises(AssertionError):
         check_study_records(definition, results)
@@ -411,7 +415,7 @@ def test_the_study_command(dataset, trained, tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "no-runs").exists()
 
 
-def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, capsys):
+def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, caplog):
     summary = study.seed_summary(hand_results, n_resamples=500)
     sentences = study.summary_findings(summary)
     assert sentences[0].startswith("unet: 3 seed(s), test tgs_score 0.500 [")
@@ -423,8 +427,9 @@ def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, ca
     assert study.distinguishable_pairs(pairs) == "Of the 1 pairs, 0 can be told apart on these tiles."
     decided = pairs.assign(verdict="higher")
     assert study.distinguishable_pairs(decided) == "Of the 1 pairs, 1 can be told apart on these tiles: resunet - unet is higher than 0."
-    assert study.read_results("") is None and study.read_results(tmp_path / "missing", "make it") is None
-    assert "does not exist yet: `make it` makes it" in capsys.readouterr().out
+    with caplog.at_level("INFO", logger="salt_lib"):
+        assert study.read_results("") is None and study.read_results(tmp_path / "missing", "make it") is None
+    assert "does not exist yet: `make it` makes it" in caplog.text
 
 
 def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_settings():
@@ -437,10 +442,10 @@ def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_
     assert study.check_equal_steps(quick, 360) == 6 * 45
 
 
-def test_the_readme_policy_table_is_the_chapters():
-    """The README's policy table repeats chapter 3's generated summary (tables/03_policy_summary.csv)."""
+def test_the_training_notes_policy_table_is_the_chapters():
+    """docs/training.md's policy table repeats chapter 3's generated summary (tables/03_policy_summary.csv)."""
     summary = pd.read_csv(REPO / "tables" / "03_policy_summary.csv").set_index("policy")
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "training.md").read_text()
     section = readme[readme.index("**The augmentation study**"):readme.index("**The architecture study**")]
     rows = re.findall(r"^\| (\w+) \| (0\.\d{3}) \[(0\.\d{3}), (0\.\d{3})\] \| (0\.\d{3}) \|$", section, re.M)
     assert [row[0] for row in rows] == list(summary.index)
@@ -452,12 +457,12 @@ def test_the_readme_policy_table_is_the_chapters():
     assert device["versions"]["device"].startswith("gpu") and device["seed"] == 2 and device["arm"] == "unet"
 
 
-def test_the_readme_architecture_table_is_the_chapters():
-    """The README's architecture-study table and paired difference repeat chapter 6's generated tables."""
+def test_the_training_notes_architecture_table_is_the_chapters():
+    """docs/training.md's architecture-study table and paired difference repeat chapter 6's generated tables."""
     summary = pd.read_csv(REPO / "tables" / "06_seeds_summary.csv").set_index("model")
     pair = pd.read_csv(REPO / "tables" / "06_seeds_paired.csv").iloc[0]
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("**The architecture study**"):readme.index("## Data")]
+    readme = (REPO / "docs" / "training.md").read_text()
+    section = readme[readme.index("**The architecture study**"):readme.index("## Commands")]
     rows = re.findall(r"^\| (\w+) \| (\d+) \| (0\.\d{3}) \[(0\.\d{3}), (0\.\d{3})\] \| (0\.\d{3}) \| (0\.\d{3}) \|$", section, re.M)
     assert [row[0] for row in rows] == list(summary.index)
     for model, seeds, mean, low, high, sd, val in rows:

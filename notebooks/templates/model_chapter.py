@@ -26,13 +26,13 @@ language = "en"  # figure labels and table headers: "en" or "zh" (Chinese)
 
 # %%
 from salt_lib import evaluate, experiments, report
+from salt_lib.chapters import model as model_chapter
 from salt_lib.dataset import load_dataset
 from salt_lib.models import build_model
 
 report.use_thesis_style(language=language)
 dataset = load_dataset(data_dir, split_file, synthetic_tiles=synthetic_tiles, synthetic_seed=seed)
 val, test = dataset.val, dataset.test
-print(dataset.describe())
 
 # %% [markdown]
 # ## The network
@@ -46,7 +46,7 @@ print(dataset.describe())
 # %%
 model = build_model(arch, preset, overrides)
 network = report.network_name(arch)  # "U-Net" or "ResUNet", as the captions name it
-report.save_figure(report.plot_architecture(model), f"{chapter}_architecture", figures_dir);
+report.save_figure(model_chapter.plot_architecture(model), f"{chapter}_architecture", figures_dir);
 
 # %% [markdown]
 # The U shape is the network's data flow: resolution falls down the left side and rises up the
@@ -58,7 +58,7 @@ report.save_figure(report.plot_architecture(model), f"{chapter}_architecture", f
 
 # %%
 # NBVAL_CHECK_OUTPUT
-report.save_table(report.level_table(model), f"{chapter}_levels", tables_dir,
+report.save_table(model_chapter.level_table(model), f"{chapter}_levels", tables_dir,
                   caption=f"The {network} level by level: layers, output side, channels and parameters.")
 
 # %% [markdown]
@@ -68,7 +68,7 @@ report.save_table(report.level_table(model), f"{chapter}_levels", tables_dir,
 
 # %%
 # NBVAL_CHECK_OUTPUT
-report.save_table(report.parameter_counts(arch, preset, overrides), f"{chapter}_parameters", tables_dir,
+report.save_table(model_chapter.parameter_counts(arch, preset, overrides), f"{chapter}_parameters", tables_dir,
                   caption=f"Parameters of this chapter's {network} and of the source thesis's network.")
 
 # %% [markdown]
@@ -79,15 +79,14 @@ report.save_table(report.parameter_counts(arch, preset, overrides), f"{chapter}_
 #
 # The model is the one `model_path` names when its record holds exactly this architecture, these
 # training settings and this data; otherwise it is trained here, in a run folder that an
-# interrupted run resumes from. The line below says which, and how it was trained; the model then
-# goes to `models_dir`, where chapters 6 and 7 read it.
+# interrupted run resumes from. The findings at the end of the chapter say how it was trained; the
+# model then goes to `models_dir`, where chapters 6 and 7 read it.
 
 # %%
 experiment = experiments.train_or_reuse(arch, dataset, runs_dir, preset, overrides, training, model_path=model_path)
 published = experiments.publish(experiment, models_dir, arch)
-print(experiment.describe())
 
-# %% [markdown]
+# %% [markdown] tags=["section-if-shown"]
 # ## Learning curves
 #
 # Training loss and validation score after every epoch (`history.csv` of the run). The
@@ -96,15 +95,14 @@ print(experiment.describe())
 
 # %%
 if len(experiment.history):
-    report.save_figure(report.plot_learning_curves(experiment.history, experiment.record["training"]["loss"]), f"{chapter}_learning_curves", figures_dir)
-else:
-    print(f"No training history is stored beside {experiment.model_path}: learning curves skipped.")
+    report.save_figure(model_chapter.plot_learning_curves(experiment.history, experiment.record["training"]["loss"]), f"{chapter}_learning_curves", figures_dir)
 
 # %% [markdown]
 # The grey band is the Lovasz stage, which starts from the best weights of the first stage. The
 # findings at the end of the chapter say where the kept epoch lies and how the validation score
 # moved over the last epochs.
-#
+
+# %% [markdown]
 # ## Choosing the threshold
 #
 # The network outputs a salt probability per pixel; a threshold turns it into a mask. Training
@@ -115,9 +113,10 @@ else:
 # %%
 val_result = evaluate.evaluate_model(experiment.model_path, val, cache_dir, arch)
 sweep = evaluate.threshold_sweep(val_result.probs, val.masks)
-report.save_figure(report.plot_threshold_sweep(sweep, experiment.record["threshold"], empty_share=(val.coverage == 0).mean()), f"{chapter}_threshold_sweep", figures_dir)
-low, high = evaluate.threshold_plateau(sweep)
-print(f"Within 0.005 of its best, the validation score holds for thresholds from {low:.2f} to {high:.2f}.")
+report.save_figure(model_chapter.plot_threshold_sweep(sweep, experiment.record["threshold"], empty_share=(val.coverage == 0).mean()), f"{chapter}_threshold_sweep", figures_dir);
+
+# %%
+report.markdown([model_chapter.plateau_sentence(sweep)])
 
 # %% [markdown]
 # The sweep is scored before the minimum region size is applied, so its best score sits a little
@@ -172,5 +171,4 @@ report.save_figure(report.plot_cases(rows), f"{chapter}_cases", figures_dir);
 # test score table above:
 
 # %%
-for sentence in report.model_findings(experiment.record, experiment.history, scores):
-    print(sentence)
+report.markdown(model_chapter.model_findings(experiment.record, experiment.history, scores))

@@ -1,0 +1,216 @@
+"""Chapter 6, the U-Net beside the ResUNet: the comparison table, scores per coverage class, the
+paired difference, the failure cases, the thesis's full-size networks trained elsewhere (read
+from their result folders), and the chapter's findings."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from salt_lib.evaluate import Evaluation, bootstrap_ci, ids_digest
+from salt_lib.report.sentences import compare_sentence, with_interval
+from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, OKABE_ITO
+from salt_lib.report.words import tr
+from salt_lib.result_folders import Result
+from salt_lib.study import epoch_factor
+
+
+def training_images_per_second(record: dict, history: pd.DataFrame, train_tiles: int) -> float:
+    """Training throughput (tiles per second): the median over epochs of the history's
+    ``images_per_second``; without a history, epochs x tiles / wall seconds (which also counts
+    the per-epoch validation, so it is a little lower)."""
+    if len(history) and "images_per_second" in history:
+        return float(history["images_per_second"].median())
+    tiles_per_epoch = train_tiles * epoch_factor(record.get("training", {}).get("augment", "none"))
+    seconds = record.get("wall_seconds") or np.nan
+    return float((record.get("epochs_trained") or 0) * tiles_per_epoch / seconds)
+
+
+def comparison_table(results: dict[str, Evaluation], train_tiles: int, n_resamples: int = 2000) -> pd.DataFrame:
+    """Chapter 6's table: one row per model with its size, training cost and test scores, and the
+    95% bootstrap interval of its test ``tgs_score`` (``tgs_score_ci_low`` / ``_high``)."""
+    rows = []
+    for name, result in results.items():
+        record = result.record
+        interval = bootstrap_ci(result.per_tile["tgs_score"], n_resamples)
+        rows.append({"model": name, "arch": record.get("arch"), "parameters": record.get("parameters"),
+                     "training_minutes": (record.get("wall_seconds") or np.nan) / 60,
+                     "train_images_per_s": training_images_per_second(record, result.history, train_tiles),
+                     **result.scores, "tgs_score_ci_low": interval["low"], "tgs_score_ci_high": interval["high"],
+                     "threshold": record.get("threshold"), "min_size": record.get("min_size")})
+    return pd.DataFrame(rows)
+
+
+def check_comparison(bin_table: pd.DataFrame, tiles: int, paired: dict) -> pd.DataFrame:
+    """Sanity checks of chapter 6: the coverage classes hold every test tile once; the paired
+    interval contains the observed difference and lies within [-1, 1]."""
+    checks = {
+        "coverage classes hold every test tile": int(bin_table["tiles"].sum()) == tiles,
+        "paired interval contains the mean difference": paired["low"] <= paired["mean_difference"] <= paired["high"],
+        "paired interval inside [-1, 1]": -1 <= paired["low"] <= paired["high"] <= 1,
+        "paired bootstrap used every test tile": paired["tiles"] == tiles,
+    }
+    return pd.DataFrame({"check": list(checks), "passed": [bool(v) for v in checks.values()]})
+
+
+FAILURE_KINDS = ("missed salt", "false alarm", "wrong outline", "models disagree")
+
+
+OUTLINE_MIN_COVERAGE = 0.1  # a "wrong outline" is of a body this large (share of the tile), not a sliver
+
+
+def failure_cases(scores: dict[str, np.ndarray], truths: np.ndarray, predictions: dict[str, np.ndarray],
+                  n: int = 4) -> list[tuple[int, str]]:
+    """``n`` test tiles that show how the models fail, as ``(index, kind)``: one tile of each kind of
+    ``FAILURE_KINDS`` that occurs, then the lowest mean scores ("low score").
+
+    * "missed salt": labelled salt that no model finds (every prediction empty); the largest such salt.
+    * "false alarm": an empty tile on which every model predicts salt; the most salt predicted.
+    * "wrong outline": a salt body of at least ``OUTLINE_MIN_COVERAGE`` of the tile, found by
+      every model but outlined wrongly; the lowest mean IoU.
+    * "models disagree": the largest spread of the models' scores (one right, one wrong).
+
+    Ties go to the lower mean score. ``scores`` and ``predictions`` map a model name to its per-tile
+    scores (N,) and binary masks (N, H, W); ``truths`` (N, H, W) are the labelled masks.
+    """
+    names = list(scores)
+    score = np.array([np.asarray(scores[name], dtype=float) for name in names])  # (models, N)
+    mean_score = score.mean(axis=0)
+    truth_area = np.asarray(truths).reshape(len(truths), -1).sum(axis=1)
+    areas = np.array([np.asarray(predictions[name]).reshape(len(truths), -1).sum(axis=1) for name in names])
+    masks = [np.asarray(predictions[name]).reshape(len(truths), -1).astype(bool) for name in names]
+    flat_truth = np.asarray(truths).reshape(len(truths), -1).astype(bool)
+    iou = np.mean([(m & flat_truth).sum(axis=1) / np.maximum((m | flat_truth).sum(axis=1), 1) for m in masks], axis=0)
+    candidates = {
+        "missed salt": (truth_area > 0) & (areas.max(axis=0) == 0), "false alarm": (truth_area == 0) & (areas.min(axis=0) > 0),
+        "wrong outline": (truth_area >= OUTLINE_MIN_COVERAGE * flat_truth.shape[1]) & (areas.min(axis=0) > 0) & (mean_score < 1),
+        "models disagree": (score.max(axis=0) - score.min(axis=0)) > 0,
+    }
+    badness = {"missed salt": -truth_area, "false alarm": -areas.mean(axis=0), "wrong outline": iou,
+               "models disagree": -(score.max(axis=0) - score.min(axis=0))}
+    chosen: list[tuple[int, str]] = []
+    for kind in FAILURE_KINDS:
+        pool = [i for i in np.lexsort((mean_score, badness[kind])) if candidates[kind][i] and i not in {c for c, _ in chosen}]
+        if pool and len(chosen) < n:
+            chosen.append((int(pool[0]), kind))
+    for i in np.lexsort((iou, mean_score)):
+        if len(chosen) >= n:
+            break
+        if int(i) not in {c for c, _ in chosen}:
+            chosen.append((int(i), "low score"))
+    return chosen
+
+
+def result_runs_table(runs: dict[str, Result], lite: dict[str, Evaluation], test_ids, n_resamples: int = 2000) -> pd.DataFrame:
+    """One row per GPU-trained run and per lite model (``lite``: chapter 6's evaluations of the
+    same test tiles): parameters, epochs trained of the budget, where and how fast it trained,
+    validation and test ``tgs_score`` (test with its 95 % bootstrap interval over tiles).
+    A run's per-tile scores must be for these test tiles in this order (checked by digest)."""
+    digest = ids_digest(test_ids)
+    rows = []
+    for name, run in runs.items():
+        record = run.record
+        if record["tiles_order"]["test"]["ids_sha1"] != digest:
+            raise ValueError(f"{name}: its test scores are for other tiles than this split's test tiles")
+        scores = run.tiles.query("split == 'test'")["tgs_score"].to_numpy()
+        interval = bootstrap_ci(scores, n_resamples)
+        rows.append({"model": f"{record['arch']} thesis", "parameters": record["parameters"],
+                     "epochs": f"{record['epochs_trained']} of {record['recipe']['epochs']}" + (" (time cap)" if record.get("cut_by_time") else ""),
+                     "best_epoch": record["best_epoch"], "trained_on": f"{record['device_kind']}, {record['recipe']['precision']}",
+                     "train_images_per_s": record["median_train_images_per_second"],
+                     "val_tgs_score": record["val"]["tgs_score_min_size"], "test_tgs_score": interval["mean"],
+                     "test_ci_low": interval["low"], "test_ci_high": interval["high"]})
+    for name, result in lite.items():
+        record = result.record
+        interval = bootstrap_ci(result.per_tile["tgs_score"], n_resamples)
+        val = record.get("val", {})
+        rows.append({"model": f"{name} ({record.get('preset', 'lite')})", "parameters": record.get("parameters"),
+                     "epochs": str(record.get("epochs_trained")), "best_epoch": record.get("best_epoch"),
+                     "trained_on": f"CPU, 2 cores, {record.get('precision', 'float32')}", "train_images_per_s": training_images_per_second(record, result.history, 0),
+                     "val_tgs_score": val.get("tgs_score_min_size", val.get("tgs_score")), "test_tgs_score": interval["mean"],
+                     "test_ci_low": interval["low"], "test_ci_high": interval["high"]})
+    return pd.DataFrame(rows)
+
+
+def comparison_findings(paired: pd.DataFrame, bins: pd.DataFrame, models) -> list[str]:
+    """Chapter 6's findings from its paired bootstrap table (one row: ``difference`` names it
+    ``challenger - baseline``, with ``mean_difference``, ``ci_low``, ``ci_high``) and its coverage
+    bins (one column of mean scores per model)."""
+    row = paired.iloc[0]
+    challenger, baseline = str(row["difference"]).split(" - ")
+    sentences = [compare_sentence(challenger, baseline, row["mean_difference"], row["ci_low"], row["ci_high"])
+                 + f" The challenger is ahead in {row['share_resamples_positive']:.0%} of the resamples; one training run each."]
+    counted = bins[bins["tiles"] > 0]
+    for model in models:
+        best, worst = counted.loc[counted[model].idxmax()], counted.loc[counted[model].idxmin()]
+        sentences.append(f"{model} does best on {best['coverage']} tiles ({best[model]:.3f}, {best['tiles']} tiles) and "
+                         f"worst on {worst['coverage']} tiles ({worst[model]:.3f}, {worst['tiles']} tiles).")
+    return sentences
+
+
+def network_findings(table: pd.DataFrame) -> list[str]:
+    """One sentence per network of ``result_runs_table`` (the source thesis's full-size
+    networks beside the lite ones): its size, epochs and test score with its interval."""
+    return [f"{row.model}: {row.parameters / 1e6:.1f} M parameters, {row.epochs} epochs (kept {row.best_epoch}), "
+            f"test tgs_score {with_interval(row.test_tgs_score, row.test_ci_low, row.test_ci_high)}."
+            for row in table.itertuples()]
+
+
+def plot_coverage_bins(table: pd.DataFrame, models) -> plt.Figure:
+    """Mean test ``tgs_score`` per coverage class for each model (``evaluate.coverage_bin_table``);
+    each tick names the class and its number of tiles. Columns ``<model>_ci_low`` and
+    ``<model>_ci_high``, where a table has them, are drawn as 95 % error bars."""
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.6), layout="constrained")
+    x = np.arange(len(table))
+    width = 0.8 / max(1, len(models))
+    for k, name in enumerate(models):
+        position = x + (k - (len(models) - 1) / 2) * width
+        error = None
+        if f"{name}_ci_low" in table and f"{name}_ci_high" in table:
+            error = [table[name] - table[f"{name}_ci_low"], table[f"{name}_ci_high"] - table[name]]
+        ax.bar(position, table[name], width, label=name, yerr=error, capsize=2, error_kw={"lw": 0.8})
+    if "coverage_class" in table:  # "0-10" under the tick reads better than "(0, 10] %"
+        classes = [tr("empty") if k == 0 else f"{10 * k - 10}–{10 * k}" for k in table["coverage_class"]]
+    else:
+        classes = [tr(value) for value in table["coverage"]]
+    ax.set_xticks(x, [f"{name}\n(n={tiles:,})" for name, tiles in zip(classes, table["tiles"])], fontsize=7)
+    ax.set_xlim(-0.5, len(table) - 0.5)
+    ax.set(xlabel=tr("salt coverage of the tile (%); n: test tiles in the class"), ylabel=tr("mean tgs_score"), ylim=(0, 1.05))
+    fig.legend(frameon=False, ncol=len(models), loc="outside upper center")
+    return fig
+
+
+def plot_paired_difference(resampled_means, result: dict, label: str) -> plt.Figure:
+    """Histogram of the bootstrap means of a per-tile score difference, with its mean, its 95 %
+    interval (``evaluate.paired_bootstrap``) and zero marked, each named in the legend."""
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.7), layout="constrained")
+    ax.hist(resampled_means, bins=40, color=OKABE_ITO["blue"], alpha=0.8)
+    ax.axvline(0, color="black", lw=0.8, label=tr("zero: no difference"))
+    ax.axvline(result["mean_difference"], color=OKABE_ITO["vermillion"], lw=1.2, label=tr("mean difference"))
+    for k, bound in enumerate((result["low"], result["high"])):
+        ax.axvline(bound, color=OKABE_ITO["vermillion"], ls="--", lw=1, label=tr("95 % interval bounds") if k == 0 else None)
+    ax.set(xlabel=tr("{label} (tgs_score)", label=label), ylabel=tr("bootstrap resamples"))
+    fig.legend(frameon=False, loc="outside lower center", ncol=3, fontsize=7)
+    return fig
+
+
+def plot_result_runs(runs: dict[str, Result]) -> plt.Figure:
+    """Training loss and validation ``tgs_score`` (no TTA, threshold tuned each epoch) per epoch of
+    runs read by ``salt_lib.result_folders.read_results``; each run's kept (best) epoch is circled."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4), layout="constrained")
+    colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["vermillion"]]
+    for colour, (name, run) in zip(colours, runs.items()):
+        history, record = run.history, run.record
+        label = tr("{arch} thesis ({millions:.1f} M)", arch=record["arch"], millions=record["parameters"] / 1e6)
+        left.plot(history["epoch"], history["loss"], color=colour, lw=1, label=label)
+        right.plot(history["epoch"], history["val_tgs_score"], color=colour, lw=1, label=label)
+        best = history.loc[history["epoch"] == record["best_epoch"]]
+        right.scatter(best["epoch"], best["val_tgs_score"], s=40, facecolors="none", edgecolors=colour, zorder=3)
+    left.set_yscale("log")
+    left.set_ylabel(tr("training loss (BCE)"))
+    right.set_ylabel(tr("validation tgs_score"))
+    for ax in (left, right):
+        ax.set_xlabel(tr("epoch"))
+    right.legend(frameon=False, loc="lower right", title=tr("circle: kept epoch"), title_fontsize="small")
+    return fig

@@ -1,0 +1,121 @@
+"""The words a figure or a table shows, in the chosen language: ``TRANSLATIONS`` (English ->
+Chinese, the one place to add or change a translation), read through ``tr``; and how the text
+names the networks and the losses. Standard library only, so table writing and sentences load
+neither matplotlib nor Keras.
+
+``salt_lib.report.style.use_thesis_style(language=...)`` is the one switch; ``set_language`` is
+what it calls.
+"""
+
+from __future__ import annotations
+
+
+LANGUAGES = ("en", "zh")
+
+
+# Every word a figure or a table header shows, English -> Chinese: the one place to add or change
+# a translation. Keys with {fields} are templates (``tr("best (epoch {epoch})", epoch=12)``);
+# words not listed (ids, policy names, numbers) are shown as they are in both languages.
+TRANSLATIONS = {"zh": {
+    # tiles, legends and groups
+    "labelled salt": "标注的盐体", "prediction": "预测", "no salt": "无盐", "partial": "部分含盐", "full": "全为盐",
+    "empty": "无盐", "original": "原图", "original (= none)": "原图（= none）", "best": "最好", "worst": "最差",
+    "{tile}\nscore {score:.1f}, salt {salt}": "{tile}\n得分 {score:.1f}，盐 {salt}",
+    "missed salt": "漏检盐体", "false alarm": "误报", "wrong outline": "轮廓错误", "models disagree": "模型分歧",
+    "low score": "低分",
+    # coverage, intensity, depth, split
+    "coverage class (upper bound, % salt; 0 = empty)": "覆盖率等级（上界，盐体占比 %；0 = 无盐）",
+    "tiles (%)": "图块占比 (%)", "tiles": "图块数", "salt coverage of tiles with salt (%)": "含盐图块的盐体覆盖率 (%)",
+    "inside salt": "盐体内部", "outside salt (tiles with salt)": "盐体外部（含盐图块）",
+    "grey level (bins of 8 levels)": "灰度值（每 8 级一个区间）", "density": "密度",
+    "depth z (depths.csv)": "深度 z（depths.csv）", "mean per depth bin": "各深度区间的平均值", "salt coverage (%)": "盐体覆盖率 (%)",
+    "train": "训练集", "val": "验证集", "test": "测试集", "{split} ({tiles} tiles)": "{split}（{tiles} 个图块）",
+    "tiles of the split (%)": "该划分中的图块占比 (%)",
+    # augmentation
+    "augmentation policy": "数据增强策略",
+    "no TTA,\nthreshold 0.5": "无 TTA，\n阈值 0.5", "flip TTA,\nthreshold 0.5": "翻转 TTA，\n阈值 0.5",
+    "flip TTA,\ntuned threshold": "翻转 TTA，\n调优阈值", "+ tuned\nmin size": "+ 调优的\n最小连通域",
+    "validation gain\nover the step before": "验证集上相对\n上一步的提升", "score after each step": "每一步之后的得分",
+    "gain of each step (mean, 95 % CI)": "每一步的提升（均值，95% 置信区间）", "arm": "实验组", "tgs_score": "tgs_score", "network": "网络",
+    "{split}: one dot per seed": "{split}：每个随机种子一个点", "{split}: mean over seeds": "{split}：各种子的均值",
+    "test: 95 % interval over tiles": "测试集：图块上的 95% 置信区间", "tgs_score (95 % CI)": "tgs_score（95% 置信区间）",
+    # architecture
+    "{level}\n{channels} filters, {side}×{side}": "{level}\n{channels} 个滤波器，{side}×{side}", "{level} (bottleneck)": "{level}（瓶颈层）",
+    "pool": "池化", "up": "上采样", "input {side}×{side}×{channels}": "输入 {side}×{side}×{channels}",
+    "head: sigmoid, {side}×{side}×1": "输出层：sigmoid，{side}×{side}×1", "skip (concatenate)": "跳跃连接（拼接）",
+    "residual shortcut (add)": "残差捷径（相加）", "{arch} ({preset} preset): {parameters:,} parameters": "{arch}（{preset} 预设）：{parameters:,} 个参数",
+    # training and evaluation
+    "BCE": "BCE", "soft IoU": "软 IoU", "soft Dice": "软 Dice", "BCE + Dice": "BCE + Dice", "Lovasz hinge": "Lovasz hinge",
+    "symmetric Lovasz hinge": "对称 Lovasz hinge", "Lovasz fine-tuning stage": "Lovasz 微调阶段",
+    "best (epoch {epoch})": "最佳（第 {epoch} 轮）", "epoch": "轮次",
+    "training loss (of its stage)": "训练损失（所在阶段的损失）", "validation tgs_score": "验证集 tgs_score",
+    "{arch} thesis ({millions:.1f} M)": "{arch} 原论文网络（{millions:.1f} M）", "training loss (BCE)": "训练损失（BCE）",
+    "circle: kept epoch": "圆圈：保留的轮次",
+    "chosen threshold {threshold:.3f} (score {score:.3f} before the minimum size)": "选定阈值 {threshold:.3f}（应用最小连通域前得分 {score:.3f}）",
+    "share of empty tiles ({share:.3f}): the score when no pixel is called salt\n(every empty tile scores 1, every salt tile 0)":
+        "无盐图块占比（{share:.3f}）：没有像素被判为盐体时的得分\n（每个无盐图块得 1 分，每个含盐图块得 0 分）", "cliff": "陡降",
+    "probability threshold": "概率阈值", "salt coverage of the tile (%); n: test tiles in the class": "图块的盐体覆盖率 (%)；n：该等级的测试图块数",
+    "mean tgs_score": "平均 tgs_score", "zero: no difference": "零：无差异", "mean difference": "平均差值",
+    "95 % interval bounds": "95% 置信区间边界", "{label} (tgs_score)": "{label}（tgs_score）", "bootstrap resamples": "自助重采样次数",
+    # table headers (save_table's .tex and .md, after HEADERS; the .csv keeps the column names code reads)
+    "Model": "模型", "Architecture": "网络结构", "Parameters": "参数量", "Preset": "预设", "Overrides": "覆盖参数",
+    "Policy": "策略", "What it does": "作用", "Epochs": "轮数", "Best epoch": "最佳轮次", "Split": "划分",
+    "Score": "指标", "Value": "数值", "CI low": "置信区间下限", "CI high": "置信区间上限", "IoU": "IoU", "Dice": "Dice",
+    "Empty-tile accuracy": "空图块准确率", "Threshold": "阈值", "Min. component (px)": "最小连通域 (像素)",
+    "Coverage": "覆盖率", "Coverage class": "覆盖率等级", "Tiles": "图块数", "Share": "占比", "Level": "层级",
+    "Layers": "层数", "Side (px)": "边长 (像素)", "Channels": "通道数", "Difference": "差值",
+    "Mean difference": "平均差值", "Resamples > 0 (share)": "差值为正的重采样占比", "Training (min)": "训练时间 (分钟)",
+    "Train images/s": "训练速度 (图/秒)", "Training (s)": "训练时间 (秒)", "Trained on": "训练硬件",
+    "TGS score": "TGS 得分", "Thesis IoU metric": "原论文 IoU 指标", "Val. TGS score": "验证集 TGS 得分",
+    "Test TGS score": "测试集 TGS 得分", "Train": "训练集", "Validation": "验证集", "Test": "测试集", "All": "全部",
+    "Empty masks": "空掩码", "Full masks": "全盐掩码", "Vertical-strip masks": "竖条掩码", "Aspect": "方面",
+    "Source thesis": "原论文", "This workbook": "本工作簿", "Step": "步骤", "Flip TTA": "翻转 TTA",
+    "Gain over the step before": "相对上一步的提升", "Total gain": "总提升", "Recorded as": "记录字段",
+    "Recorded": "记录值", "Recomputed": "重新计算值",
+    "Arm": "实验组", "Seed": "种子", "Seeds": "种子数", "Comparison": "比较", "Verdict": "结论",
+    "Optimizer steps": "优化步数", "Test IoU": "测试 IoU", "Test Dice": "测试 Dice",
+    "Test empty-tile accuracy": "测试无盐图块准确率", "Test IoU mean": "测试 IoU 均值", "Test IoU sd": "测试 IoU 标准差",
+    "Test Dice mean": "测试 Dice 均值", "Test Dice sd": "测试 Dice 标准差",
+    "Test empty-tile acc. mean": "测试无盐图块准确率均值", "Test empty-tile acc. sd": "测试无盐图块准确率标准差",
+    "Test mean": "测试均值", "Test sd over seeds": "测试集种子间标准差", "Test min.": "测试最小值", "Test max.": "测试最大值",
+    "Val. mean": "验证均值", "Val. sd over seeds": "验证集种子间标准差", "Val. min.": "验证最小值", "Val. max.": "验证最大值",
+    "Seeds (right of -)": "种子数（减数）", "Seeds (left of -)": "种子数（被减数）", "Seeds paired": "配对种子数",
+    "Mean difference per seed": "各种子差值均值", "Min. difference per seed": "各种子差值最小值",
+    "Max. difference per seed": "各种子差值最大值", "Seeds left higher": "被减数更高的种子数", "Per seed": "逐种子",
+    "Region": "区域", "Pixels": "像素数", "Mean": "均值", "Std. dev.": "标准差", "Median": "中位数",
+    "5th pct.": "第 5 百分位", "95th pct.": "第 95 百分位", "Depths": "深度", "Min. depth": "最小深度",
+    "Max. depth": "最大深度", "Empty tiles (share)": "无盐占比", "Full tiles (share)": "全盐占比",
+    "Mean coverage": "平均覆盖率", "Mean coverage (salt tiles)": "含盐图块的平均覆盖率",
+    "{value} [95 % CI]": "{value} [95% 置信区间]", "{caption} (part {part} of {parts})": "{caption}（第 {part} 部分，共 {parts} 部分）",
+}}
+
+
+# The losses of salt_lib.losses as a legend names them (a training stage is labelled by its loss).
+LOSS_NAMES = {"bce": "BCE", "iou": "soft IoU", "dice": "soft Dice", "bce_dice": "BCE + Dice", "lovasz": "Lovasz hinge",
+              "lovasz_symmetric": "symmetric Lovasz hinge"}
+
+
+# The architectures of salt_lib.models as the text names them.
+NETWORK_NAMES = {"unet": "U-Net", "resunet": "ResUNet"}
+
+
+_style = {"language": "en"}  # set by use_thesis_style: the one switch
+
+
+def tr(text: str, **values) -> str:
+    """``text`` in the language ``use_thesis_style`` chose, from ``TRANSLATIONS``, formatted with
+    ``values``; text without a translation is returned as it is."""
+    template = TRANSLATIONS.get(_style["language"], {}).get(text, text)
+    return template.format(**values) if values else template
+
+
+def network_name(arch: str) -> str:
+    """How the text names an architecture of ``salt_lib.models``: 'unet' -> 'U-Net'."""
+    return NETWORK_NAMES.get(arch, arch)
+
+
+def set_language(language: str) -> None:
+    """Make ``language`` ("en" or "zh") the one ``tr`` translates into (``use_thesis_style`` calls it)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language {language!r}: choose one of {', '.join(LANGUAGES)}")
+    _style["language"] = language
