@@ -1,5 +1,5 @@
 """The CPU recipe arm (benchmarks/cpu_recipe_arm.py): the committed SWA arm is the default recipe
-plus SWA against a default run of the same seed, on validation, and the README quotes it."""
+plus SWA against a default run of the same seed, on validation, and benchmarks/README.md quotes it."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_committed_swa_arm_agrees_with_its_tiles():
 
 def test_readme_quotes_the_swa_arm():
     result = json.loads((ARM / "swa.json").read_text())
-    readme = " ".join((REPO / "README.md").read_text().split())
+    readme = " ".join((REPO / "benchmarks" / "README.md").read_text().split())
     d = result["difference"]
     assert f"{d['mean_difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]" in readme
     swa = result["option_record"]

@@ -149,7 +149,7 @@ def build_book(profile: str = "thesis", language: str = "en", chapters_dir=None,
     pandoc = pypandoc.get_pandoc_path()
 
     body = _run([pandoc, "thesis.md", "-f", "markdown", "-t", "typst", "-o", "body.typ"], work)
-    # An included file has its own scope: the body imports the template's helpers itself.
+    # An included file has its own scope: the body imports the template's functions itself.
     typst_body = work / "body.typ"
     typst_body.write_text('#import "template.typ": contents-page, references-page\n' + typst_body.read_text(encoding="utf-8"), encoding="utf-8")
     meta = read_yaml(book_dir / "thesis.yaml")
