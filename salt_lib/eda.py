@@ -169,3 +169,20 @@ def split_findings(summary: pd.DataFrame, class_counts: pd.DataFrame) -> list[st
     sentences.append("Every coverage class that occurs is in every part." if not missing else
                      "Missing from a part: " + "; ".join(f"{label} in {split}" for label, split in missing) + ".")
     return sentences
+
+
+def neighbour_findings(recovery: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
+    """Chapter 2's findings on neighbouring tiles, from ``mosaic.recovery_table`` and
+    ``mosaic.neighbour_summary``: how well edges recover true neighbours, how many tiles of this
+    set sit in mosaics, and how many test tiles touch a training tile under each split."""
+    counts = dict(zip(summary["quantity"], summary["count"]))
+    random_touch = counts["test tiles with a train neighbour, random split"]
+    mosaic_touch = counts["test tiles with a train neighbour, mosaic split"]
+    return [f"On {len(recovery)} synthetic sections cut into shuffled tiles, the edges recover the true neighbours "
+            f"with a precision of {recovery['precision'].min():.2f} to {recovery['precision'].max():.2f} and a recall "
+            f"of {recovery['recall'].min():.2f} to {recovery['recall'].max():.2f}.",
+            f"Among these {counts['tiles']:,} tiles it finds {counts['pairs side by side'] + counts['pairs one above the other']:,} "
+            f"neighbour pairs, joining {counts['tiles in mosaics']:,} tiles into {counts['mosaics of two or more tiles']:,} "
+            f"mosaics of two to {counts['tiles in the largest mosaic']} tiles; the other tiles have no neighbour here.",
+            f"Under the random split {random_touch:,} test tiles have a neighbour in the training tiles; under the mosaic "
+            f"split {mosaic_touch:,} do."]

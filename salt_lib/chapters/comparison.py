@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from salt_lib.evaluate import Evaluation, bootstrap_ci, ids_digest
-from salt_lib.report.sentences import compare_sentence, with_interval
+from salt_lib.report.sentences import compare_sentence, verdict, with_interval
 from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, OKABE_ITO
 from salt_lib.report.words import tr
 from salt_lib.result_folders import Result
@@ -214,3 +214,45 @@ def plot_result_runs(runs: dict[str, Result]) -> plt.Figure:
         ax.set_xlabel(tr("epoch"))
     right.legend(frameon=False, loc="lower right", title=tr("circle: kept epoch"), title_fontsize="small")
     return fig
+
+
+def neighbour_gap_table(seed_runs: dict[str, Result], dataset, n_resamples: int = 2000) -> pd.DataFrame:
+    """What the neighbours across the random split are worth, without training anything: for each
+    network of the seed study, the test score (each tile's mean over the seeds) of test tiles with
+    a neighbour among the training tiles against those without (``mosaic.neighbour_gap``: the
+    interval resamples whole mosaics), and what that gap adds to the whole test mean
+    (``optimism``: the difference times the share of test tiles with a neighbour)."""
+    from salt_lib import mosaic
+    from salt_lib.report.words import network_name
+
+    tiles = dataset.tiles
+    pairs = mosaic.neighbour_pairs(tiles.images, tiles.ids)
+    mosaics = pd.Series(mosaic.mosaic_groups(tiles.ids, pairs), index=tiles.ids)
+    flags = mosaic.has_neighbour_in(dataset.split, pairs)
+    rows = []
+    for arch in dict.fromkeys(run.record["arch"] for run in seed_runs.values()):
+        runs = [run for run in seed_runs.values() if run.record["arch"] == arch]
+        scores = pd.concat([run.tiles[run.tiles["split"] == "test"].set_index("id")["tgs_score"] for run in runs], axis=1).mean(axis=1)
+        gap = mosaic.neighbour_gap(scores, flags, mosaics, n_resamples)
+        share = gap["tiles_with"] / (gap["tiles_with"] + gap["tiles_without"])
+        rows.append({"model": network_name(arch), "seeds": len(runs), "tiles_with_neighbour": gap["tiles_with"],
+                     "score_with_neighbour": gap["with_neighbour"], "tiles_without": gap["tiles_without"],
+                     "score_without": gap["without_neighbour"], "difference": gap["difference"],
+                     "difference_low": gap["difference_low"], "difference_high": gap["difference_high"],
+                     "optimism": share * gap["difference"], "optimism_low": share * gap["difference_low"],
+                     "optimism_high": share * gap["difference_high"]})
+    return pd.DataFrame(rows)
+
+
+def neighbour_findings(table: pd.DataFrame) -> list[str]:
+    """Sentences from ``neighbour_gap_table``: the gap with its interval and a word chosen from it,
+    and the random split's optimism for the whole test mean."""
+    sentences = []
+    for row in table.itertuples():
+        word = verdict(row.difference_low, row.difference_high)
+        sentences.append(
+            f"{row.model}: the {row.tiles_with_neighbour} test tiles with a training neighbour score "
+            f"{with_interval(row.difference, row.difference_low, row.difference_high, signed=True)} against the "
+            f"{row.tiles_without} without one ({word}); that makes the random split's test mean optimistic by "
+            f"{with_interval(row.optimism, row.optimism_low, row.optimism_high, signed=True)}.")
+    return sentences

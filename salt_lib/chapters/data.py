@@ -111,3 +111,29 @@ def sample_tiles_caption(groups: dict[str, np.ndarray]) -> str:
     if missing:
         caption += f"; no tile of this set is in the group {' or '.join(repr(group) for group in missing)}, so it has no row"
     return caption + "."
+
+
+def plot_neighbour_pairs(tiles, pairs: pd.DataFrame, per_direction: int = 3) -> plt.Figure:
+    """Neighbour pairs found among ``tiles`` (``mosaic.neighbour_pairs``), joined as the section
+    held them: ``per_direction`` pairs side by side (top row) and as many one above the other
+    (bottom row), the closest matches first, the seam marked; each titled with its edge distance."""
+    index = {tile_id: i for i, tile_id in enumerate(tiles.ids)}
+    fig, axes = plt.subplots(2, per_direction, figsize=(FULL_WIDTH, 4.6), squeeze=False, layout="constrained")
+    for row, direction in enumerate(("right", "below")):
+        chosen = pairs[pairs["direction"] == direction].sort_values("distance").head(per_direction)
+        for col in range(per_direction):
+            ax = axes[row, col]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if col >= len(chosen):
+                ax.axis("off")
+                continue
+            pair = chosen.iloc[col]
+            a, b = tiles.images[index[pair["a"]]], tiles.images[index[pair["b"]]]
+            joined = np.concatenate([a, b], axis=1 if direction == "right" else 0)
+            ax.imshow(joined, cmap="gray", vmin=0, vmax=255)
+            seam = a.shape[1] - 0.5
+            (ax.axvline if direction == "right" else ax.axhline)(seam, color=OKABE_ITO[1], lw=0.8, ls=":")
+            ax.set_title(tr("distance {distance}", distance=f"{pair['distance']:.3f}"), fontsize=8)
+        axes[row, 0].set_ylabel(tr("side by side") if direction == "right" else tr("one above the other"))
+    return fig
