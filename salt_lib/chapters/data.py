@@ -133,7 +133,7 @@ def plot_neighbour_pairs(tiles, pairs: pd.DataFrame, per_direction: int = 3) -> 
             joined = np.concatenate([a, b], axis=1 if direction == "right" else 0)
             ax.imshow(joined, cmap="gray", vmin=0, vmax=255)
             seam = a.shape[1] - 0.5
-            (ax.axvline if direction == "right" else ax.axhline)(seam, color=OKABE_ITO[1], lw=0.8, ls=":")
+            (ax.axvline if direction == "right" else ax.axhline)(seam, color=OKABE_ITO["yellow"], lw=0.9, ls=":")
             ax.set_title(tr("distance {distance}", distance=f"{pair['distance']:.3f}"), fontsize=8)
         axes[row, 0].set_ylabel(tr("side by side") if direction == "right" else tr("one above the other"))
     return fig
