@@ -211,6 +211,9 @@ def main() -> None:
     parser.add_argument("--time-epochs", action="store_true",
                         help="measure the seconds per epoch of each contended arm's stages that no idle run has "
                              "measured, now (on what must be idle cores)")
+    parser.add_argument("--time-only", default="", metavar="ARMS",
+                        help="only measure (on what must be idle cores) the seconds per epoch of these arms' stages that "
+                             "no idle run has measured, and store them in the result's idle_timings")
     args = parser.parse_args()
 
     from salt_lib.dataset import load_dataset
@@ -226,6 +229,19 @@ def main() -> None:
     out = Path(args.out).with_suffix(".json")
     previous = json.loads(out.read_text()) if out.is_file() else {}
     previous_arms = previous.get("arms", {}) if previous.get("seed") == args.seed and previous.get("arch", "unet") == args.arch else {}
+
+    if args.time_only:
+        timings = dict(previous.get("idle_timings", {}))
+        for name in [n.strip() for n in args.time_only.split(",") if n.strip()]:
+            for stage in ("main", "lovasz") if ARMS[name].training.get("lovasz_epochs") else ("main",):
+                signature = stage_signature(args.arch, ARMS[name], stage)
+                if signature not in timings:
+                    print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
+                    timings[signature] = time_stage(signature, dataset) | {"from": "a timing run on idle cores (--time-only)"}
+                    print(f"  {timings[signature]}", flush=True)
+        with atomic_write(out) as partial:
+            partial.write_text(json.dumps(previous | {"idle_timings": timings}, indent=2) + "\n")
+        return
 
     run_dirs = {}
     for index, name in enumerate(names, 1):
