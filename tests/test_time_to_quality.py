@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench_time_to_quality import ARMS, LEVELS, curve, epoch_costs, first_reaching, sentence, stage_signature  # benchmarks/
+from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, curve, epoch_costs, first_reaching,  # benchmarks/
+                                   readme_blocks, sentence, stage_signature)
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "time_to_quality.json"
@@ -89,7 +90,9 @@ def test_committed_result_agrees_with_its_curves(committed):
                 assert reach[column] == (None if expected is None else pytest.approx(expected, abs=1e-3)), (name, level, column)
 
 
-def test_readme_quotes_the_committed_sentence(committed):
-    readme = (REPO / "README.md").read_text()
-    assert sentence(committed) in readme
+def test_the_readmes_show_the_committed_result(committed):
+    for name, text in readme_blocks(committed).items():
+        content = (REPO / name).read_text()
+        assert f"{BLOCK_START}\n{text}\n{BLOCK_END}" in content, f"{name}: rerun the bench with --readme"
+    assert sentence(committed) in (REPO / "README.md").read_text()
     assert (REPO / "benchmarks" / "results" / "time_to_quality.png").is_file()
