@@ -330,7 +330,8 @@ def main() -> None:
     # Arms measured before (same seed, network and data) stay in the result unless re-run now.
     kept = {name: arm for name, arm in previous_arms.items() if name not in arms} \
         if previous.get("data_fingerprint") == dataset.fingerprint else {}
-    commands = [c for c in previous.get("commands", []) if kept] + ["python benchmarks/bench_time_to_quality.py " + " ".join(sys.argv[1:])]
+    command = "python benchmarks/bench_time_to_quality.py " + " ".join(sys.argv[1:])
+    commands = list(dict.fromkeys([c for c in previous.get("commands", []) if kept] + [command]))  # in order, each once
     result = {"seed": args.seed, "arch": args.arch, "data_fingerprint": dataset.fingerprint, "split_hash": dataset.split_hash,
               "commands": commands, "idle_timings": timings, "arms": {name: (kept | arms)[name] for name in ARMS if name in kept | arms}}
     for name, arm in kept.items():
