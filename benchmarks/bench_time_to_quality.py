@@ -325,7 +325,9 @@ def main() -> None:
             "minutes": round(float(curves[name]["minutes"].iloc[-1]), 1),
             "reach": {f"{level:.2f}": {"minutes": first_reaching(curves[name], level, "minutes"),
                                        "images": first_reaching(curves[name], level, "images_seen")} for level in LEVELS},
-            "curve": curves[name][["epoch", "stage", "minutes", "images_seen", "val_tgs_score"]].round(4).to_dict("list"),
+            "curve": {column: [None if value != value else value for value in values]  # unscored epochs: null
+                      for column, values in curves[name][["epoch", "stage", "minutes", "images_seen", "val_tgs_score"]]
+                      .round(4).to_dict("list").items()},
         }
     # Arms measured before (same seed, network and data) stay in the result unless re-run now.
     kept = {name: arm for name, arm in previous_arms.items() if name not in arms} \
@@ -335,7 +337,7 @@ def main() -> None:
     result = {"seed": args.seed, "arch": args.arch, "data_fingerprint": dataset.fingerprint, "split_hash": dataset.split_hash,
               "commands": commands, "idle_timings": timings, "arms": {name: (kept | arms)[name] for name in ARMS if name in kept | arms}}
     for name, arm in kept.items():
-        curves[name] = pd.DataFrame(arm["curve"])
+        curves[name] = pd.DataFrame(arm["curve"]).astype({"val_tgs_score": float})
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out) as partial:
         partial.write_text(json.dumps(result, indent=2, default=lambda v: None if v != v else v) + "\n")
