@@ -87,7 +87,7 @@ class TrainConfig:
     # (``augment.alternate_flips``; a policy with a flip only).
     alternate_flips: bool = False
     # the first stage trains on random early_crop x early_crop windows of the model's input (same
-    # pixel scale, a fraction of the cost); validation and the later stages see the whole input.
+    # pixel scale, fewer pixels a step); validation and the later stages see the whole input.
     early_crop: int = 0
     # Long schedules: the final stage runs as this many equal cosine cycles, each restarting at the
     # stage's learning rate (warm restarts, SGDR); the weights at the end of every cycle are kept
