@@ -13,7 +13,7 @@ from salt_lib.report.sentences import compare_sentence, verdict, with_interval
 from matplotlib.lines import Line2D
 
 from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, NEUTRAL_COLOUR, network_colour
-from salt_lib.report.words import tr
+from salt_lib.report.words import NETWORK_NAMES, tr
 from salt_lib.result_folders import Result
 from salt_lib.study import epoch_factor
 
@@ -209,7 +209,7 @@ def plot_result_runs(runs: dict[str, Result]) -> plt.Figure:
     for name, run in runs.items():
         history, record = run.history, run.record
         colour = network_colour(record["arch"])
-        label = tr("{arch} thesis ({millions:.1f} M)", arch=record["arch"], millions=record["parameters"] / 1e6)
+        label = tr("{arch} thesis ({millions:.1f} M)", arch=NETWORK_NAMES.get(record["arch"], record["arch"]), millions=record["parameters"] / 1e6)
         left.plot(history["epoch"], history["loss"], color=colour, lw=1, label=label)
         right.plot(history["epoch"], history["val_tgs_score"], color=colour, lw=1, label=label)
         best = history.loc[history["epoch"] == record["best_epoch"]]

@@ -309,8 +309,10 @@ SCORE_SPAN = 0.2  # the least range of plot_postprocessing's score axis
 def plot_postprocessing(table: pd.DataFrame) -> plt.Figure:
     """``postprocessing_table`` as two panels, both on the validation tiles:
     left, each model's ``tgs_score`` after each step; right, each step's gain over the one before
-    with its paired 95 % bootstrap interval, zero marked. Each panel has its title; one legend
-    below both names the models (the same colour in both panels)."""
+    with its paired 95 % bootstrap interval, zero marked. The left axis spans at least
+    ``SCORE_SPAN``, so that it does not magnify differences of a few thousandths that the right
+    panel shows within their noise. Each panel has its title; one legend below both names the
+    models (a network in its colour, ``network_colour``; the same in both panels)."""
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.9), gridspec_kw={"width_ratios": (4, 3)},
                                       layout="constrained")
