@@ -474,11 +474,13 @@ def test_coverage_bins_count_tiles_under_the_ticks_and_draw_intervals_when_given
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert len(fig.axes) == 1 and ticks[0] == "empty\n(n=243)" and ticks[1] == "0–10\n(n=95)"
     bars = lambda fig: [c for c in fig.axes[0].containers if isinstance(c, matplotlib.container.BarContainer)]  # noqa: E731
-    assert len(bars(fig)) == 2 and all(b.errorbar is None for b in bars(fig))
+    assert len(bars(fig)) == 2 and all(b.errorbar is not None for b in bars(fig))  # the committed table has intervals
+    assert [bar.patches[0].get_facecolor()[:3] for bar in bars(fig)] == [
+        matplotlib.colors.to_rgb(report.NETWORK_COLOURS[arch]) for arch in ("unet", "resunet")]
+    assert "95 % bootstrap interval over the class's tiles" in [t.get_text() for t in fig.legends[0].get_texts()]
     assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
-    table["U-Net_ci_low"], table["U-Net_ci_high"] = table["U-Net"] - 0.05, table["U-Net"] + 0.05
-    fig = comparison_chapter.plot_coverage_bins(table, ["U-Net", "ResUNet"])
+    fig = comparison_chapter.plot_coverage_bins(table.drop(columns=["ResUNet_ci_low", "ResUNet_ci_high"]), ["U-Net", "ResUNet"])
     assert [b.errorbar is not None for b in bars(fig)] == [True, False]
     matplotlib.pyplot.close(fig)
 

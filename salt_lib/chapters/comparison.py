@@ -7,11 +7,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from salt_lib.evaluate import Evaluation, bootstrap_ci, ids_digest
 from salt_lib.report.sentences import compare_sentence, verdict, with_interval
-from matplotlib.lines import Line2D
-
 from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, NEUTRAL_COLOUR, network_colour
 from salt_lib.report.words import NETWORK_NAMES, tr
 from salt_lib.result_folders import Result
