@@ -213,12 +213,14 @@ def paired_bootstrap(scores_a, scores_b, n_resamples: int = 2000, level: float =
             "tiles": int(len(difference))}
 
 
-def coverage_bin_table(coverage, per_tile: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Mean per-tile score of each model in each coverage class (``salt_lib.split``'s eleven).
+def coverage_bin_table(coverage, per_tile: dict[str, np.ndarray], n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Mean per-tile score of each model in each coverage class (``salt_lib.split``'s eleven),
+    with its 95 % bootstrap interval over the class's tiles.
 
     ``coverage`` (N,) salt shares; ``per_tile`` maps a model name to its (N,) per-tile scores.
-    One row per class that has tiles: ``coverage_class``, ``coverage`` (a label), ``tiles`` and one
-    column per model. The ``tiles`` column adds up to N.
+    One row per class that has tiles: ``coverage_class``, ``coverage`` (a label), ``tiles``, one
+    column per model (the mean), then ``<model>_ci_low`` and ``<model>_ci_high`` per model
+    (``bootstrap_ci``; a class of few tiles has a wide interval). The ``tiles`` column adds up to N.
     """
     classes = coverage_class(coverage)
     rows = []
@@ -226,6 +228,9 @@ def coverage_bin_table(coverage, per_tile: dict[str, np.ndarray]) -> pd.DataFram
         members = classes == label
         row = {"coverage_class": int(label), "coverage": COVERAGE_CLASS_LABELS[label], "tiles": int(members.sum())}
         row.update({name: float(np.asarray(scores)[members].mean()) for name, scores in per_tile.items()})
+        for name, scores in per_tile.items():
+            interval = bootstrap_ci(np.asarray(scores, dtype=float)[members], n_resamples, seed=seed)
+            row.update({f"{name}_ci_low": interval["low"], f"{name}_ci_high": interval["high"]})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -254,16 +259,21 @@ def score_table(masks_true, masks_pred, n_resamples: int = 2000, seed: int = 0) 
     return pd.DataFrame(rows)
 
 
-def best_and_worst(scores, iou, coverage, n: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def best_and_worst(scores, iou, coverage, n: int = 4, predicted_coverage=None) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the ``n`` best and ``n`` worst tiles by score (ties broken by IoU).
 
     The best are taken among tiles with salt: an empty tile predicted empty scores 1 too, but
     shows nothing. Where more tiles tie at the last best score than there are places left (often
     many tiles score 1), the places go to tiles spread over the tied tiles' salt coverage, from
     least to most, so that the row shows small and large salt bodies rather than n near-full
-    tiles. The worst come from all tiles, so missed and invented salt both show up.
+    tiles. The worst come from all tiles, so missed and invented salt both show up: lowest score
+    first, then lowest IoU, then the largest share of the tile that is wrong (salt missed or
+    falsely found, ``wrong_share``; with ``predicted_coverage`` None, the salt coverage alone: the
+    salt missed), so that among the many tiles scoring 0 the worst mistakes come first rather
+    than the first tile ids. ``coverage`` and ``predicted_coverage`` are (N,) shares of the tile.
     """
     scores, iou, coverage = (np.asarray(a, dtype=float) for a in (scores, iou, coverage))
+    predicted = np.zeros_like(coverage) if predicted_coverage is None else np.asarray(predicted_coverage, dtype=float)
     order = np.lexsort((iou, scores))  # ascending by score, then IoU
     with_salt = order[coverage[order] > 0][::-1]
     if len(with_salt) > n > 0:
@@ -277,7 +287,17 @@ def best_and_worst(scores, iou, coverage, n: int = 4) -> tuple[np.ndarray, np.nd
         best = np.concatenate([sure, tied[:places]])
     else:
         best = with_salt[:n]
-    return best, order[:n]
+    worst = np.lexsort((-wrong_share(coverage, predicted, iou), iou, scores))
+    return best, worst[:n]
+
+
+def wrong_share(coverage, predicted_coverage, iou) -> np.ndarray:
+    """The share of each tile that a prediction gets wrong (salt missed plus salt falsely found),
+    from the labelled and predicted salt shares and their IoU: with intersection I and union U,
+    coverage + predicted = U + I and IoU = I / U, so the wrong share U - I is
+    (coverage + predicted) (1 - IoU) / (1 + IoU)."""
+    coverage, predicted, iou = (np.asarray(a, dtype=float) for a in (coverage, predicted_coverage, iou))
+    return (coverage + predicted) * (1 - iou) / (1 + iou)
 
 
 def paired_table(result: dict, challenger: str, baseline: str) -> pd.DataFrame:

@@ -87,6 +87,17 @@ def test_coverage_bin_table_counts_add_up_and_means_are_per_class():
     assert table.set_index("coverage_class").loc[0, "coverage"] == "empty"
 
 
+def test_coverage_bin_table_has_a_bootstrap_interval_per_class_and_model():
+    coverage = np.array([0.0] * 6 + [0.05] * 6)
+    scores = np.array([1, 1, 1, 1, 1, 1, 0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    table = evaluate.coverage_bin_table(coverage, {"model": scores}, n_resamples=500).set_index("coverage_class")
+    assert table.loc[0, "model_ci_low"] == table.loc[0, "model_ci_high"] == 1.0  # every empty tile scores 1
+    low, high = table.loc[1, "model_ci_low"], table.loc[1, "model_ci_high"]
+    assert table.loc[1, "model"] == pytest.approx(0.5)
+    assert 0 < low < 0.5 < high < 1
+    assert (low, high) == pytest.approx(tuple(evaluate.bootstrap_ci(scores[6:], 500).values())[1:])
+
+
 def test_per_tile_scores_average_to_the_metrics():
     truth = np.stack([disk_mask(20), np.zeros((101, 101), bool), disk_mask(30), disk_mask(10)])
     pred = np.stack([disk_mask(18), disk_mask(3), disk_mask(30, (55, 50)), np.zeros((101, 101), bool)])
@@ -116,6 +127,19 @@ def test_best_tiles_hold_salt_and_worst_are_the_lowest():
     best, worst = evaluate.best_and_worst(scores, scores, coverage, n=2)
     assert best.tolist() == [1, 2]  # tile 0 scores 1 too but is empty
     assert worst.tolist() == [3, 4]
+
+
+def test_worst_tiles_tied_at_zero_come_by_iou_then_by_the_salt_gotten_wrong():
+    # Five tiles score 0; tile order would show 0, 1, 2, 3.
+    scores = np.array([0, 0, 0, 0, 0, 1.0])
+    iou = np.array([0.0, 0.0, 0.3, 0.0, 0.0, 1.0])
+    coverage = np.array([0.05, 0.0, 0.5, 0.4, 0.0, 0.2])
+    predicted = np.array([0.0, 0.1, 0.4, 0.0, 0.6, 0.2])
+    _, worst = evaluate.best_and_worst(scores, iou, coverage, n=4, predicted_coverage=predicted)
+    assert worst.tolist() == [4, 3, 1, 0]  # IoU 0 first; 0.6 falsely found, 0.4 missed, 0.1 found, 0.05 missed
+    _, worst = evaluate.best_and_worst(scores, iou, coverage, n=2)
+    assert worst.tolist() == [3, 0]  # without the prediction's coverage: the most salt missed first
+    assert evaluate.wrong_share(np.array([0.4]), np.array([0.4]), np.array([1 / 3])) == pytest.approx([0.4])  # I 0.2, U 0.6
 
 
 def test_best_tiles_tied_at_the_top_spread_over_coverage():
@@ -342,7 +366,7 @@ def test_augmentation_grid_shows_the_original_once_and_names_every_column():
     tiles = _synthetic_tiles(3)
     fig = augmentation_chapter.plot_augmentation_grid(tiles.images, tiles.masks, ["none", "mirror", "flip_geo_intensity"])
     top = [ax.get_title() for ax in fig.axes[:3]]
-    assert len(fig.axes) == 3 * 3 and top == ["original (= none)", "mirror", "flip_geo_\nintensity"]
+    assert len(fig.axes) == 3 * 3 and top == ["original (= none)", "mirror", "flip_geo\nintensity"]
     assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
 
@@ -355,12 +379,37 @@ def test_seed_scores_show_a_dot_per_seed_the_means_and_the_test_interval_on_the_
                             "test_ci_low": [0.55, 0.66], "test_ci_high": [0.65, 0.76]})
     fig = report.plot_seed_scores(seeds, summary, "augmentation policy")
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["none", "flip_geo_\nintensity"]
-    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
-    assert sorted(len(line.get_xdata()) for line in dots) == [2, 2, 2, 2]  # per split and arm, one dot per seed
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["none", "flip_geo\nintensity"]  # no underscore at a break
+    assert ax.get_ylabel() == "TGS score"
+    val = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    test = [line for line in ax.get_lines() if line.get_marker() == "s"]
+    assert [len(line.get_xdata()) for line in val + test] == [2, 2, 2, 2]  # per split and arm, one mark per seed
+    assert all(line.get_markerfacecolor() == "none" for line in val)  # validation hollow, test filled
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels == ["val: one dot per seed", "val: mean over seeds", "test: one dot per seed", "test: mean over seeds",
+    assert labels == ["val: one mark per seed", "val: mean over seeds", "test: one mark per seed", "test: mean over seeds",
                       "test: 95 % interval over tiles"]
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+
+
+def test_seed_scores_of_networks_show_the_paired_differences_per_seed_in_the_networks_colours():
+    report.use_thesis_style()
+    seeds = pd.DataFrame({"model": ["unet"] * 3 + ["resunet"] * 3, "seed": [0, 1, 2, 2, 0, 1],
+                          "val_tgs_score": [0.78, 0.79, 0.77, 0.76, 0.77, 0.78], "test_tgs_score": [0.77, 0.78, 0.76, 0.75, 0.78, 0.76]})
+    summary = pd.DataFrame({"model": ["unet", "resunet"], "val_mean": [0.78, 0.77], "test_mean": [0.77, 0.763],
+                            "test_ci_low": [0.74, 0.73], "test_ci_high": [0.80, 0.79]})
+    paired = pd.DataFrame({"comparison": ["resunet - unet"], "difference": [-0.007], "ci_low": [-0.015], "ci_high": [0.002]})
+    fig = report.plot_seed_scores(seeds, summary, "network", paired=paired)
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_xticklabels()] == ["U-Net", "ResUNet"]
+    assert [t.get_text() for t in right.get_xticklabels()] == ["ResUNet\n\u2212 U-Net"]
+    per_seed = [line for line in right.get_lines() if line.get_marker() == "s"]
+    assert len(per_seed) == 1 and np.allclose(sorted(per_seed[0].get_ydata()), [-0.02, -0.01, 0.01])  # seed by seed: +0.01, -0.02, -0.01
+    assert per_seed[0].get_color() == report.NETWORK_COLOURS["resunet"]
+    interval = [line for line in right.get_lines() if line.get_marker() == "D"][0]
+    assert interval.get_ydata()[0] == pytest.approx(-0.007)
+    assert right.get_ylabel() == "difference in\ntest TGS score"
+    assert "paired 95 % interval over tiles (seed means)" in [t.get_text() for t in fig.legends[0].get_texts()]
     assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
 
@@ -370,7 +419,12 @@ def test_learning_curves_name_the_losses_and_the_shaded_stage():
     history = pd.DataFrame({"epoch": [1, 2, 3, 4], "stage": ["main", "main", "lovasz", "lovasz"],
                             "loss": [1.0, 0.8, 0.5, 0.4], "val_tgs_score": [0.5, 0.6, 0.7, 0.65]})
     fig = model_chapter.plot_learning_curves(history, "bce")
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["BCE", "Lovasz hinge", "Lovasz fine-tuning stage", "best (epoch 3)"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "BCE (left axis)", "Lovasz hinge (right axis)", "Lovasz fine-tuning stage", "best (epoch 3)"]
+    left, right, second = fig.axes  # the second stage's loss on its own axis, not joined to the first
+    assert [list(line.get_xdata()) for line in left.get_lines()] == [[1, 2]]
+    assert [list(line.get_xdata()) for line in second.get_lines()] == [[3, 4]]
+    assert left.get_ylabel() == "training loss: BCE" and second.get_ylabel() == "training loss: Lovasz hinge"
     assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
     fig = model_chapter.plot_learning_curves(history.iloc[:2])  # no second stage: the default loss, no shading
@@ -384,6 +438,7 @@ def test_threshold_sweep_marks_the_choice_the_empty_share_and_the_cliff():
     fig = model_chapter.plot_threshold_sweep(sweep, 0.5, empty_share=0.4)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[0] == "chosen threshold 0.500 (score 0.780 before the minimum size)" and labels[1].startswith("share of empty tiles (0.400)")
+    assert labels[2].startswith("jump between thresholds 0.100 and 0.300: the background probabilities cluster\nat sigmoid(-1) = 0.269")
     cliff = [text for text in fig.axes[0].texts if text.get_text() == "cliff"]
     assert len(cliff) == 1 and cliff[0].xy == (0.8, 0.45)  # the first point past the best below halfway to 0.4
     assert _inside_canvas(fig)
@@ -392,6 +447,12 @@ def test_threshold_sweep_marks_the_choice_the_empty_share_and_the_cliff():
     gentle = sweep.assign(tgs_score=[0.2, 0.7, 0.78, 0.7, 0.6, 0.55])
     fig = model_chapter.plot_threshold_sweep(gentle, 0.5, empty_share=0.4)
     assert not [text for text in fig.axes[0].texts if text.get_text() == "cliff"]
+    matplotlib.pyplot.close(fig)
+    # A rise of 0.1 or less between neighbouring thresholds is no jump; one away from 0.269 is not explained by it.
+    assert model_chapter.threshold_jump(sweep.assign(tgs_score=[0.65, 0.7, 0.78, 0.7, 0.6, 0.55])) is None
+    fig = model_chapter.plot_threshold_sweep(sweep.assign(tgs_score=[0.2, 0.25, 0.78, 0.7, 0.6, 0.55]), 0.5)
+    assert [t.get_text() for t in fig.legends[0].get_texts()][1] == (
+        "jump between thresholds 0.300 and 0.500: many probabilities lie between them")
     matplotlib.pyplot.close(fig)
 
 
@@ -413,11 +474,13 @@ def test_coverage_bins_count_tiles_under_the_ticks_and_draw_intervals_when_given
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert len(fig.axes) == 1 and ticks[0] == "empty\n(n=243)" and ticks[1] == "0–10\n(n=95)"
     bars = lambda fig: [c for c in fig.axes[0].containers if isinstance(c, matplotlib.container.BarContainer)]  # noqa: E731
-    assert len(bars(fig)) == 2 and all(b.errorbar is None for b in bars(fig))
+    assert len(bars(fig)) == 2 and all(b.errorbar is not None for b in bars(fig))  # the committed table has intervals
+    assert [bar.patches[0].get_facecolor()[:3] for bar in bars(fig)] == [
+        matplotlib.colors.to_rgb(report.NETWORK_COLOURS[arch]) for arch in ("unet", "resunet")]
+    assert "95 % bootstrap interval over the class's tiles" in [t.get_text() for t in fig.legends[0].get_texts()]
     assert _inside_canvas(fig)
     matplotlib.pyplot.close(fig)
-    table["U-Net_ci_low"], table["U-Net_ci_high"] = table["U-Net"] - 0.05, table["U-Net"] + 0.05
-    fig = comparison_chapter.plot_coverage_bins(table, ["U-Net", "ResUNet"])
+    fig = comparison_chapter.plot_coverage_bins(table.drop(columns=["ResUNet_ci_low", "ResUNet_ci_high"]), ["U-Net", "ResUNet"])
     assert [b.errorbar is not None for b in bars(fig)] == [True, False]
     matplotlib.pyplot.close(fig)
 

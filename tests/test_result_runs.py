@@ -34,6 +34,9 @@ def test_result_runs_table_and_figure(tmp_path):
     assert unet["epochs"] == "3 of 120" and resunet["epochs"] == "3 of 120 (time cap)"
     fig = comparison_chapter.plot_result_runs(runs)
     assert len(fig.axes) == 2 and len(fig.axes[1].lines) == 2
+    # The legend sits below the panels, not over the curves, and names the networks as the text does.
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["U-Net thesis (31.0 M)", "ResUNet thesis (40.0 M)", "circle: kept epoch"]
 
 
 def test_result_runs_refuse_scores_of_other_tiles(tmp_path):

@@ -151,10 +151,12 @@ evaluate.check_intervals(scores, [("value", "ci_low", "ci_high")])
 # The best test tiles that hold salt (top row) and the worst test tiles (bottom row), labelled salt
 # tinted and the prediction outlined; the titles give the tile's id, `tgs_score` and salt coverage.
 # Where more tiles tie at the top score (often 1) than the row holds, it spreads over their salt
-# coverage, from least to most.
+# coverage, from least to most. The worst are ordered by score, then IoU, then how much of the tile
+# is wrong (salt missed or falsely found), so that among tiles scoring 0 the largest mistakes come first.
 
 # %%
-best, worst = evaluate.best_and_worst(test_result.per_tile["tgs_score"], test_result.per_tile["iou"], test.coverage, cases)
+best, worst = evaluate.best_and_worst(test_result.per_tile["tgs_score"], test_result.per_tile["iou"], test.coverage, cases,
+                                      predicted_coverage=test_result.masks.mean(axis=(1, 2)))
 rows = {"best": report.case_row(test, best, test_result.masks, test_result.per_tile["tgs_score"]),
         "worst": report.case_row(test, worst, test_result.masks, test_result.per_tile["tgs_score"])}
 report.save_figure(report.plot_cases(rows), f"{chapter}_cases", figures_dir);

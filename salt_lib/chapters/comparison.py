@@ -7,11 +7,12 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from salt_lib.evaluate import Evaluation, bootstrap_ci, ids_digest
 from salt_lib.report.sentences import compare_sentence, verdict, with_interval
-from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, OKABE_ITO
-from salt_lib.report.words import tr
+from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, NEUTRAL_COLOUR, network_colour
+from salt_lib.report.words import NETWORK_NAMES, tr
 from salt_lib.result_folders import Result
 from salt_lib.study import epoch_factor
 
@@ -169,15 +170,20 @@ def plot_coverage_bins(table: pd.DataFrame, models) -> plt.Figure:
         error = None
         if f"{name}_ci_low" in table and f"{name}_ci_high" in table:
             error = [table[name] - table[f"{name}_ci_low"], table[f"{name}_ci_high"] - table[name]]
-        ax.bar(position, table[name], width, label=name, yerr=error, capsize=2, error_kw={"lw": 0.8})
+        ax.bar(position, table[name], width, label=name, color=network_colour(name), yerr=error, capsize=2,
+               error_kw={"lw": 0.8, "ecolor": "black"})
     if "coverage_class" in table:  # "0-10" under the tick reads better than "(0, 10] %"
         classes = [tr("empty") if k == 0 else f"{10 * k - 10}–{10 * k}" for k in table["coverage_class"]]
     else:
         classes = [tr(value) for value in table["coverage"]]
     ax.set_xticks(x, [f"{name}\n(n={tiles:,})" for name, tiles in zip(classes, table["tiles"])], fontsize=7)
     ax.set_xlim(-0.5, len(table) - 0.5)
-    ax.set(xlabel=tr("salt coverage of the tile (%); n: test tiles in the class"), ylabel=tr("mean tgs_score"), ylim=(0, 1.05))
-    fig.legend(frameon=False, ncol=len(models), loc="outside upper center")
+    ax.set(xlabel=tr("salt coverage of the tile (%); n: test tiles in the class"), ylabel=tr("mean test TGS score"), ylim=(0, 1.05))
+    handles, labels = ax.get_legend_handles_labels()
+    if error is not None:
+        handles.append(Line2D([], [], color="black", marker="|", ms=8, ls="none", lw=0.8))
+        labels.append(tr("95 % bootstrap interval over the class's tiles"))
+    fig.legend(handles, labels, frameon=False, ncol=len(handles), loc="outside upper center")
     return fig
 
 
@@ -185,11 +191,11 @@ def plot_paired_difference(resampled_means, result: dict, label: str) -> plt.Fig
     """Histogram of the bootstrap means of a per-tile score difference, with its mean, its 95 %
     interval (``evaluate.paired_bootstrap``) and zero marked, each named in the legend."""
     fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.7), layout="constrained")
-    ax.hist(resampled_means, bins=40, color=OKABE_ITO["blue"], alpha=0.8)
-    ax.axvline(0, color="black", lw=0.8, label=tr("zero: no difference"))
-    ax.axvline(result["mean_difference"], color=OKABE_ITO["vermillion"], lw=1.2, label=tr("mean difference"))
+    ax.hist(resampled_means, bins=40, color="0.7")
+    ax.axvline(0, color="black", lw=0.8, ls=":", label=tr("zero: no difference"))
+    ax.axvline(result["mean_difference"], color="black", lw=1.2, label=tr("mean difference"))
     for k, bound in enumerate((result["low"], result["high"])):
-        ax.axvline(bound, color=OKABE_ITO["vermillion"], ls="--", lw=1, label=tr("95 % interval bounds") if k == 0 else None)
+        ax.axvline(bound, color="black", ls="--", lw=1, label=tr("95 % interval bounds") if k == 0 else None)
     ax.set(xlabel=tr("{label} (tgs_score)", label=label), ylabel=tr("bootstrap resamples"))
     fig.legend(frameon=False, loc="outside lower center", ncol=3, fontsize=7)
     return fig
@@ -199,10 +205,10 @@ def plot_result_runs(runs: dict[str, Result]) -> plt.Figure:
     """Training loss and validation ``tgs_score`` (no TTA, threshold tuned each epoch) per epoch of
     runs read by ``salt_lib.result_folders.read_results``; each run's kept (best) epoch is circled."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4), layout="constrained")
-    colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["vermillion"]]
-    for colour, (name, run) in zip(colours, runs.items()):
+    for name, run in runs.items():
         history, record = run.history, run.record
-        label = tr("{arch} thesis ({millions:.1f} M)", arch=record["arch"], millions=record["parameters"] / 1e6)
+        colour = network_colour(record["arch"])
+        label = tr("{arch} thesis ({millions:.1f} M)", arch=NETWORK_NAMES.get(record["arch"], record["arch"]), millions=record["parameters"] / 1e6)
         left.plot(history["epoch"], history["loss"], color=colour, lw=1, label=label)
         right.plot(history["epoch"], history["val_tgs_score"], color=colour, lw=1, label=label)
         best = history.loc[history["epoch"] == record["best_epoch"]]
@@ -212,7 +218,10 @@ def plot_result_runs(runs: dict[str, Result]) -> plt.Figure:
     right.set_ylabel(tr("validation tgs_score"))
     for ax in (left, right):
         ax.set_xlabel(tr("epoch"))
-    right.legend(frameon=False, loc="lower right", title=tr("circle: kept epoch"), title_fontsize="small")
+    # Below the panels, off the curves: the runs, then what the circles mean.
+    handles = left.get_legend_handles_labels()[0] + [
+        Line2D([], [], marker="o", mfc="none", mec=NEUTRAL_COLOUR, ls="none", ms=7, label=tr("circle: kept epoch"))]
+    fig.legend(handles=handles, frameon=False, loc="outside lower center", ncol=len(handles), fontsize="small")
     return fig
 
 

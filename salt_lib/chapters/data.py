@@ -9,7 +9,7 @@ import pandas as pd
 
 from salt_lib.report.figures import draw_tile, legend_handles
 from salt_lib.report.sentences import percent
-from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, OKABE_ITO, SPLIT_COLOURS, TRUTH_COLOUR
+from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, NEUTRAL_BAR, OKABE_ITO, SPLIT_HATCHES, SPLIT_SHADES, TRUTH_COLOUR
 from salt_lib.report.words import tr
 
 
@@ -41,11 +41,11 @@ def plot_coverage(coverage, class_table: pd.DataFrame) -> plt.Figure:
     coverage of tiles that hold salt."""
     coverage = np.asarray(coverage, dtype=float)
     fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4), layout="constrained")
-    colours = [OKABE_ITO["black"]] + [OKABE_ITO["blue"]] * 10
+    colours = [OKABE_ITO["black"]] + [NEUTRAL_BAR] * 10
     left.bar(class_table["coverage_class"], 100 * class_table["share"], color=colours)
     left.set_xticks(class_table["coverage_class"], ["0"] + [f"{10 * k}" for k in range(1, 11)])
     left.set(xlabel=tr("coverage class (upper bound, % salt; 0 = empty)"), ylabel=tr("tiles (%)"))
-    right.hist(100 * coverage[coverage > 0], bins=np.linspace(0, 100, 41), color=OKABE_ITO["blue"])
+    right.hist(100 * coverage[coverage > 0], bins=np.linspace(0, 100, 41), color=NEUTRAL_BAR)
     right.set(xlabel=tr("salt coverage of tiles with salt (%)"), ylabel=tr("tiles"))
     return fig
 
@@ -61,7 +61,7 @@ def plot_intensity(images, masks) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.3), layout="constrained")
     bins = np.arange(0, 257, 8) - 0.5  # 32 bins, edges between grey levels
     for label, pixels, colour in ((tr("inside salt"), images[masks], TRUTH_COLOUR),
-                                  (tr("outside salt (tiles with salt)"), images[salt_tiles][~masks[salt_tiles]], OKABE_ITO["blue"])):
+                                  (tr("outside salt (tiles with salt)"), images[salt_tiles][~masks[salt_tiles]], OKABE_ITO["black"])):
         if len(pixels):
             ax.hist(pixels, bins=bins, density=True, histtype="step", linewidth=1.3, color=colour, label=label)
     ax.set(xlabel=tr("grey level (bins of 8 levels)"), ylabel=tr("density"), xlim=(-0.5, 255.5))
@@ -74,13 +74,13 @@ def plot_depth(depths, coverage) -> plt.Figure:
     depths, coverage = np.asarray(depths, dtype=float), np.asarray(coverage, dtype=float)
     known = np.isfinite(depths)
     fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4), layout="constrained")
-    left.hist(depths[known], bins=30, color=OKABE_ITO["blue"])
+    left.hist(depths[known], bins=30, color=NEUTRAL_BAR)
     left.set(xlabel=tr("depth z (depths.csv)"), ylabel=tr("tiles"))
-    right.scatter(depths[known], 100 * coverage[known], s=3, alpha=0.3, color=OKABE_ITO["blue"], linewidths=0)
+    right.scatter(depths[known], 100 * coverage[known], s=3, alpha=0.3, color=NEUTRAL_BAR, linewidths=0)
     edges = np.linspace(depths[known].min(), depths[known].max(), 11)
     which = np.clip(np.digitize(depths[known], edges) - 1, 0, 9)
     means = [100 * coverage[known][which == b].mean() if np.any(which == b) else np.nan for b in range(10)]
-    right.plot((edges[:-1] + edges[1:]) / 2, means, color=OKABE_ITO["vermillion"], marker="o", ms=3, label=tr("mean per depth bin"))
+    right.plot((edges[:-1] + edges[1:]) / 2, means, color=OKABE_ITO["black"], marker="o", ms=3, label=tr("mean per depth bin"))
     right.set(xlabel=tr("depth z (depths.csv)"), ylabel=tr("salt coverage (%)"))
     right.legend(frameon=False)
     return fig
@@ -94,7 +94,7 @@ def plot_split_coverage(class_counts: pd.DataFrame) -> plt.Figure:
     for k, split in enumerate(splits):
         share = 100 * class_counts[split] / max(1, class_counts[split].sum())
         ax.bar(class_counts["coverage_class"] + (k - (len(splits) - 1) / 2) * width, share, width,
-               color=SPLIT_COLOURS[split], label=tr("{split} ({tiles} tiles)", split=tr(split), tiles=class_counts[split].sum()))
+               color=SPLIT_SHADES[split], hatch=SPLIT_HATCHES[split], edgecolor="black", linewidth=0.4, label=tr("{split} ({tiles} tiles)", split=tr(split), tiles=class_counts[split].sum()))
     ax.set_xticks(class_counts["coverage_class"], ["0"] + [f"{10 * k}" for k in range(1, 11)])
     ax.set(xlabel=tr("coverage class (upper bound, % salt; 0 = empty)"), ylabel=tr("tiles of the split (%)"))
     ax.legend(frameon=False)

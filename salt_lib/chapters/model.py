@@ -15,7 +15,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from salt_lib.evaluate import threshold_plateau
 from salt_lib.models import parameter_count, preset_name
 from salt_lib.report.sentences import with_interval
-from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, OKABE_ITO
+from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, NEUTRAL_COLOUR
 from salt_lib.report.words import LOSS_NAMES, NETWORK_NAMES, tr
 
 
@@ -98,9 +98,9 @@ def plot_architecture(model) -> plt.Figure:
         ax.text((x + px) / 2 + box_w * 0.85, (y + py) / 2, tr("up"), fontsize=6, ha="left", va="center", color="0.3")
         enc = "enc" + level[3:]
         ex, ey = position[enc]
-        arrow((ex + box_w, ey), (x, y), colour=OKABE_ITO["blue"], ls="--")
+        arrow((ex + box_w, ey), (x, y), colour="0.45", ls="--")
         previous = level
-    shortcut_colour = OKABE_ITO["vermillion"]
+    shortcut_colour = "black"
     for level in encoders + decoders:
         if f"{level}_add" in names:  # an arc on the outer side, from the level's input to its output
             x, y = position[level]
@@ -117,7 +117,7 @@ def plot_architecture(model) -> plt.Figure:
     ax.text(d1x + box_w / 2, d1y + 0.75, tr("head: sigmoid, {side}×{side}×1", side=levels.loc["head", "side"]),
             ha="center", fontsize=6.5)
     arrow((d1x + box_w / 2, d1y + box_h / 2), (d1x + box_w / 2, d1y + 0.65))
-    handles = [Line2D([], [], color=OKABE_ITO["blue"], ls="--", label=tr("skip (concatenate)"))]
+    handles = [Line2D([], [], color="0.45", ls="--", label=tr("skip (concatenate)"))]
     if any(f"{lv}_add" in names for lv in encoders + decoders):
         handles.append(Line2D([], [], color=shortcut_colour, label=tr("residual shortcut (add)")))
     ax.legend(handles=handles, loc="lower left", frameon=False, fontsize=7)
@@ -133,30 +133,45 @@ def plot_architecture(model) -> plt.Figure:
 
 def plot_learning_curves(history: pd.DataFrame, loss: str | None = None) -> plt.Figure:
     """Training loss and validation ``tgs_score`` per epoch (``salt_lib.train``'s history.csv).
-    The loss curve of each stage is named by its loss: ``loss`` for the first stage (the record's
-    ``training["loss"]``; None: ``TrainConfig``'s default) and the Lovasz hinge for the optional
-    second stage, which is shaded on both panels."""
+    Each stage's loss is its own line, named by its loss: ``loss`` for the first stage (the
+    record's ``training["loss"]``; None: ``TrainConfig``'s default), solid on the left axis, and the
+    Lovasz hinge of the optional second stage, dashed on its own axis at the right of the panel,
+    since the two losses have different units. The second stage is shaded on both panels; the
+    kept (best) epoch is circled."""
     from salt_lib.train import TrainConfig
 
     names = {"main": LOSS_NAMES.get(loss or TrainConfig.loss, loss or TrainConfig.loss), "lovasz": LOSS_NAMES["lovasz"]}
-    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.5), layout="constrained")
-    for stage, rows in history.groupby("stage", sort=False):
-        left.plot(rows["epoch"], rows["loss"], marker="o", ms=3, label=tr(names.get(stage, stage)))
-    right.plot(history["epoch"], history["val_tgs_score"], marker="o", ms=3, color=OKABE_ITO["green"])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.6), layout="constrained")
+    stages = list(dict.fromkeys(history["stage"]))
+    second = left.twinx() if len(stages) > 1 else None
+    if second is not None:
+        second.spines["right"].set_visible(True)
+    for k, stage in enumerate(stages):
+        rows = history[history["stage"] == stage]
+        ax = left if k == 0 else second
+        name = tr(names.get(stage, stage))
+        side = "" if second is None else tr("{loss} (right axis)" if k else "{loss} (left axis)", loss=name)
+        ax.plot(rows["epoch"], rows["loss"], marker="o" if k == 0 else "^", ms=3, color=NEUTRAL_COLOUR,
+                ls="-" if k == 0 else "--", label=side or name)
+        ax.set_ylabel(tr("training loss: {loss}", loss=name))
+    right.plot(history["epoch"], history["val_tgs_score"], marker="o", ms=3, color=NEUTRAL_COLOUR)
     best = history["val_tgs_score"].idxmax()
-    right.scatter(history.loc[best, "epoch"], history.loc[best, "val_tgs_score"], s=40, facecolors="none",
-                  edgecolors=OKABE_ITO["vermillion"], zorder=3, label=tr("best (epoch {epoch})", epoch=history.loc[best, "epoch"]))
+    right.scatter(history.loc[best, "epoch"], history.loc[best, "val_tgs_score"], s=45, facecolors="none",
+                  edgecolors="black", linewidths=1.1, zorder=3, label=tr("best (epoch {epoch})", epoch=history.loc[best, "epoch"]))
     lovasz = history[history["stage"] == "lovasz"]
     for ax in (left, right):
-        if len(lovasz):  # one legend entry for the shading, in the left panel's legend
-            ax.axvspan(lovasz["epoch"].min() - 0.5, lovasz["epoch"].max() + 0.5, color="0.92", zorder=0,
+        if len(lovasz):  # one legend entry for the shading
+            ax.axvspan(lovasz["epoch"].min() - 0.5, lovasz["epoch"].max() + 0.5, color="0.9", zorder=0,
                        label=tr("Lovasz fine-tuning stage") if ax is left else None)
         ax.set_xlabel(tr("epoch"))
-    left.set_ylabel(tr("training loss (of its stage)"))
     right.set_ylabel(tr("validation tgs_score"))
-    handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    fig.legend(handles=handles, frameon=False, loc="outside lower center", ncol=len(handles))
+    losses = [line for ax in (left, second) if ax is not None for line in ax.get_lines()]
+    handles = losses + [h for ax in (left, right) for h in ax.get_legend_handles_labels()[0] if h not in losses]
+    fig.legend(handles=handles, frameon=False, loc="outside lower center", ncol=min(len(handles), 4), fontsize=7)
     return fig
+
+
+LOVASZ_BACKGROUND = float(1 / (1 + np.exp(1)))  # sigmoid(-1) = 0.269: where a Lovasz-trained network puts background
 
 
 def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float, empty_share: float | None = None) -> plt.Figure:
@@ -165,13 +180,13 @@ def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float, empty_share: float 
     line marks the score when no pixel is called salt (each empty tile scores 1 and each tile with
     salt 0): where the curve falls to it at high thresholds, the fall ("cliff") is where the
     threshold passes the probabilities the network gives salt, and it is marked."""
-    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 2.9), layout="constrained")
-    ax.plot(sweep["threshold"], sweep["tgs_score"], marker="o", ms=2.5, color=OKABE_ITO["blue"])
+    fig, ax = plt.subplots(figsize=(HALF_WIDTH * 1.4, 3.2), layout="constrained")
+    ax.plot(sweep["threshold"], sweep["tgs_score"], marker="o", ms=2.5, color=NEUTRAL_COLOUR)
     at = int(np.argmin(np.abs(sweep["threshold"].to_numpy(dtype=float) - chosen)))
     score = float(sweep["tgs_score"].iloc[at])
-    ax.axvline(chosen, color=OKABE_ITO["vermillion"], ls="--", lw=1,
+    ax.axvline(chosen, color="black", ls="--", lw=1,
                label=tr("chosen threshold {threshold:.3f} (score {score:.3f} before the minimum size)", threshold=chosen, score=score))
-    ax.plot([sweep["threshold"].iloc[at]], [score], "o", ms=6, mfc="none", color=OKABE_ITO["vermillion"])
+    ax.plot([sweep["threshold"].iloc[at]], [score], "o", ms=6, mfc="none", color="black")
     if empty_share is not None:
         ax.axhline(empty_share, color="0.4", ls=":", lw=1,
                    label=tr("share of empty tiles ({share:.3f}): the score when no pixel is called salt\n"
@@ -186,9 +201,34 @@ def plot_threshold_sweep(sweep: pd.DataFrame, chosen: float, empty_share: float 
             right_side = x > thresholds.min() + 0.7 * np.ptp(thresholds)
             ax.annotate(tr("cliff"), (x, y), xytext=(-12 if right_side else 12, 12), textcoords="offset points",
                         ha="right" if right_side else "left", fontsize=7, arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "0.3"})
+    jump = threshold_jump(sweep)
+    if jump is not None:
+        low, high = jump
+        at_background = low - 0.01 <= LOVASZ_BACKGROUND <= high + 0.01
+        ax.axvspan(low, high, color="0.85", zorder=0,
+                   label=tr("jump between thresholds {low:.3f} and {high:.3f}: the background probabilities cluster\n"
+                            "at sigmoid(-1) = {at:.3f} (Lovasz logits near -1); below it nearly every pixel is salt",
+                            low=low, high=high, at=LOVASZ_BACKGROUND) if at_background else
+                   tr("jump between thresholds {low:.3f} and {high:.3f}: many probabilities lie between them",
+                      low=low, high=high))
+        if at_background:
+            ax.axvline(LOVASZ_BACKGROUND, color="0.5", lw=0.6, zorder=0)
     ax.set(xlabel=tr("probability threshold"), ylabel=tr("validation tgs_score"))
     fig.legend(frameon=False, loc="outside lower center", fontsize=7)
     return fig
+
+
+def threshold_jump(sweep: pd.DataFrame, size: float = 0.1) -> tuple[float, float] | None:
+    """The two neighbouring thresholds of ``sweep`` (``evaluate.threshold_sweep``) between which
+    the score rises most, where it rises by more than ``size``; None where it never does. A jump
+    means many probabilities lie between the two (a Lovasz-trained network's background sits at
+    sigmoid(-1) = 0.269, ``LOVASZ_BACKGROUND``)."""
+    scores, thresholds = sweep["tgs_score"].to_numpy(dtype=float), sweep["threshold"].to_numpy(dtype=float)
+    if len(scores) < 2:
+        return None
+    rise = np.diff(scores)
+    k = int(np.argmax(rise))
+    return (float(thresholds[k]), float(thresholds[k + 1])) if rise[k] > size else None
 
 
 def model_findings(record: dict, history: pd.DataFrame, scores: pd.DataFrame) -> list[str]:

@@ -30,7 +30,7 @@ from salt_lib.predict import choose_threshold, to_masks
 from salt_lib.recipes import THESIS as THESIS_RECIPE
 from salt_lib.records import load_record
 from salt_lib.report.sentences import NOT_DISTINGUISHABLE, compare_sentence, finding, verdict, with_interval
-from salt_lib.report.style import FULL_WIDTH, OKABE_ITO
+from salt_lib.report.style import FULL_WIDTH, NEUTRAL_COLOUR, network_colour
 from salt_lib.report.words import LOSS_NAMES, NETWORK_NAMES, tr
 from salt_lib.split import RATIOS, SPLITS
 
@@ -303,16 +303,22 @@ STEP_LABELS = dict(zip(POSTPROCESSING_STEPS, ("no TTA,\nthreshold 0.5", "flip TT
                                               "+ tuned\nmin size")))
 
 
+SCORE_SPAN = 0.2  # the least range of plot_postprocessing's score axis
+
+
 def plot_postprocessing(table: pd.DataFrame) -> plt.Figure:
     """``postprocessing_table`` as two panels, both on the validation tiles:
     left, each model's ``tgs_score`` after each step; right, each step's gain over the one before
-    with its paired 95 % bootstrap interval, zero marked. Each panel has its title; one legend
-    below both names the models (the same colour in both panels)."""
+    with its paired 95 % bootstrap interval, zero marked. The left axis spans at least
+    ``SCORE_SPAN``, so that it does not magnify differences of a few thousandths that the right
+    panel shows within their noise. Each panel has its title; one legend below both names the
+    models (a network in its colour, ``network_colour``; the same in both panels)."""
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.9), gridspec_kw={"width_ratios": (4, 3)},
                                       layout="constrained")
-    colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion")]
     models = list(dict.fromkeys(table["model"]))
+    others = iter(["0.25", "0.55", "0.75"])  # a model that is no single network (an ensemble) in grey
+    colours = [network_colour(model) if network_colour(model) != NEUTRAL_COLOUR else next(others) for model in models]
     steps = np.arange(len(POSTPROCESSING_STEPS))
     width = 0.6 / max(1, len(models))
     for k, (model, colour) in enumerate(zip(models, colours)):
@@ -329,6 +335,11 @@ def plot_postprocessing(table: pd.DataFrame) -> plt.Figure:
     left.set_xticks(steps, labels, fontsize=7)
     right.set_xticks(steps[1:], labels[1:], fontsize=7)
     left.set_xlim(steps[0] - 0.5, steps[-1] + 0.5)  # half a step of margin: no marker or bar on a panel's edge
+    # A span of at least SCORE_SPAN, so that the left panel does not magnify differences the
+    # right panel shows with their intervals (of a few thousandths, within the tile-to-tile noise).
+    middle = (table["tgs_score"].min() + table["tgs_score"].max()) / 2
+    low = max(0.0, min(table["tgs_score"].min() - 0.02, middle - SCORE_SPAN / 2))
+    left.set_ylim(low, min(1.0, max(table["tgs_score"].max() + 0.02, low + SCORE_SPAN)))
     right.set_xlim(steps[1] - 0.5, steps[-1] + 0.5)
     left.set_ylabel(tr("validation tgs_score"))
     right.set_ylabel(tr("validation gain\nover the step before"))

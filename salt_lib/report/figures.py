@@ -16,8 +16,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from salt_lib.report.sentences import percent
-from salt_lib.report.style import FULL_WIDTH, PREDICTION_COLOUR, SPLIT_COLOURS, TRUTH_COLOUR
-from salt_lib.report.words import tr
+from salt_lib.report.style import FULL_WIDTH, PREDICTION_COLOUR, NEUTRAL_COLOUR, SPLIT_MARKERS, TRUTH_COLOUR, network_colour
+from salt_lib.report.words import NETWORK_NAMES, tr
 
 
 def draw_tile(ax, image, truth=None, prediction=None, title: str | None = None) -> None:
@@ -61,14 +61,15 @@ def legend_handles(prediction: bool = False):
 
 
 def wrapped(name: str, width: int = 11) -> str:
-    """A policy or model name broken after underscores into lines of about ``width`` characters
-    ('flip_geo_\\nintensity'), so that it fits above a tile or under a tick."""
+    """A policy or model name broken at underscores into lines of about ``width`` characters
+    ('flip_geo\\nintensity': the underscore at a break is dropped), so that it fits above a tile
+    or under a tick."""
     lines = [""]
     for word in re.split(r"(?<=_)", name):
         if lines[-1] and len(lines[-1]) + len(word) > width:
             lines.append("")
         lines[-1] += word
-    return "\n".join(lines)
+    return "\n".join(line[:-1] if line.endswith("_") and k < len(lines) - 1 else line for k, line in enumerate(lines))
 
 
 def case_row(tiles, indices, predicted_masks, scores, kinds=None) -> dict:
@@ -104,27 +105,90 @@ def plot_cases(rows: dict[str, dict]) -> plt.Figure:
     return fig
 
 
-def plot_seed_scores(seeds: pd.DataFrame, summary: pd.DataFrame, xlabel: str = "arm") -> plt.Figure:
-    """A seed study at a glance (``salt_lib.study.seed_table`` and ``seed_summary``): per arm, one
-    dot per training seed for validation and for test, a bar at each split's mean over seeds, and
-    for test the 95 % bootstrap interval over tiles of the seed-averaged scores."""
-    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.6), layout="constrained")
+def arm_label(arm: str) -> str:
+    """How a figure names an arm of a study: a network as the text names it ('unet' -> 'U-Net'),
+    a policy as it is ('flip_geo_intensity')."""
+    return tr(NETWORK_NAMES.get(arm, arm))
+
+
+def seed_differences(seeds: pd.DataFrame, arm: str, reference: str, score: str = "test_tgs_score") -> pd.Series:
+    """Per training seed, ``score`` of ``arm`` minus that of ``reference`` (the same seed), from
+    ``salt_lib.study.seed_table``; only seeds that both arms have."""
+    by_arm = seeds.pivot_table(index=seeds.columns[1], columns=seeds.columns[0], values=score)
+    return (by_arm[arm] - by_arm[reference]).dropna()
+
+
+def plot_seed_scores(seeds: pd.DataFrame, summary: pd.DataFrame, xlabel: str = "arm",
+                     paired: pd.DataFrame | None = None) -> plt.Figure:
+    """A seed study at a glance (``salt_lib.study.seed_table`` and ``seed_summary``).
+
+    Left: per arm, one mark per training seed for validation (open circle) and for test (filled
+    square), a bar at each split's mean over seeds, and for test the 95 % bootstrap interval over
+    tiles of the seed-averaged scores. Right, with ``paired`` (``study.pairwise_table`` against one
+    reference, its ``comparison`` column 'arm - reference'): what the conclusions rest on, each
+    arm minus the reference in test score, one dot per seed (the same seed of both arms), the mean
+    and the paired 95 % interval of the table, zero marked. A network keeps its colour
+    (``network_colour``); a policy is drawn in the neutral colour."""
     arms = list(summary.iloc[:, 0])  # the arm column, however the chapter names it (arm, policy, model)
+    if paired is not None and len(paired):
+        fig, (ax, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.8), layout="constrained", gridspec_kw={"width_ratios": (3, 2)})
+    else:
+        fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.6), layout="constrained")
+        right = None
     x = np.arange(len(arms))
     for offset, split in ((-0.15, "val"), (0.15, "test")):
-        colour = SPLIT_COLOURS[split]
+        marker, filled = SPLIT_MARKERS[split], split == "test"
         for position, arm in enumerate(arms):
+            colour = network_colour(arm)
             values = seeds.loc[seeds.iloc[:, 0] == arm, f"{split}_tgs_score"]
-            ax.plot(np.full(len(values), position + offset), values, "o", ms=3.5, color=colour, alpha=0.6,
-                    label=tr("{split}: one dot per seed", split=tr(split)) if position == 0 else None)
+            ax.plot(np.full(len(values), position + offset), values, marker, ms=3.5, color=colour, alpha=0.8,
+                    mfc=colour if filled else "none",
+                    label=tr("{split}: one mark per seed", split=tr(split)) if position == 0 else None)
         means = summary[f"{split}_mean"]
-        ax.hlines(means, x + offset - 0.1, x + offset + 0.1, color=colour, lw=2,
-                  label=tr("{split}: mean over seeds", split=tr(split)))
+        ax.hlines(means, x + offset - 0.1, x + offset + 0.1, color=[network_colour(arm) for arm in arms], lw=2,
+                  linestyles="-" if filled else ":", label=tr("{split}: mean over seeds", split=tr(split)))
         if split == "test":
-            ax.errorbar(x + offset + 0.13, means, yerr=[means - summary["test_ci_low"], summary["test_ci_high"] - means],
-                        fmt="none", capsize=2.5, color=colour, lw=0.9, label=tr("test: 95 % interval over tiles"))
-    ax.set_xticks(x, [wrapped(tr(arm), 14) for arm in arms])
+            for position, arm in enumerate(arms):
+                mean = means.iloc[position]
+                ax.errorbar([position + offset + 0.13], [mean], capsize=2.5, color=network_colour(arm), lw=0.9, fmt="none",
+                            yerr=[[mean - summary["test_ci_low"].iloc[position]], [summary["test_ci_high"].iloc[position] - mean]],
+                            label=tr("test: 95 % interval over tiles") if position == 0 else None)
+    ax.set_xticks(x, [wrapped(arm_label(arm), 14) for arm in arms])
     ax.set_xlim(-0.5, len(arms) - 0.5)
-    ax.set(xlabel=tr(xlabel), ylabel=tr("tgs_score"))
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, frameon=False, fontsize="small")
+    ax.set(xlabel=tr(xlabel), ylabel=tr("TGS score"))
+    if right is not None:
+        _plot_paired(right, seeds, paired)
+    # The legend in the neutral colour: the marks say what is drawn, the colours (ticks) whose.
+    grey = {"color": NEUTRAL_COLOUR, "ls": "none"}
+    handles = [Line2D([], [], marker="o", mfc="none", **grey, label=tr("{split}: one mark per seed", split=tr("val"))),
+               Line2D([], [], color=NEUTRAL_COLOUR, ls=":", lw=2, label=tr("{split}: mean over seeds", split=tr("val"))),
+               Line2D([], [], marker="s", **grey, label=tr("{split}: one mark per seed", split=tr("test"))),
+               Line2D([], [], color=NEUTRAL_COLOUR, lw=2, label=tr("{split}: mean over seeds", split=tr("test"))),
+               Line2D([], [], marker="|", ms=9, **grey, label=tr("test: 95 % interval over tiles"))]
+    if right is not None:
+        handles += [Line2D([], [], marker="s", **grey, label=tr("difference of one seed")),
+                    Line2D([], [], marker="D", **grey, label=tr("paired 95 % interval over tiles (seed means)"))]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize="small")
     return fig
+
+
+def _plot_paired(ax, seeds: pd.DataFrame, paired: pd.DataFrame) -> None:
+    """``plot_seed_scores``'s right panel: per comparison 'arm - reference', the per-seed
+    differences, the mean difference and its paired interval."""
+    for position, row in enumerate(paired.itertuples()):
+        arm, reference = str(row.comparison).split(" - ")
+        colour = network_colour(arm)
+        differences = seed_differences(seeds, arm, reference)
+        ax.plot(np.full(len(differences), position - 0.12), differences, "s", ms=3.5, color=colour, alpha=0.8,
+                label=tr("difference of one seed") if position == 0 else None)
+        ax.errorbar([position + 0.12], [row.difference], yerr=[[row.difference - row.ci_low], [row.ci_high - row.difference]],
+                    fmt="D", ms=4, capsize=3, color=colour, lw=1,
+                    label=tr("paired 95 % interval over tiles (seed means)") if position == 0 else None)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.margins(y=0.12)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:+.3f}"))
+    names = [f"{wrapped(arm_label(arm), 10)}\n\u2212 {arm_label(reference)}"
+             for arm, reference in (str(c).split(" - ") for c in paired["comparison"])]
+    ax.set_xticks(np.arange(len(paired)), names, fontsize=7)
+    ax.set_xlim(-0.6, len(paired) - 0.4)
+    ax.set_ylabel(tr("difference in\ntest TGS score"))

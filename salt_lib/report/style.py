@@ -11,6 +11,7 @@ inches.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib
@@ -41,7 +42,32 @@ TRUTH_COLOUR = OKABE_ITO["orange"]  # the labelled salt
 PREDICTION_COLOUR = OKABE_ITO["sky_blue"]  # what a model predicts
 
 
-SPLIT_COLOURS = {"train": OKABE_ITO["blue"], "val": OKABE_ITO["orange"], "test": OKABE_ITO["green"]}
+# Splits are told apart by shade and hatching, never by a colour (colours name the networks).
+SPLIT_SHADES = {"train": "0.3", "val": "0.65", "test": "white"}
+
+
+SPLIT_HATCHES = {"train": None, "val": "///", "test": "..."}
+
+
+NEUTRAL_BAR = "0.55"  # bars and points of the data chapters, which belong to no network
+
+
+# In every chart of results, colour names the network and nothing else: stage is shown by shading
+# or line style, validation and test by marker (SPLIT_MARKERS), selections in black.
+NETWORK_COLOURS = {"unet": OKABE_ITO["blue"], "resunet": OKABE_ITO["vermillion"]}
+
+
+NEUTRAL_COLOUR = "0.25"  # a curve or mark that belongs to no network
+
+
+SPLIT_MARKERS = {"val": "o", "test": "s"}  # filled circle: validation; square: test
+
+
+def network_colour(name: str) -> str:
+    """The colour of a network however it is named ("unet", "U-Net", "ResUNet (lite)", "resunet
+    thesis"); ``NEUTRAL_COLOUR`` for anything else (an ensemble, a policy)."""
+    match = re.fullmatch(r"(unet|resunet)( thesis)?( \(.*\))?", str(name).lower().replace("-", ""))
+    return NETWORK_COLOURS[match.group(1)] if match else NEUTRAL_COLOUR
 
 
 def cjk_font_path(cache_dir=None) -> Path:

@@ -47,6 +47,11 @@ HEADERS = {
     "aspect": "Aspect", "source thesis": "Source thesis", "this workbook": "This workbook",
     "step": "Step", "tta": "Flip TTA", "gain": "Gain over the step before", "total_gain": "Total gain",
     "recorded_as": "Recorded as", "recorded": "Recorded", "recomputed": "Recomputed",
+    # neighbours rebuilt from tile edges (chapters 2 and 6)
+    "quantity": "Quantity", "count": "Count", "section": "Section", "true_pairs": "True pairs", "pairs_found": "Pairs found",
+    "precision": "Precision", "recall": "Recall", "tiles_with_neighbour": "Tiles with a training neighbour",
+    "score_with_neighbour": "Score with a neighbour", "tiles_without": "Tiles without", "score_without": "Score without",
+    "optimism": "Optimism of the test mean",
     # seed studies (salt_lib.study)
     "arm": "Arm", "seed": "Seed", "seeds": "Seeds", "comparison": "Comparison", "verdict": "Verdict",
     "steps": "Optimizer steps", "train_minutes": "Training (min)",

@@ -57,6 +57,17 @@ TRANSLATIONS = {"zh": {
     "probability threshold": "概率阈值", "salt coverage of the tile (%); n: test tiles in the class": "图块的盐体覆盖率 (%)；n：该等级的测试图块数",
     "mean tgs_score": "平均 tgs_score", "zero: no difference": "零：无差异", "mean difference": "平均差值",
     "95 % interval bounds": "95% 置信区间边界", "{label} (tgs_score)": "{label}（tgs_score）", "bootstrap resamples": "自助重采样次数",
+    "95 % bootstrap interval over the class's tiles": "该等级图块上的 95% bootstrap 区间",
+    "difference in\ntest TGS score": "测试集\nTGS 得分之差", "difference of one seed": "单个种子的差值",
+    "paired 95 % interval over tiles (seed means)": "按图块配对的 95% 区间（种子均值）",
+    "mean test TGS score": "测试集平均 TGS 得分", "{split}: one mark per seed": "{split}：每个随机种子一个标记",
+    "training loss: {loss}": "训练损失：{loss}", "{loss} (left axis)": "{loss}（左轴）", "{loss} (right axis)": "{loss}（右轴）",
+    "jump between thresholds {low:.3f} and {high:.3f}: many probabilities lie between them":
+        "阈值 {low:.3f} 与 {high:.3f} 之间的跃变：许多概率落在两者之间",
+    "jump between thresholds {low:.3f} and {high:.3f}: the background probabilities cluster\n"
+    "at sigmoid(-1) = {at:.3f} (Lovasz logits near -1); below it nearly every pixel is salt":
+        "阈值 {low:.3f} 与 {high:.3f} 之间的跃变：背景概率集中在\nsigmoid(-1) = {at:.3f}（Lovasz 的 logit 接近 -1）；低于它几乎每个像素都被判为盐体",
+    "distance {distance}": "距离 {distance}", "side by side": "左右相邻", "one above the other": "上下相邻",
     # table headers (save_table's .tex and .md, after HEADERS; the .csv keeps the column names code reads)
     "Model": "模型", "Architecture": "网络结构", "Parameters": "参数量", "Preset": "预设", "Overrides": "覆盖参数",
     "Policy": "策略", "What it does": "作用", "Epochs": "轮数", "Best epoch": "最佳轮次", "Split": "划分",
@@ -82,6 +93,10 @@ TRANSLATIONS = {"zh": {
     "Seeds (right of -)": "种子数（减数）", "Seeds (left of -)": "种子数（被减数）", "Seeds paired": "配对种子数",
     "Mean difference per seed": "各种子差值均值", "Min. difference per seed": "各种子差值最小值",
     "Max. difference per seed": "各种子差值最大值", "Seeds left higher": "被减数更高的种子数", "Per seed": "逐种子",
+    "Quantity": "数量项", "Count": "计数", "Section": "剖面", "True pairs": "真实相邻对", "Pairs found": "找到的相邻对",
+    "Precision": "精确率", "Recall": "召回率", "Tiles with a training neighbour": "有训练集邻居的图块",
+    "Score with a neighbour": "有邻居时的得分", "Tiles without": "无邻居的图块", "Score without": "无邻居时的得分",
+    "Optimism of the test mean": "测试均值的乐观偏差",
     "Region": "区域", "Pixels": "像素数", "Mean": "均值", "Std. dev.": "标准差", "Median": "中位数",
     "5th pct.": "第 5 百分位", "95th pct.": "第 95 百分位", "Depths": "深度", "Min. depth": "最小深度",
     "Max. depth": "最大深度", "Empty tiles (share)": "无盐占比", "Full tiles (share)": "全盐占比",
