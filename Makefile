@@ -26,6 +26,7 @@ workbook: $(STAMP)
 	$(BIN)/python -m salt_lib workbook --profile quick $(if $(DATA),--data $(DATA)) $(if $(LANGUAGE),--language $(LANGUAGE))
 
 # The thesis run (params/thesis.yaml): real data, figures/ and tables/; hours without trained models.
+# LANGUAGE=zh: reports/thesis-zh, figures/zh and tables/zh (the English ones are not touched).
 thesis: $(STAMP)
 	$(BIN)/python -m salt_lib workbook --profile thesis $(if $(DATA),--data $(DATA)) $(if $(LANGUAGE),--language $(LANGUAGE))
 

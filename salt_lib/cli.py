@@ -290,12 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
     workbook.add_argument("--profile", default="quick", help="quick (synthetic data, minutes) or thesis (real data, hours)")
     workbook.add_argument("--data", help="data folder for every notebook (default: the profile's data_dir)")
     workbook.add_argument("--only", help="comma-separated notebook numbers or names, e.g. 03,04")
-    workbook.add_argument("--out", help="folder for the executed notebooks (default reports/<profile>)")
+    workbook.add_argument("--out", help="folder for the executed notebooks (default reports/<profile>; reports/<profile>-zh with --language zh)")
     workbook.add_argument("--in-place", action="store_true",
                           help="run the notebooks on their own defaults and write the outputs back into notebooks/")
     workbook.add_argument("--render", action="store_true", help="only re-render 04/05 from notebooks/templates/")
     workbook.add_argument("--language", choices=("en", "zh"),
-                          help="figure labels and table headers in English (the notebooks' default) or Chinese")
+                          help="figure labels and table headers in English (the notebooks' default) or Chinese; a Chinese run "
+                               "writes the thesis's figures and tables into figures/zh and tables/zh")
     workbook.set_defaults(run=cmd_workbook)
 
     book = commands.add_parser("book", help="the thesis as book/<profile>/thesis.pdf and thesis.html, from the executed "

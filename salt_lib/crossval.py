@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from salt_lib.dataset import Dataset
-from salt_lib.split import coverage_class, split_hash
+from salt_lib.split import coverage_class, deal_groups, split_hash
 
 
 def assign_folds(ids, coverage, k: int, groups=None, seed: int = 0) -> pd.Series:
@@ -30,20 +30,7 @@ def assign_folds(ids, coverage, k: int, groups=None, seed: int = 0) -> pd.Series
         raise ValueError(f"k must be between 2 and the number of tiles ({len(ids)}), got {k}")
     classes = coverage_class(coverage)
     groups = np.arange(len(ids)) if groups is None else np.asarray(groups)
-    rng = np.random.default_rng(seed)
-    fold = np.full(len(ids), -1)
-    sizes = pd.Series(groups).value_counts()
-    for group in sorted(sizes[sizes > 1].index, key=lambda g: (-sizes[g], rng.random())):
-        members = groups == group
-        counts = np.bincount(fold[fold >= 0], minlength=k)
-        fold[members] = int(np.argmin(counts))
-    singles = np.isin(groups, sizes[sizes == 1].index)
-    for label in range(11):
-        members = np.flatnonzero(singles & (classes == label))
-        for member in members[rng.permutation(len(members))]:
-            in_class = np.bincount(fold[(fold >= 0) & (classes == label)], minlength=k)
-            overall = np.bincount(fold[fold >= 0], minlength=k)
-            fold[member] = int(np.argmin(in_class + 1e-3 * overall))
+    fold = deal_groups(groups, classes, np.full(k, 1 / k), seed)
     return pd.Series(fold, index=ids, name="fold")
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from salt_lib.tile import TILE
-from salt_lib.split import RATIOS, SPLITS, coverage_class
+from salt_lib.split import RATIOS, SPLITS, coverage_class, deal_groups
 
 DIRECTIONS = ("right", "below")  # b is right of a; b is below a
 MAX_DISTANCE = 0.4  # mean squared difference of z-scored edges: chosen on synthetic sections
@@ -142,30 +142,7 @@ def grouped_split(ids, coverage, groups, seed: int = 0) -> pd.DataFrame:
     classes = coverage_class(coverage)
     if not len(ids) == len(groups) == len(classes):
         raise ValueError("ids, coverage and groups must have one entry per tile")
-    rng = np.random.default_rng(seed)
-    targets = np.array(RATIOS) * len(ids)
-    filled = np.zeros(len(SPLITS))
-    split = np.empty(len(ids), dtype=object)
-    sizes = pd.Series(groups).value_counts()
-    several = sizes[sizes > 1]
-    order = sorted(several.index, key=lambda g: (-several[g], rng.random()))
-    for group in order:
-        part = int(np.argmax((targets - filled) / targets))
-        members = groups == group
-        split[members] = SPLITS[part]
-        filled[part] += members.sum()
-    singles = np.isin(groups, sizes[sizes == 1].index)
-    for label in range(11):
-        members = np.flatnonzero(singles & (classes == label))
-        members = members[rng.permutation(len(members))]
-        class_targets = np.array(RATIOS) * np.sum(classes == label)
-        class_filled = np.array([np.sum((classes == label) & (split == name)) for name in SPLITS], float)
-        for member in members:
-            # the part furthest below its share of this class; ties go to the one furthest below overall
-            part = int(np.argmax((class_targets - class_filled) + 1e-3 * (targets - filled)))
-            split[member] = SPLITS[part]
-            class_filled[part] += 1
-            filled[part] += 1
+    split = np.asarray(SPLITS)[deal_groups(groups, classes, RATIOS, seed)]
     return pd.DataFrame({"id": ids, "split": split.astype(str), "mosaic": groups})
 
 
@@ -214,33 +191,32 @@ def neighbour_summary(ids, pairs: pd.DataFrame, groups, random_split: pd.DataFra
     return pd.DataFrame(rows, columns=["quantity", "count"])
 
 
-def neighbour_gap(scores: pd.Series, flags: pd.Series, mosaics: pd.Series, n_resamples: int = 2000,
+def neighbour_gap(scores, flags: pd.Series, mosaics: pd.Series, n_resamples: int = 2000,
                   level: float = 0.95, seed: int = 0) -> dict:
     """How much better tiles with a neighbour in train score than tiles without one.
 
-    ``scores``: a tile's tgs_score (index: id), e.g. its mean over a study's seeds; ``flags``: bool,
-    whether it has a train neighbour (``has_neighbour_in``); ``mosaics``: its mosaic number. The
-    interval resamples whole mosaics within each side (neighbouring tiles are not independent).
-    Returns the two means, their tile counts, the difference and its interval."""
-    table = pd.DataFrame({"score": scores, "flag": flags.reindex(scores.index).fillna(False).astype(bool),
-                          "mosaic": mosaics.reindex(scores.index)})
-    rng = np.random.default_rng(seed)
+    ``scores``: each tile's tgs_score (index: id), a Series, or a DataFrame with one column per
+    training seed; ``flags``: bool, whether it has a train neighbour (``has_neighbour_in``);
+    ``mosaics``: its mosaic number. The interval is ``stats.two_level_means``' on each side:
+    seeds, then whole mosaics (neighbouring tiles are not independent). Returns the two means
+    (over seeds and tiles), their tile counts, the difference and its interval."""
+    from salt_lib.stats import two_level_means
 
-    def resampled_means(side: pd.DataFrame) -> np.ndarray:
-        by_mosaic = side.groupby("mosaic")["score"].agg(["sum", "count"])
-        if by_mosaic.empty:
-            return np.full(n_resamples, np.nan)
-        picks = rng.integers(0, len(by_mosaic), size=(n_resamples, len(by_mosaic)))
-        return by_mosaic["sum"].to_numpy()[picks].sum(axis=1) / by_mosaic["count"].to_numpy()[picks].sum(axis=1)
-
-    with_side, without_side = table[table["flag"]], table[~table["flag"]]
-    differences = resampled_means(with_side) - resampled_means(without_side)
-    tail = (1 - level) / 2 * 100
-    low, high = (np.nanpercentile(differences, [tail, 100 - tail]) if np.isfinite(differences).any() else (np.nan, np.nan))
-    return {"with_neighbour": float(with_side["score"].mean()), "tiles_with": len(with_side),
-            "without_neighbour": float(without_side["score"].mean()), "tiles_without": len(without_side),
-            "difference": float(with_side["score"].mean() - without_side["score"].mean()),
-            "difference_low": float(low), "difference_high": float(high)}
+    table = scores.to_frame() if isinstance(scores, pd.Series) else scores
+    flag = flags.reindex(table.index).fillna(False).astype(bool).to_numpy()
+    groups = mosaics.reindex(table.index).to_numpy()
+    sides = {name: table.to_numpy(float)[chosen].T for name, chosen in (("with", flag), ("without", ~flag))}
+    means = {name: float(side.mean()) if side.size else np.nan for name, side in sides.items()}
+    if all(side.size for side in sides.values()):
+        differences = (two_level_means(sides["with"], n_resamples, seed, cluster=groups[flag])
+                       - two_level_means(sides["without"], n_resamples, seed + 1, cluster=groups[~flag]))
+        tail = (1 - level) / 2 * 100
+        low, high = np.percentile(differences, [tail, 100 - tail])
+    else:
+        low = high = np.nan
+    return {"with_neighbour": means["with"], "tiles_with": int(flag.sum()),
+            "without_neighbour": means["without"], "tiles_without": int((~flag).sum()),
+            "difference": means["with"] - means["without"], "difference_low": float(low), "difference_high": float(high)}
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,6 +28,45 @@ def coverage_class(coverage) -> np.ndarray:
     return np.where(coverage == 0, 0, np.clip(np.ceil(coverage * 10), 1, 10)).astype(int)
 
 
+def deal_groups(groups, classes, shares, seed: int = 0) -> np.ndarray:
+    """The part (0..len(shares)-1) of each tile, dealing whole groups (``groups``: one label per
+    tile, e.g. a mosaic) so that each part approaches its share of the tiles (``shares``, summing
+    to 1) and of each coverage class (``classes``): what ``mosaic.grouped_split`` and
+    ``crossval.assign_folds`` share.
+
+    Groups of several tiles go first, largest first (ties in an order shuffled with ``seed``), each
+    whole to the part furthest below its share; then the single tiles, class by class, each class
+    shuffled with ``seed`` and each tile to the part furthest below its share of that class (ties:
+    the one furthest below its share overall)."""
+    groups, classes = np.asarray(groups), np.asarray(classes)
+    if len(groups) != len(classes):
+        raise ValueError("groups and classes must have one entry per tile")
+    shares = np.asarray(shares, float)
+    rng = np.random.default_rng(seed)
+    targets = shares * len(groups)
+    filled = np.zeros(len(shares))
+    part = np.full(len(groups), -1)
+    sizes = pd.Series(groups).value_counts()
+    several = sizes[sizes > 1]
+    for group in sorted(several.index, key=lambda g: (-several[g], rng.random())):
+        members = groups == group
+        chosen = int(np.argmax((targets - filled) / targets))
+        part[members] = chosen
+        filled[chosen] += members.sum()
+    singles = np.isin(groups, sizes[sizes == 1].index)
+    for label in np.unique(classes):
+        members = np.flatnonzero(singles & (classes == label))
+        members = members[rng.permutation(len(members))]
+        class_targets = shares * np.sum(classes == label)
+        class_filled = np.array([np.sum((classes == label) & (part == k)) for k in range(len(shares))], float)
+        for member in members:
+            chosen = int(np.argmax((class_targets - class_filled) + 1e-3 * (targets - filled)))
+            part[member] = chosen
+            class_filled[chosen] += 1
+            filled[chosen] += 1
+    return part
+
+
 def split_622(ids, coverage, seed: int = 0) -> pd.DataFrame:
     """Assign each tile to train, val or test, 6:2:2 within each coverage class.
 

@@ -65,6 +65,7 @@ from salt_lib.records import IGNORED_TRAINING_KEYS, config_path, network_fields,
 from salt_lib import result_folders
 from salt_lib.result_folders import is_result, read_record, read_result
 from salt_lib.report.sentences import NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
+from salt_lib.report.words import readable
 from salt_lib.train import TrainConfig
 
 log = logging.getLogger(__name__)  # progress: the command line shows it, an executed chapter does not
@@ -234,7 +235,7 @@ def summary_findings(summary: pd.DataFrame, score: str = "test tgs_score") -> li
     over tiles, and with several seeds their standard deviation and range."""
     sentences = []
     for arm, row in zip(summary.iloc[:, 0], summary.itertuples()):
-        sentence = f"{arm}: {row.seeds} seed(s), {score} {with_interval(row.test_mean, row.test_ci_low, row.test_ci_high)}"
+        sentence = f"{readable(arm)}: {row.seeds} seed(s), {score} {with_interval(row.test_mean, row.test_ci_low, row.test_ci_high)}"
         if row.seeds > 1:
             sentence += f", standard deviation over seeds {row.test_sd:.3f} (range {row.test_min:.3f} to {row.test_max:.3f})"
         sentences.append(sentence + ".")
@@ -244,7 +245,8 @@ def summary_findings(summary: pd.DataFrame, score: str = "test tgs_score") -> li
 def distinguishable_pairs(pairs: pd.DataFrame) -> str:
     """How many of ``pairwise_table``'s comparisons the interval can decide, and which."""
     decided = pairs[pairs["verdict"] != NOT_DISTINGUISHABLE]
-    listed = "; ".join(f"{row.comparison} is {row.verdict} than 0" for row in decided.itertuples())
+    listed = "; ".join(f"{' - '.join(readable(arm) for arm in row.comparison.split(' - '))} is {row.verdict} than 0"
+                       for row in decided.itertuples())
     return (f"Of the {len(pairs)} pairs, {len(decided)} can be told apart on these tiles" + (f": {listed}." if listed else ".")
             + (" With this many comparisons at 95 % each, about one in twenty would be decided by chance alone." if len(pairs) >= 5 else ""))
 
@@ -256,7 +258,7 @@ def pair_findings(pairs: pd.DataFrame, score: str = "tgs_score") -> list[str]:
     the per-seed differences."""
     sentences = []
     for row in pairs.itertuples():
-        a, b = row.comparison.split(" - ")[1], row.comparison.split(" - ")[0]
+        a, b = (readable(name) for name in reversed(row.comparison.split(" - ")))
         sentence = compare_sentence(b, a, row.difference, row.ci_low, row.ci_high, score)
         if row.seeds_paired:
             sentence += (f" Seed by seed, {b} scored higher in {row.seeds_b_higher} of {row.seeds_paired} "
@@ -272,7 +274,7 @@ def ensemble_findings(ensembles: pd.DataFrame, summary: pd.DataFrame | None = No
     sentences = []
     for row in ensembles.itertuples():
         arm = row[1].removesuffix(" (seed ensemble)")
-        sentence = (f"{row[1]}, {row.seeds} seed models averaged: {score} "
+        sentence = (f"{readable(row[1])}, {row.seeds} seed models averaged: {score} "
                     f"{with_interval(row.test_tgs_score, row.test_ci_low, row.test_ci_high)}")
         if arm in means:
             sentence += f", {row.test_tgs_score - means[arm]:+.3f} against the mean of its seeds ({means[arm]:.3f})"

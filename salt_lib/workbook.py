@@ -145,7 +145,33 @@ def parameters_for(notebook: Path, profile: dict, out: Path, data=None, root: Pa
             values["synthetic_tiles"] = 0
     if language is not None and "language" in declared:
         values["language"] = language
+    if language not in (None, "en"):
+        for key in OUTPUT_FOLDER_KEYS & set(values):
+            values[key] = language_folder(values[key], out, notebook.parent, language)
     return values
+
+
+# The folders a chapter writes its figures and tables into: another language's run writes its own.
+OUTPUT_FOLDER_KEYS = {"figures_dir", "tables_dir"}
+
+
+def language_folder(folder: str, out: Path, notebook_dir: Path, language: str) -> str:
+    """Where a ``language`` run (not English) writes what ``folder`` holds in English: the folder
+    itself when it lies in the run's own ``out`` (``reports/quick-zh/figures``), else its
+    ``<language>`` subfolder (``figures/zh``), so that the English figures and tables, which
+    the thesis commits, are never overwritten by labels in another language."""
+    absolute = (Path(notebook_dir) / folder).resolve()
+    if absolute.is_relative_to(Path(out).resolve()):
+        return folder
+    return str(Path(folder) / language)
+
+
+def default_out(profile: str, language: str | None = None, in_place: bool = False, root: Path = REPO) -> Path:
+    """``reports/<profile>``, or ``reports/<profile>-<language>`` for a run in another language
+    than English: its executed chapters never replace the English ones."""
+    if in_place:
+        return root / "reports" / "in-place"
+    return root / "reports" / (profile if language in (None, "en") else f"{profile}-{language}")
 
 
 def check_shared_keys(profile: dict, notebooks: list[Path], profile_name: str = "") -> None:
@@ -185,7 +211,7 @@ def run_workbook(profile: str = "quick", data=None, only: str | None = None, out
     settings = {} if in_place else load_profile(profile, params_dir)
     if not in_place:
         check_shared_keys(settings, all_notebooks, profile)
-    out = Path(out) if out else root / "reports" / ("in-place" if in_place else profile)
+    out = Path(out) if out else default_out(profile, language, in_place, root)
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     # Parameters first, for every notebook: a bad profile fails before an hour of training.
@@ -256,8 +282,8 @@ _LANGUAGE_INFO_KEYS = ("name", "file_extension", "mimetype", "codemirror_mode", 
 def strip_volatile(path) -> None:
     """Remove run-to-run noise from a notebook file, in place: papermill's metadata (times,
     durations, input/output paths), per-cell execution timing, empty tag lists, jupytext's
-    header, the Python patch version, and TensorFlow's native start-up log lines in stderr
-    (``quiet.NATIVE_LOG_LINE``). Cell sources, other outputs, tags and execution counts stay."""
+    header, the Python patch version, the random id papermill gives its injected cell, and
+    TensorFlow's native start-up log lines in stderr (``quiet.NATIVE_LOG_LINE``). Cell sources, other outputs, tags and execution counts stay."""
     import nbformat
 
     path = Path(path)
@@ -269,6 +295,8 @@ def strip_volatile(path) -> None:
     for cell in nb.cells:
         tags = cell.metadata.get("tags")
         cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
+        if tags and "injected-parameters" in tags:
+            cell["id"] = "injected-parameters"  # papermill draws a random id per run
         if cell.cell_type == "code":
             cell.outputs = [output for output in map(_without_native_log, cell.outputs) if output is not None]
     nbformat.write(nb, path)

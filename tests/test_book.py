@@ -305,3 +305,16 @@ def test_the_committed_book_is_the_committed_run_s(thesis):
     committed = REPO / "book" / "thesis" / "thesis.pdf"
     assert committed.stat().st_size < 15e6
     assert thesis.outputs["pdf"].read_bytes() == committed.read_bytes(), "book/thesis/thesis.pdf is stale: run `make book` and commit it"
+
+
+def test_the_chinese_book_is_the_committed_chinese_run_s(thesis_zh):
+    """book/thesis/thesis-zh.pdf comes from the thesis run in Chinese (reports/thesis-zh with
+    figures/zh and tables/zh): Chinese figure labels and table headers, not only captions."""
+    assert {chapter.language for chapter in thesis_zh.chapters} == {"zh"}
+    figures = [f for f in thesis_zh.floats.values() if f.kind == "figure"]
+    assert figures and all(f.path.parent == REPO / "figures" / "zh" for f in figures)
+    headers = [h for f in thesis_zh.floats.values() if f.kind == "table" for part in f.tables for h in part[0]]
+    assert "模型" in headers and "Model" not in headers
+    committed = REPO / "book" / "thesis" / "thesis-zh.pdf"
+    assert committed.stat().st_size < 15e6
+    assert thesis_zh.outputs["pdf"].read_bytes() == committed.read_bytes(), "thesis-zh.pdf is stale: run `make book LANGUAGE=zh`"

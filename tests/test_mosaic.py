@@ -91,6 +91,14 @@ def test_the_neighbour_gap_is_the_difference_of_means_with_a_mosaic_bootstrap():
     # tiles of one mosaic move together: one mosaic of all flagged tiles makes that side's mean fixed
     together = neighbour_gap(noisy, flags, pd.Series([0] * 10 + list(range(1, 31)), index=ids))
     assert together["difference_high"] - together["difference_low"] < gap["difference_high"] - gap["difference_low"]
+    # one column per training seed: the means are over seeds and tiles, and seeds that disagree widen the interval
+    seeds = pd.DataFrame({0: noisy, 1: noisy, 2: noisy})
+    same = neighbour_gap(seeds, flags, mosaics)
+    assert same["difference"] == pytest.approx(gap["difference"]) and same["tiles_with"] == 10
+    shifted = pd.DataFrame({0: noisy, 1: noisy + flags * 0.3, 2: noisy - flags * 0.3})
+    wide = neighbour_gap(shifted, flags, mosaics)
+    assert wide["difference"] == pytest.approx(gap["difference"])
+    assert wide["difference_high"] - wide["difference_low"] > same["difference_high"] - same["difference_low"]
 
 
 def test_the_recovery_table_and_the_summary_count_what_they_say():

@@ -210,6 +210,19 @@ def test_save_table_writes_csv_tex_and_md_with_the_same_rows(tmp_path):
     assert md[4] == "| U-Net | 0.812 | 1 | 3,603.140 |" and md[6] == "| x_y |  | 31,031,685 | 1.000 |" and len(md) == 7
 
 
+def test_tables_name_the_networks_in_words_while_the_csv_keeps_the_code_names(tmp_path):
+    table = pd.DataFrame({"model": ["unet (seed ensemble)", "resunet", "unet-s2"], "arch": ["unet", "resunet", "unet"]})
+    report.save_table(table, "06_demo", tmp_path)
+    assert pd.read_csv(tmp_path / "06_demo.csv")["model"].tolist() == ["unet (seed ensemble)", "resunet", "unet-s2"]
+    md = (tmp_path / "06_demo.md").read_text().splitlines()
+    assert md[4:] == ["| U-Net (seed ensemble) | U-Net |", "| ResUNet | ResUNet |", "| unet-s2 | U-Net |"]
+    report.use_thesis_style(language="zh")
+    try:
+        assert report.readable("resunet (seed ensemble)") == "ResUNet （种子集成）"
+    finally:
+        report.use_thesis_style(language="en")
+
+
 def test_headers_in_words_and_unknown_names_made_readable():
     assert [report.header(c) for c in ("tgs_score", "training_minutes", "train_images_per_s", "empty_tile_accuracy",
                                        "iou", "dice", "min_size", "thesis_iou_metric")] == [
@@ -622,12 +635,14 @@ def test_strip_volatile_removes_timings_and_native_logs_only(tmp_path):
                     nbformat.v4.new_output("stream", name="stderr", text=log + "UserWarning: keep me\n"),
                     nbformat.v4.new_output("stream", name="stdout", text="result\n")]
     nb.cells.append(cell)
+    nb.cells.append(nbformat.v4.new_code_cell("x = 2", metadata={"tags": ["injected-parameters"]}))
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
     workbook.strip_volatile(path)
     cleaned = nbformat.read(path, as_version=4)
     assert "papermill" not in cleaned.metadata and cleaned.metadata["language_info"] == {"name": "python"}
     assert cleaned.cells[0].metadata == {}
+    assert cleaned.cells[1].id == "injected-parameters"  # the same id on every run
     assert [o["text"] for o in cleaned.cells[0].outputs] == ["UserWarning: keep me\n", "result\n"]
 
 
@@ -823,6 +838,20 @@ def test_every_chapter_declares_language_and_the_workbook_passes_it(tmp_path):
         assert values["language"] == "zh"
     with pytest.raises(workbook.WorkbookError, match="--in-place"):
         workbook.run_workbook(in_place=True, language="zh", out=tmp_path, progress=False)
+
+
+def test_a_chinese_run_writes_its_own_chapters_figures_and_tables_beside_the_english_ones():
+    chapter = NOTEBOOKS[0]
+    thesis, quick = workbook.load_profile("thesis"), workbook.load_profile("quick")
+    assert workbook.default_out("thesis", "zh") == REPO / "reports" / "thesis-zh"
+    assert workbook.default_out("thesis") == workbook.default_out("thesis", "en") == REPO / "reports" / "thesis"
+    english = workbook.parameters_for(chapter, thesis, workbook.default_out("thesis"), profile_name="thesis")
+    chinese = workbook.parameters_for(chapter, thesis, workbook.default_out("thesis", "zh"), profile_name="thesis", language="zh")
+    for key in ("figures_dir", "tables_dir"):  # the thesis's committed folders: a zh subfolder
+        assert chinese[key] == str(Path(english[key]) / "zh")
+    out = workbook.default_out("quick", "zh")  # the quick run's folders lie in its own out already
+    chinese = workbook.parameters_for(chapter, quick, out, profile_name="quick", language="zh")
+    assert (chapter.parent / chinese["figures_dir"]).resolve() == out / "figures"
 
 
 def test_model_and_comparison_findings_are_built_from_record_history_and_tables():

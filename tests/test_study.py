@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salt_lib import evaluate, experiments, result_folders, study
+from salt_lib import evaluate, experiments, report, result_folders, study
 from salt_lib.augment import POLICIES
 from salt_lib.dataset import load_dataset
 from salt_lib.recipes import DEFAULT
@@ -136,7 +136,7 @@ def test_seed_ensembles_average_the_seeds_and_choose_on_validation(dataset, trai
     sentences = study.ensemble_findings(table, summary.reset_index())
     for sentence, row in zip(sentences, table.itertuples()):
         mean = summary.loc[row.model.split()[0], "test_mean"]
-        assert sentence.startswith(f"{row.model}, 2 seed models averaged: test tgs_score {row.test_tgs_score:.3f}")
+        assert sentence.startswith(f"{report.readable(row.model)}, 2 seed models averaged: test tgs_score {row.test_tgs_score:.3f}")
         assert sentence.endswith(f", {row.test_tgs_score - mean:+.3f} against the mean of its seeds ({mean:.3f}).")
     assert "against" not in study.ensemble_findings(table)[0]
     # Written once: the same members again are reused without predicting.
@@ -418,15 +418,15 @@ def test_the_study_command(dataset, trained, tmp_path, monkeypatch, capsys):
 def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, caplog):
     summary = study.seed_summary(hand_results, n_resamples=500)
     sentences = study.summary_findings(summary)
-    assert sentences[0].startswith("unet: 3 seed(s), test tgs_score 0.500 [")
+    assert sentences[0].startswith("U-Net: 3 seed(s), test tgs_score 0.500 [")
     assert sentences[0].endswith("standard deviation over seeds 0.250 (range 0.250 to 0.750).")
     pairs = study.pairwise_table(hand_results, reference="unet", n_resamples=500)
     (sentence,) = study.pair_findings(pairs)
-    assert sentence.startswith("resunet's tgs_score is not distinguishable from unet's: resunet - unet = +0.167 [")
-    assert sentence.endswith("Seed by seed, resunet scored higher in 2 of 3 (differences +0.000 to +0.250).")
+    assert sentence.startswith("ResUNet's tgs_score is not distinguishable from U-Net's: ResUNet - U-Net = +0.167 [")
+    assert sentence.endswith("Seed by seed, ResUNet scored higher in 2 of 3 (differences +0.000 to +0.250).")
     assert study.distinguishable_pairs(pairs) == "Of the 1 pairs, 0 can be told apart on these tiles."
     decided = pairs.assign(verdict="higher")
-    assert study.distinguishable_pairs(decided) == "Of the 1 pairs, 1 can be told apart on these tiles: resunet - unet is higher than 0."
+    assert study.distinguishable_pairs(decided) == "Of the 1 pairs, 1 can be told apart on these tiles: ResUNet - U-Net is higher than 0."
     with caplog.at_level("INFO", logger="salt_lib"):
         assert study.read_results("") is None and study.read_results(tmp_path / "missing", "make it") is None
     assert "does not exist yet: `make it` makes it" in caplog.text

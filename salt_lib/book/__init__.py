@@ -37,6 +37,7 @@ from salt_lib.book.document import (TEXTS, bib_keys, document, link_citations, l
 from salt_lib.book.sources import BookError, Chapter, Float, cell_parameters, read_chapter
 from salt_lib.book.values import read_values
 from salt_lib.files import REPO
+from salt_lib.workbook import default_out
 
 BOOK_DIR = REPO / "book"
 LANGUAGES = ("en", "zh")
@@ -58,12 +59,16 @@ class Book:
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
-def profile_sources(profile: str, chapters_dir=None, root: Path = REPO) -> tuple[Path, Path, Path]:
+def profile_sources(profile: str, chapters_dir=None, root: Path = REPO, language: str = "en") -> tuple[Path, Path, Path]:
     """(executed chapters, figures, tables) of a profile: ``reports/<profile>`` (or
     ``chapters_dir``), and the ``figures_dir`` and ``tables_dir`` those chapters ran with (their
     parameters, relative to ``notebooks/`` where they ran): ``figures/`` and ``tables/`` for the
-    thesis run, ``reports/quick/...`` for the quick run and for the committed ``notebooks/``."""
-    out = Path(chapters_dir) if chapters_dir else root / "reports" / profile
+    thesis run, ``reports/quick/...`` for the quick run and for the committed ``notebooks/``.
+    For a book in another language, the chapters that ran in it (``reports/<profile>-zh``, with
+    ``figures/zh`` and ``tables/zh``) when there are any, else the English ones."""
+    out = Path(chapters_dir) if chapters_dir else default_out(profile, language, root=root)
+    if not chapters_dir and language != "en" and not any(out.glob("[0-9][0-9]_*.ipynb")):
+        out = default_out(profile, root=root)
     notebooks = sorted(out.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         hint = "make workbook" if profile == "quick" else f"python -m salt_lib workbook --profile {profile}"
@@ -96,7 +101,7 @@ def assemble(profile: str = "thesis", language: str = "en", chapters_dir=None, b
     """Read the sources and make the document (no Pandoc, no Typst): what the tests inspect."""
     if language not in LANGUAGES:
         raise BookError(f"language {language!r}: choose one of {', '.join(LANGUAGES)}.")
-    notebooks_dir, figures_dir, tables_dir = profile_sources(profile, chapters_dir, root)
+    notebooks_dir, figures_dir, tables_dir = profile_sources(profile, chapters_dir, root, language)
     notebooks = sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
     for folder in (figures_dir, tables_dir):
         if not folder.is_dir():

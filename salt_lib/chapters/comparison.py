@@ -227,9 +227,9 @@ def plot_result_runs(runs: dict[str, Result]) -> plt.Figure:
 
 def neighbour_gap_table(seed_runs: dict[str, Result], dataset, n_resamples: int = 2000) -> pd.DataFrame:
     """What the neighbours across the random split are worth, without training anything: for each
-    network of the seed study, the test score (each tile's mean over the seeds) of test tiles with
-    a neighbour among the training tiles against those without (``mosaic.neighbour_gap``: the
-    interval resamples whole mosaics), and what that gap adds to the whole test mean
+    network of the seed study, the test score (over its seeds and tiles) of test tiles with a
+    neighbour among the training tiles against those without (``mosaic.neighbour_gap``: the
+    interval resamples seeds, then whole mosaics), and what that gap adds to the whole test mean
     (``optimism``: the difference times the share of test tiles with a neighbour)."""
     from salt_lib import mosaic
     from salt_lib.report.words import network_name
@@ -241,7 +241,7 @@ def neighbour_gap_table(seed_runs: dict[str, Result], dataset, n_resamples: int 
     rows = []
     for arch in dict.fromkeys(run.record["arch"] for run in seed_runs.values()):
         runs = [run for run in seed_runs.values() if run.record["arch"] == arch]
-        scores = pd.concat([run.tiles[run.tiles["split"] == "test"].set_index("id")["tgs_score"] for run in runs], axis=1).mean(axis=1)
+        scores = pd.concat([run.tiles[run.tiles["split"] == "test"].set_index("id")["tgs_score"] for run in runs], axis=1)
         gap = mosaic.neighbour_gap(scores, flags, mosaics, n_resamples)
         share = gap["tiles_with"] / (gap["tiles_with"] + gap["tiles_without"])
         rows.append({"model": network_name(arch), "seeds": len(runs), "tiles_with_neighbour": gap["tiles_with"],

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from salt_lib.report.sentences import with_interval
-from salt_lib.report.words import tr
+from salt_lib.report.words import readable, tr
 
 
 def check_name(name: str) -> str:
@@ -161,6 +161,8 @@ def shown_table(table: pd.DataFrame, float_digits: int = 3) -> tuple[pd.DataFram
             continue
         if column == "score":
             values = values.map(lambda v: header(v) if v in HEADERS else v)
+        elif pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+            values = values.map(readable)
         columns[header(column)] = [_cell(v, float_digits) for v in values]
         numeric.append(_is_number(table[column].dtype))
     return pd.DataFrame(columns, index=range(len(table))), numeric

@@ -101,7 +101,7 @@ TRANSLATIONS = {"zh": {
     "5th pct.": "第 5 百分位", "95th pct.": "第 95 百分位", "Depths": "深度", "Min. depth": "最小深度",
     "Max. depth": "最大深度", "Empty tiles (share)": "无盐占比", "Full tiles (share)": "全盐占比",
     "Mean coverage": "平均覆盖率", "Mean coverage (salt tiles)": "含盐图块的平均覆盖率",
-    "{value} [95 % CI]": "{value} [95% 置信区间]", "{caption} (part {part} of {parts})": "{caption}（第 {part} 部分，共 {parts} 部分）",
+    "{value} [95 % CI]": "{value} [95% 置信区间]", "(seed ensemble)": "（种子集成）", "{caption} (part {part} of {parts})": "{caption}（第 {part} 部分，共 {parts} 部分）",
 }}
 
 
@@ -127,6 +127,18 @@ def tr(text: str, **values) -> str:
 def network_name(arch: str) -> str:
     """How the text names an architecture of ``salt_lib.models``: 'unet' -> 'U-Net'."""
     return NETWORK_NAMES.get(arch, arch)
+
+
+def readable(cell):
+    """A table cell as a reader names it: a network's code name leading the cell ('unet',
+    'resunet (seed ensemble)') in words ('ResUNet (seed ensemble)'), the rest translated;
+    anything else as it is."""
+    if not isinstance(cell, str):
+        return cell
+    head, space, rest = cell.partition(" ")
+    if head not in NETWORK_NAMES:
+        return cell
+    return network_name(head) + space + tr(rest) if rest else network_name(head)
 
 
 def set_language(language: str) -> None:
