@@ -245,8 +245,7 @@ def summary_findings(summary: pd.DataFrame, score: str = "test tgs_score") -> li
 def distinguishable_pairs(pairs: pd.DataFrame) -> str:
     """How many of ``pairwise_table``'s comparisons the interval can decide, and which."""
     decided = pairs[pairs["verdict"] != NOT_DISTINGUISHABLE]
-    listed = "; ".join(f"{' - '.join(readable(arm) for arm in row.comparison.split(' - '))} is {row.verdict} than 0"
-                       for row in decided.itertuples())
+    listed = "; ".join(f"{readable(row.comparison)} is {row.verdict} than 0" for row in decided.itertuples())
     return (f"Of the {len(pairs)} pairs, {len(decided)} can be told apart on these tiles" + (f": {listed}." if listed else ".")
             + (" With this many comparisons at 95 % each, about one in twenty would be decided by chance alone." if len(pairs) >= 5 else ""))
 

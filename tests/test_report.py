@@ -211,11 +211,11 @@ def test_save_table_writes_csv_tex_and_md_with_the_same_rows(tmp_path):
 
 
 def test_tables_name_the_networks_in_words_while_the_csv_keeps_the_code_names(tmp_path):
-    table = pd.DataFrame({"model": ["unet (seed ensemble)", "resunet", "unet-s2"], "arch": ["unet", "resunet", "unet"]})
+    table = pd.DataFrame({"model": ["unet (seed ensemble)", "resunet - unet", "unet-s2"], "arch": ["unet", "resunet", "unet"]})
     report.save_table(table, "06_demo", tmp_path)
-    assert pd.read_csv(tmp_path / "06_demo.csv")["model"].tolist() == ["unet (seed ensemble)", "resunet", "unet-s2"]
+    assert pd.read_csv(tmp_path / "06_demo.csv")["model"].tolist() == ["unet (seed ensemble)", "resunet - unet", "unet-s2"]
     md = (tmp_path / "06_demo.md").read_text().splitlines()
-    assert md[4:] == ["| U-Net (seed ensemble) | U-Net |", "| ResUNet | ResUNet |", "| unet-s2 | U-Net |"]
+    assert md[4:] == ["| U-Net (seed ensemble) | U-Net |", "| ResUNet - U-Net | ResUNet |", "| unet-s2 | U-Net |"]
     report.use_thesis_style(language="zh")
     try:
         assert report.readable("resunet (seed ensemble)") == "ResUNet （种子集成）"

@@ -131,10 +131,12 @@ def network_name(arch: str) -> str:
 
 def readable(cell):
     """A table cell as a reader names it: a network's code name leading the cell ('unet',
-    'resunet (seed ensemble)') in words ('ResUNet (seed ensemble)'), the rest translated;
-    anything else as it is."""
+    'resunet (seed ensemble)') or each side of a comparison ('resunet - unet') in words
+    ('ResUNet (seed ensemble)', 'ResUNet - U-Net'), the rest translated; anything else as it is."""
     if not isinstance(cell, str):
         return cell
+    if " - " in cell:  # a comparison: 'resunet - unet'
+        return " - ".join(readable(part) for part in cell.split(" - "))
     head, space, rest = cell.partition(" ")
     if head not in NETWORK_NAMES:
         return cell
