@@ -25,7 +25,7 @@ import pandas as pd
 from salt_lib import metrics
 from salt_lib.data import DataError, TGSData
 from salt_lib.files import atomic_write
-from salt_lib.predict import THRESHOLDS, choose_min_size, choose_threshold, predict_ensemble, to_masks
+from salt_lib.predict import THRESHOLDS, choose_min_size, choose_threshold, predict_ensemble, salt_probability, to_masks
 from salt_lib.records import load_model, load_record, read_history
 from salt_lib.split import COVERAGE_CLASS_LABELS, coverage_class
 
@@ -72,10 +72,19 @@ def evaluate_model(model_path, tiles: TGSData, cache_dir=None, name: str | None 
     probs = predictions(paths, tiles, cache_dir, tta)
     record = model_record(paths, val, cache_dir, tta)
     history = read_history(paths[0]) if len(paths) == 1 else pd.DataFrame()
-    masks = to_masks(probs, record.get("threshold", 0.5), record.get("min_size", 0))
+    salt = head_salt(paths, record, tiles.images, tta)
+    masks = to_masks(probs, record.get("threshold", 0.5), record.get("min_size", 0), salt, record.get("empty_cut", 0.0))
     per_tile = per_tile_scores(tiles.masks, masks)
     return Evaluation(name or "+".join(path.stem for path in paths), paths[0] if len(paths) == 1 else paths, record,
                       history, probs, masks, per_tile, {score: float(values.mean()) for score, values in per_tile.items()})
+
+
+def head_salt(paths, record: dict, images, tta: bool = True):
+    """The empty-tile head's salt probabilities (N,) for ``images`` when the record of a single
+    model says to use them (``empty_cut`` above 0, chosen on validation by training), else None."""
+    if len(paths) != 1 or record.get("empty_cut", 0.0) <= 0:
+        return None
+    return salt_probability(load_model(paths[0], compile=False), images, tta=tta)
 
 
 def model_paths(model_path) -> tuple[Path, ...]:

@@ -1,6 +1,7 @@
 """From a trained model to salt masks: probabilities, flip test-time augmentation, a threshold
-and a minimum component size chosen on validation (``salt_lib.submission`` turns them into a
-competition submission).
+and a minimum component size chosen on validation, and for a network with an empty-tile head the
+head probability under which a tile is emptied, also chosen on validation (``salt_lib.submission``
+turns the masks into a competition submission).
 
 Shapes: tiles (N, 101, 101) uint8 in; probabilities (N, 101, 101) float32 in [0, 1] out.
 """
@@ -17,6 +18,7 @@ from salt_lib.tile import TILE_SHAPE
 
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.025), 3)
 MIN_SIZES = (0, 10, 20, 40, 60, 100)
+EMPTY_CUTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)  # head probabilities under which a tile is called empty
 
 
 def model_geometry(model) -> tuple[int, str]:
@@ -41,6 +43,22 @@ def predict(model, images: np.ndarray, tta: bool = True, batch_size: int = 32) -
         mirrored = segmentation(model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0))[:, :, ::-1]
         probs = (probs + mirrored) / 2
     return from_model(probs, mode=mode)
+
+
+def salt_probability(model, images: np.ndarray, tta: bool = True, batch_size: int = 32) -> np.ndarray | None:
+    """The empty-tile head's probability (N,) that each uint8 tile (N, 101, 101) holds salt, the
+    mean over the tile and its mirror with ``tta``; None for a model without the head
+    (``ModelConfig.empty_head``)."""
+    if not model_config(model).get("empty_head"):
+        return None
+    if len(images) == 0:
+        return np.zeros(0, np.float32)
+    size, mode = model_geometry(model)
+    x = to_model(images, size=size, mode=mode)
+    salt = np.asarray(model.predict(x, batch_size=batch_size, verbose=0)[1], np.float32).reshape(-1)
+    if tta:
+        salt = (salt + np.asarray(model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)[1], np.float32).reshape(-1)) / 2
+    return salt
 
 
 def segmentation(outputs) -> np.ndarray:
@@ -91,6 +109,28 @@ def choose_min_size(probs, masks, threshold: float, sizes=MIN_SIZES) -> tuple[in
     return int(sizes[best]), float(scores[best])
 
 
-def to_masks(probs: np.ndarray, threshold: float = 0.5, min_size: int = 0) -> np.ndarray:
-    """Bool masks from probabilities: cut at ``threshold``, then drop regions under ``min_size``."""
-    return remove_small_components(probs > threshold, min_size)
+def to_masks(probs: np.ndarray, threshold: float = 0.5, min_size: int = 0, salt=None, empty_cut: float = 0.0) -> np.ndarray:
+    """Bool masks from probabilities: cut at ``threshold``, then drop regions under ``min_size``;
+    with the empty-tile head's ``salt`` probabilities (N,), tiles under ``empty_cut`` are emptied."""
+    return empty_tiles(remove_small_components(probs > threshold, min_size), salt, empty_cut)
+
+
+def empty_tiles(masks: np.ndarray, salt, cut: float) -> np.ndarray:
+    """``masks`` (N, H, W) with every tile whose head says salt with probability under ``cut``
+    emptied; unchanged without ``salt`` or with ``cut`` 0."""
+    if salt is None or cut <= 0:
+        return masks
+    salt = np.asarray(salt, float).reshape(-1)
+    if len(salt) != len(masks):
+        raise ValueError(f"one salt probability per tile: {len(salt)} for {len(masks)} tiles")
+    return np.where((salt < cut)[:, None, None], False, masks)
+
+
+def choose_empty_cut(probs, salt, masks, threshold: float, min_size: int = 0, cuts=EMPTY_CUTS) -> tuple[float, float]:
+    """The head probability under which a tile is called empty that maximises ``tgs_score`` on
+    labelled tiles, after ``threshold`` and ``min_size``: (cut, score); cut 0 empties nothing, so
+    it wins whenever the head does not help (ties go to the smaller cut)."""
+    binary = remove_small_components(probs > threshold, min_size)
+    scores = [tgs_score(masks, empty_tiles(binary, salt, cut)) for cut in cuts]
+    best = int(np.argmax(scores))
+    return float(cuts[best]), float(scores[best])

@@ -23,7 +23,7 @@ from tqdm import tqdm  # not tqdm.auto: its notebook check warns in kernels with
 from salt_lib.data import DataError, TGSData, png_files, read_image
 from salt_lib.evaluate import model_paths, model_record
 from salt_lib.files import atomic_write
-from salt_lib.predict import predict_ensemble, to_masks
+from salt_lib.predict import predict_ensemble, salt_probability, to_masks
 from salt_lib.records import load_model
 from salt_lib.rle import RLEError, rle_decode, rle_encode
 from salt_lib.synthetic import write_synthetic_folder
@@ -71,7 +71,8 @@ def write_submission_csv(model_path, images_dir, out, val: TGSData | None = None
     record = model_record(paths, val, cache_dir, tta)  # fails on a missing validation split before loading models
     threshold, min_size = record.get("threshold", 0.5), record.get("min_size", 0)
     models = [load_model(path, compile=False) for path in paths]
-    rows = submission_rows(models, files, threshold, min_size, tta=tta, batch=batch, progress=progress)
+    empty_cut = record.get("empty_cut", 0.0) if len(models) == 1 else 0.0  # a single model's head, chosen on validation
+    rows = submission_rows(models, files, threshold, min_size, tta=tta, batch=batch, progress=progress, empty_cut=empty_cut)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_submission(rows, out)
@@ -86,11 +87,12 @@ def kaggle_command(path, message: str) -> str:
 
 
 def submission_rows(models, files: dict, threshold: float = 0.5, min_size: int = 0, tta: bool = True,
-                    batch: int = 256, progress: bool = True) -> list[tuple[str, str]]:
+                    batch: int = 256, progress: bool = True, empty_cut: float = 0.0) -> list[tuple[str, str]]:
     """``(id, rle)`` for every tile of ``files`` (id -> PNG path, e.g. ``salt_lib.data.png_files``
     of Kaggle's test/images), sorted by id: the mean of ``models``' probabilities
     (``predict_ensemble``, flip TTA with ``tta``) cut at ``threshold``, regions under ``min_size``
-    pixels dropped, run-length encoded. Tiles are read ``batch`` at a time, so memory stays
+    pixels dropped, with ``empty_cut`` (one model with an empty-tile head) the tiles its head
+    calls empty emptied, run-length encoded. Tiles are read ``batch`` at a time, so memory stays
     bounded whatever the number of tiles (Kaggle's test set has 18,000)."""
     ids = sorted(files)
     rows = []
@@ -98,7 +100,8 @@ def submission_rows(models, files: dict, threshold: float = 0.5, min_size: int =
         for start in range(0, len(ids), batch):
             batch_ids = ids[start : start + batch]
             images = np.stack([read_image(files[tile_id]) for tile_id in batch_ids])
-            masks = to_masks(predict_ensemble(models, images, tta=tta), threshold, min_size)
+            salt = salt_probability(models[0], images, tta=tta) if empty_cut > 0 else None
+            masks = to_masks(predict_ensemble(models, images, tta=tta), threshold, min_size, salt, empty_cut)
             rows.extend((tile_id, rle_encode(mask)) for tile_id, mask in zip(batch_ids, masks))
             bar.update(len(batch_ids))
     return rows

@@ -42,7 +42,7 @@ from salt_lib.files import REPO, atomic_write
 from salt_lib.geometry import to_model
 from salt_lib.losses import get_loss
 from salt_lib.models import model_config, model_from_config
-from salt_lib.predict import choose_min_size, choose_threshold, model_geometry, predict
+from salt_lib.predict import choose_empty_cut, choose_min_size, choose_threshold, model_geometry, predict, salt_probability
 from salt_lib.records import config_path, history_path, load_model, read_history, run_key, write_json, write_record
 
 
@@ -547,13 +547,20 @@ def _append_history(out_dir: Path, row: dict) -> None:
 
 def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | None, architecture: dict) -> dict:
     """Re-score the best weights on validation with flip TTA, tune the threshold and the minimum
-    component size there, and write best.config.json: the model's provenance. Returns that dict."""
+    component size there (and, for a network with an empty-tile head, the head probability under
+    which a tile is emptied: ``empty_cut``), and write best.config.json: the model's provenance.
+    Returns that dict."""
     state = _read_state(out_dir)
     model = keras.models.load_model(out_dir / "best.keras", compile=False)
     model.salt_config = architecture
     probs = predict(model, val.images, tta=True)
     threshold, score = choose_threshold(probs, val.masks)
     min_size, score_cleaned = choose_min_size(probs, val.masks, threshold)
+    salt = salt_probability(model, val.images, tta=True)  # None without an empty-tile head
+    gate = {}
+    if salt is not None:
+        empty_cut, score_gated = choose_empty_cut(probs, salt, val.masks, threshold, min_size)
+        gate = {"empty_cut": empty_cut, "tgs_score_empty_cut": score_gated}
     record = architecture | {
         "parameters": int(model.count_params()),
         "training": config.to_dict(),
@@ -566,9 +573,10 @@ def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | N
         **({"snapshots": [row | {"epoch": state.get("cycle_epochs", {}).get(str(row["cycle"]))} for row in state["snapshots"]]}
            if "snapshots" in state else {}),
         "val": {"tgs_score_no_tta": state.get("best_score"), "tgs_score": score, "threshold": threshold,
-                "min_size": min_size, "tgs_score_min_size": score_cleaned, "tiles": len(val)},
+                "min_size": min_size, "tgs_score_min_size": score_cleaned, "tiles": len(val)} | gate,
         "threshold": threshold,
         "min_size": min_size,
+        **({"empty_cut": gate["empty_cut"]} if gate else {}),
         "versions": library_versions(),
         "git_commit": git_commit(),
     }

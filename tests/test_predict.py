@@ -59,3 +59,23 @@ def test_an_ensemble_is_scored_at_the_threshold_its_averaged_probabilities_choos
     np.testing.assert_allclose(result.probs, (predict(members[0], test.images) + predict(members[1], test.images)) / 2, atol=1e-5)
     with pytest.raises(DataError, match="validation split"):
         evaluate_model(paths, test)
+
+
+def test_the_empty_tile_gate_empties_the_tiles_under_its_cut_and_is_chosen_on_labelled_tiles():
+    from salt_lib.predict import choose_empty_cut, empty_tiles, to_masks
+
+    masks = np.zeros((4, 101, 101), bool)
+    masks[2:, 20:60, 20:60] = True  # tiles 0, 1 empty; 2, 3 hold salt
+    probs = np.zeros((4, 101, 101), np.float32)
+    probs[:, 30:70, 30:70] = 0.9  # a false salt blob on the empty tiles, a rough one on the others
+    salt = np.array([0.05, 0.25, 0.9, 0.6])
+    assert to_masks(probs, 0.5).any(axis=(1, 2)).all()
+    gated = to_masks(probs, 0.5, 0, salt, 0.3)
+    assert gated.any(axis=(1, 2)).tolist() == [False, False, True, True]
+    assert empty_tiles(gated, None, 0.9) is gated and empty_tiles(gated, salt, 0.0) is gated
+    cut, score = choose_empty_cut(probs, salt, masks, 0.5)
+    assert 0.25 < cut <= 0.6 and score > choose_empty_cut(probs, salt, masks, 0.5, cuts=(0.0,))[1]
+    # a head that says nothing useful leaves every tile alone: the smallest cut wins the tie
+    assert choose_empty_cut(probs, np.ones(4), masks, 0.5)[0] == 0.0
+    with pytest.raises(ValueError, match="one salt probability per tile"):
+        empty_tiles(gated, salt[:3], 0.5)

@@ -229,3 +229,16 @@ def test_a_network_with_the_empty_tile_head_trains_and_scores(tmp_path):
                   TrainConfig(epochs=1, batch_size=8), tmp_path / "run", verbose=False)
     assert history["val_tgs_score"].between(0, 1).all()
     assert len(load_model(tmp_path / "run" / "best.keras", compile=False).outputs) == 2
+    # the head's cut is chosen on validation with the threshold and minimum size; cut 0 (no
+    # tile emptied) is among the candidates, so the gate never scores below the masks alone
+    from salt_lib.evaluate import evaluate_model
+    from salt_lib.predict import EMPTY_CUTS, salt_probability
+    from salt_lib.records import load_record
+
+    record = load_record(tmp_path / "run" / "best.keras")
+    assert record["empty_cut"] in EMPTY_CUTS and record["val"]["empty_cut"] == record["empty_cut"]
+    assert record["val"]["tgs_score_empty_cut"] >= record["val"]["tgs_score_min_size"] - 1e-9
+    test = tiles(8, 3)
+    result = evaluate_model(tmp_path / "run" / "best.keras", test)
+    salt = salt_probability(load_model(tmp_path / "run" / "best.keras", compile=False), test.images)
+    assert salt.shape == (8,) and not result.masks[salt < record["empty_cut"]].any()
