@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, curve, epoch_costs, first_reaching,  # benchmarks/
-                                   readme_blocks, sentence, stage_signature)
+                                   lever_rows, readme_blocks, sentence, stage_signature)
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "time_to_quality.json"
@@ -65,6 +65,19 @@ def test_every_arm_but_the_references_is_a_variant_of_one_recipe_on_one_factor()
             lever = name.removeprefix("short+")
             assert changed - {"learning_rate"} == {lever if lever != "warmup" else "warmup_epochs"}, (name, changed)
             assert recipe.overrides == ARMS["short"].overrides
+
+
+def test_each_lever_and_stack_is_set_against_the_schedule_it_changes():
+    def arm(best, finished, minutes):
+        return {"best_val_tgs_score": best, "final_val_tgs_score_tta": finished, "minutes": minutes}
+
+    result = {"arms": {"default": arm(0.78, 0.79, 45.0), "short": arm(0.74, 0.75, 17.5),
+                       "short+warmup": arm(0.73, 0.745, 17.6), "stack_a": arm(0.71, 0.72, 15.7)}}
+    rows = {row["arm"]: row for row in lever_rows(result)}
+    assert set(rows) == {"short+warmup", "stack_a"}  # the references are not levers
+    assert rows["short+warmup"]["best_change"] == pytest.approx(-0.01) and rows["stack_a"]["minutes_change"] == pytest.approx(-1.8)
+    assert rows["stack_a"]["finished_change"] == pytest.approx(-0.03) and rows["stack_a"]["seeds"] == 1
+    assert lever_rows({"arms": {"default": arm(0.78, 0.79, 45.0)}}) == []
 
 
 @pytest.fixture(scope="module")
