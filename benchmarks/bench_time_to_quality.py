@@ -290,7 +290,10 @@ def main() -> None:
     idle = {name.strip() for name in args.idle.split(",") if name.strip()}
     out = Path(args.out).with_suffix(".json")
     previous = json.loads(out.read_text()) if out.is_file() else {}
-    previous_arms = previous.get("arms", {}) if previous.get("seed") == args.seed and previous.get("arch", "unet") == args.arch else {}
+    if previous and not args.train_only and (previous.get("seed"), previous.get("arch", "unet")) != (args.seed, args.arch):
+        parser.error(f"{out} holds seed {previous.get('seed')} of the {previous.get('arch', 'unet')}; writing seed {args.seed} "
+                     f"of the {args.arch} there would drop its arms. Pass another --out.")
+    previous_arms = previous.get("arms", {})
 
     if args.time_only:
         # Only stages whose epochs cost what no DEFAULT stage costs (an early crop): DEFAULT's come
