@@ -109,3 +109,15 @@ def test_the_readmes_show_the_committed_result(committed):
         assert f"{BLOCK_START}\n{text}\n{BLOCK_END}" in content, f"{name}: rerun the bench with --readme"
     assert sentence(committed) in (REPO / "README.md").read_text()
     assert (REPO / "benchmarks" / "results" / "time_to_quality.png").is_file()
+
+
+def test_the_predict_benchmark_serves_committed_models_and_reads_its_result_as_a_table():
+    from bench_predict import ARMS as PREDICT_ARMS, table  # benchmarks/
+
+    for models in PREDICT_ARMS.values():
+        assert all((REPO / model).is_file() for model in models)
+    assert len(PREDICT_ARMS["ensemble"]) == 3 and PREDICT_ARMS["single"][0] in PREDICT_ARMS["ensemble"]
+    result = {"tiles": 18000, "arms": {"single": {"models": ["a"], "seconds": 312.4, "peak_rss_mb": 1024.0},
+                                       "ensemble": {"models": ["a", "b", "c"], "seconds": 61.0, "peak_rss_mb": 1536.0}}}
+    assert table(result).splitlines()[2:] == ["| U-Net (one model) | 1 | 5 min 12 s | 1.00 GB |",
+                                              "| U-Net seed ensemble (3 models) | 3 | 1 min 01 s | 1.50 GB |"]
