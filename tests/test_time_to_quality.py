@@ -121,3 +121,12 @@ def test_the_predict_benchmark_serves_committed_models_and_reads_its_result_as_a
                                        "ensemble": {"models": ["a", "b", "c"], "seconds": 61.0, "peak_rss_mb": 1536.0}}}
     assert table(result).splitlines()[2:] == ["| U-Net (one model) | 1 | 5 min 12 s | 1.00 GB |",
                                               "| U-Net seed ensemble (3 models) | 3 | 1 min 01 s | 1.50 GB |"]
+
+
+def test_the_benchmarks_readme_shows_the_committed_predict_result():
+    from bench_predict import table  # benchmarks/
+
+    result = json.loads((REPO / "benchmarks" / "results" / "predict.json").read_text())
+    assert result["times"] == "idle cores" and result["tiles"] == 18000
+    assert all(arm["check"].startswith(f"{name}.csv: header id,rle_mask; 18000 rows") for name, arm in result["arms"].items())
+    assert table(result) in (REPO / "benchmarks" / "README.md").read_text()
