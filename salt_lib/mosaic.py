@@ -191,6 +191,14 @@ def neighbour_summary(ids, pairs: pd.DataFrame, groups, random_split: pd.DataFra
     return pd.DataFrame(rows, columns=["quantity", "count"])
 
 
+def mosaic_labels(tiles) -> pd.Series:
+    """Each tile's mosaic number (a Series indexed by id) for ``tiles`` (``TGSData``): the
+    ``mosaic_groups`` of the ``neighbour_pairs`` found among their images; what the intervals
+    that resample whole mosaics (``neighbour_gap``, ``study.paired_arm_table``) group by."""
+    pairs = neighbour_pairs(tiles.images, tiles.ids)
+    return pd.Series(mosaic_groups(tiles.ids, pairs), index=np.asarray(tiles.ids).astype(str), name="mosaic")
+
+
 def neighbour_gap(scores, flags: pd.Series, mosaics: pd.Series, n_resamples: int = 2000,
                   level: float = 0.95, seed: int = 0) -> dict:
     """How much better tiles with a neighbour in train score than tiles without one.

@@ -66,6 +66,7 @@ from salt_lib import result_folders
 from salt_lib.result_folders import is_result, read_record, read_result
 from salt_lib.report.sentences import NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
 from salt_lib.report.words import readable
+from salt_lib.stats import holm, two_level_difference
 from salt_lib.train import TrainConfig
 
 log = logging.getLogger(__name__)  # progress: the command line shows it, an executed chapter does not
@@ -246,8 +247,14 @@ def distinguishable_pairs(pairs: pd.DataFrame) -> str:
     """How many of ``pairwise_table``'s comparisons the interval can decide, and which."""
     decided = pairs[pairs["verdict"] != NOT_DISTINGUISHABLE]
     listed = "; ".join(f"{readable(row.comparison)} is {row.verdict} than 0" for row in decided.itertuples())
-    return (f"Of the {len(pairs)} pairs, {len(decided)} can be told apart on these tiles" + (f": {listed}." if listed else ".")
-            + (" With this many comparisons at 95 % each, about one in twenty would be decided by chance alone." if len(pairs) >= 5 else ""))
+    sentence = (f"Of the {len(pairs)} pairs, {len(decided)} can be told apart on these tiles" + (f": {listed}." if listed else ".")
+                + (" With this many comparisons at 95 % each, about one in twenty would be decided by chance alone." if len(pairs) >= 5 else ""))
+    if "p_holm" in pairs and pairs["p_value"].notna().any():
+        held = pairs[pairs["p_holm"] < 0.05]
+        names = "; ".join(readable(c) for c in held["comparison"])
+        sentence += (f" With seeds and tiles resampled together and Holm's correction for the {len(pairs)} comparisons, "
+                     f"{len(held)} keep an adjusted p under 0.05" + (f": {names}." if names else "."))
+    return sentence
 
 
 def pair_findings(pairs: pd.DataFrame, score: str = "tgs_score") -> list[str]:
@@ -262,6 +269,11 @@ def pair_findings(pairs: pd.DataFrame, score: str = "tgs_score") -> list[str]:
         if row.seeds_paired:
             sentence += (f" Seed by seed, {b} scored higher in {row.seeds_b_higher} of {row.seeds_paired} "
                          f"(differences {row.seed_difference_min:+.3f} to {row.seed_difference_max:+.3f}).")
+        if getattr(row, "resampled", "") and row.difference_seeds_tiles == row.difference_seeds_tiles:
+            held = f", Holm-adjusted p = {row.p_holm:.3f}" if hasattr(row, "p_holm") else ""
+            sentence += (f" Resampling {row.resampled} together: "
+                         f"{with_interval(row.difference_seeds_tiles, row.difference_seeds_tiles_low, row.difference_seeds_tiles_high, signed=True)}"
+                         f" (p = {row.p_value:.3f}{held}).")
         sentences.append(sentence)
     return sentences
 
@@ -671,14 +683,18 @@ def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 
 
 
 def paired_arm_table(results: dict[str, dict], a: str, b: str, split: str = "test", factor: str | None = None,
-                     n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+                     n_resamples: int = 2000, seed: int = 0, clusters: pd.Series | None = None) -> pd.DataFrame:
     """The difference ``b - a`` in ``tgs_score`` on ``split``, as one row:
 
     * pooled: each arm's per-tile scores averaged over the seeds it has, the difference's mean
       with a paired bootstrap 95 % interval over tiles (``difference``, ``ci_low``, ``ci_high``,
       ``share_resamples_positive``) and the word the interval supports (``verdict``);
     * seed spread: the differences of the per-seed means, paired by seed over the seeds both arms
-      have (``seed_difference_mean``/``_min``/``_max``, ``seeds_b_higher``, and ``per_seed``).
+      have (``seed_difference_mean``/``_min``/``_max``, ``seeds_b_higher``, and ``per_seed``);
+    * seeds and tiles together: over the paired seeds, a two-level bootstrap that draws seeds,
+      then tiles, or with ``clusters`` (tile id -> mosaic, ``mosaic.mosaic_labels``) whole
+      mosaics of neighbouring tiles (``stats.two_level_difference``): ``difference_seeds_tiles``
+      with its ``_low``/``_high`` interval and the bootstrap ``p_value`` of no difference.
 
     A ValueError if the arms' records differ in more than ``factor`` (default: the ``study.factor``
     their records name; see ``differences_besides``) or their scores are for different tiles.
@@ -697,6 +713,16 @@ def paired_arm_table(results: dict[str, dict], a: str, b: str, split: str = "tes
     paired = paired_bootstrap(pooled_b, pooled_a, n_resamples, seed=seed)
     common = sorted(set(runs_a) & set(runs_b))
     per_seed = np.array([tile_scores(runs_b[s], split).mean() - tile_scores(runs_a[s], split).mean() for s in common])
+    together = {"difference": np.nan, "low": np.nan, "high": np.nan, "p_value": np.nan}
+    if common:
+        cluster = None
+        if clusters is not None:
+            ids = next(iter(runs_a.values())).tiles.query("split == @split")["id"].astype(str)
+            cluster = clusters.reindex(ids.to_numpy()).to_numpy()
+            if pd.isna(cluster).any():
+                raise ValueError(f"clusters: no mosaic for {int(pd.isna(cluster).sum())} of the {split} tiles")
+        together = two_level_difference([tile_scores(runs_b[s], split) for s in common],
+                                        [tile_scores(runs_a[s], split) for s in common], n_resamples, seed=seed, cluster=cluster)
     return pd.DataFrame([{
         "comparison": f"{b} - {a}", "split": split, "seeds_a": len(runs_a), "seeds_b": len(runs_b), "tiles": paired["tiles"],
         "difference": paired["mean_difference"], "ci_low": paired["low"], "ci_high": paired["high"],
@@ -707,17 +733,23 @@ def paired_arm_table(results: dict[str, dict], a: str, b: str, split: str = "tes
         "seed_difference_max": per_seed.max() if len(common) else np.nan,
         "seeds_b_higher": int((per_seed > 0).sum()),
         "per_seed": "; ".join(f"s{s} {d:+.4f}" for s, d in zip(common, per_seed)),
+        "difference_seeds_tiles": together["difference"], "difference_seeds_tiles_low": together["low"],
+        "difference_seeds_tiles_high": together["high"], "p_value": together["p_value"],
+        "resampled": ("seeds, then mosaics" if clusters is not None else "seeds, then tiles") if common else "",
     }])
 
 
 def pairwise_table(results: dict[str, dict], reference: str | None = None, split: str = "test", factor: str | None = None,
-                   n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+                   n_resamples: int = 2000, seed: int = 0, clusters: pd.Series | None = None) -> pd.DataFrame:
     """``paired_arm_table`` for each arm against ``reference`` (``other - reference``), or, with
     no reference, for every pair of arms in the study's order (``later - earlier``). With five
-    policies that is ten comparisons, each at 95 %: read a lone "higher" among them with care."""
+    policies that is ten comparisons, each at 95 %: ``p_holm`` is each row's ``p_value`` adjusted
+    for all the rows of the table by Holm's step-down method (``stats.holm``)."""
     names = arm_names(results)
     if reference is not None:
         pairs = [(reference, name) for name in names if name != reference]
     else:
         pairs = list(itertools.combinations(names, 2))
-    return pd.concat([paired_arm_table(results, a, b, split, factor, n_resamples, seed) for a, b in pairs], ignore_index=True)
+    table = pd.concat([paired_arm_table(results, a, b, split, factor, n_resamples, seed, clusters) for a, b in pairs], ignore_index=True)
+    table["p_holm"] = holm(table["p_value"].fillna(1.0)) if len(table) else []
+    return table

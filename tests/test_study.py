@@ -423,10 +423,24 @@ def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, ca
     pairs = study.pairwise_table(hand_results, reference="unet", n_resamples=500)
     (sentence,) = study.pair_findings(pairs)
     assert sentence.startswith("ResUNet's tgs_score is not distinguishable from U-Net's: ResUNet - U-Net = +0.167 [")
-    assert sentence.endswith("Seed by seed, ResUNet scored higher in 2 of 3 (differences +0.000 to +0.250).")
-    assert study.distinguishable_pairs(pairs) == "Of the 1 pairs, 0 can be told apart on these tiles."
-    decided = pairs.assign(verdict="higher")
-    assert study.distinguishable_pairs(decided) == "Of the 1 pairs, 1 can be told apart on these tiles: ResUNet - U-Net is higher than 0."
+    assert "Seed by seed, ResUNet scored higher in 2 of 3 (differences +0.000 to +0.250). Resampling seeds, then tiles together: " in sentence
+    row = pairs.iloc[0]
+    assert row["difference_seeds_tiles"] == pytest.approx(row["seed_difference_mean"])  # over the paired seeds
+    assert row["difference_seeds_tiles_low"] <= row["difference_seeds_tiles"] <= row["difference_seeds_tiles_high"]
+    assert sentence.endswith(f"(p = {row['p_value']:.3f}, Holm-adjusted p = {row['p_holm']:.3f}).") and row["p_holm"] == row["p_value"]
+    holm = " With seeds and tiles resampled together and Holm's correction for the 1 comparisons, 0 keep an adjusted p under 0.05."
+    assert study.distinguishable_pairs(pairs) == "Of the 1 pairs, 0 can be told apart on these tiles." + holm
+    decided = pairs.assign(verdict="higher", p_holm=0.01)
+    assert study.distinguishable_pairs(decided) == ("Of the 1 pairs, 1 can be told apart on these tiles: ResUNet - U-Net is higher than 0."
+                                                    + holm.replace("0 keep an adjusted p under 0.05.", "1 keep an adjusted p under 0.05: ResUNet - U-Net."))
+    # with clusters (tile id -> mosaic) whole mosaics are drawn; every test tile needs one
+    tiles = next(iter(hand_results.values())).tiles
+    ids = tiles.loc[tiles["split"] == "test", "id"].astype(str)
+    clustered = study.pairwise_table(hand_results, reference="unet", n_resamples=500, clusters=pd.Series(0, index=ids))
+    assert clustered["resampled"].iloc[0] == "seeds, then mosaics"
+    assert clustered["difference_seeds_tiles"].iloc[0] == pytest.approx(row["difference_seeds_tiles"])
+    with pytest.raises(ValueError, match="no mosaic for"):
+        study.pairwise_table(hand_results, reference="unet", n_resamples=50, clusters=pd.Series(0, index=ids[:1]))
     with caplog.at_level("INFO", logger="salt_lib"):
         assert study.read_results("") is None and study.read_results(tmp_path / "missing", "make it") is None
     assert "does not exist yet: `make it` makes it" in caplog.text

@@ -64,6 +64,8 @@ HEADERS = {
     "seeds_a": "Seeds (right of -)", "seeds_b": "Seeds (left of -)", "seeds_paired": "Seeds paired",
     "seed_difference_mean": "Mean difference per seed", "seed_difference_min": "Min. difference per seed",
     "seed_difference_max": "Max. difference per seed", "seeds_b_higher": "Seeds left higher", "per_seed": "Per seed",
+    "difference_seeds_tiles": "Difference over seeds and tiles", "p_value": "P-value", "p_holm": "P-value (Holm)",
+    "resampled": "Resampled",
 }
 
 

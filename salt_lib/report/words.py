@@ -101,6 +101,8 @@ TRANSLATIONS = {"zh": {
     "5th pct.": "第 5 百分位", "95th pct.": "第 95 百分位", "Depths": "深度", "Min. depth": "最小深度",
     "Max. depth": "最大深度", "Empty tiles (share)": "无盐占比", "Full tiles (share)": "全盐占比",
     "Mean coverage": "平均覆盖率", "Mean coverage (salt tiles)": "含盐图块的平均覆盖率",
+    "Difference over seeds and tiles": "跨种子与图块的差值", "P-value": "P 值", "P-value (Holm)": "P 值（Holm 校正）",
+    "Resampled": "重抽样方式",
     "{value} [95 % CI]": "{value} [95% 置信区间]", "(seed ensemble)": "（种子集成）", "{caption} (part {part} of {parts})": "{caption}（第 {part} 部分，共 {parts} 部分）",
 }}
 
