@@ -145,7 +145,7 @@ def _existing_model(path) -> Path:
     return path
 
 
-STUDY_NAMES = ("architecture", "policies")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
+STUDY_NAMES = ("architecture", "policies", "policies_final")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
 
 
 def cmd_study(args) -> None:
@@ -272,8 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     study = commands.add_parser("study", help="a seed study (salt_lib.study): every arm trained with every seed on one "
                                 "schedule, scored on val and test, small records in --results; rerun to continue")
-    study.add_argument("name", choices=STUDY_NAMES, help="architecture (U-Net vs ResUNet, the default recipe) or policies "
-                       "(the five augmentation policies at equal optimizer steps)")
+    study.add_argument("name", choices=STUDY_NAMES, help="architecture (U-Net vs ResUNet, the default recipe), policies "
+                       "(the five augmentation policies at equal optimizer steps, 10 epochs' worth) or policies_final "
+                       "(four policies on the default recipe at its full budget)")
     study.add_argument("--data", required=True, help="the labelled data, e.g. ../shared/tgs-salt")
     study.add_argument("--split", help="split CSV (default: split_622 with seed 0, the committed models' split)")
     study.add_argument("--seeds", type=int, nargs="+", help="default: the study's (0 1 2)")

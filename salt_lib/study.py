@@ -74,6 +74,7 @@ log = logging.getLogger(__name__)  # progress: the command line shows it, an exe
 FACTORS = ("arch", "augment")  # what a study may vary between its arms
 SEEDS = (0, 1, 2)
 POLICY_BUDGET_EPOCHS = 10  # the policy study's budget, in epochs of the plain (unexpanded) training set
+FINAL_POLICIES = ("none", "mirror", "flip", "flip_geo")  # the policy study at the final models' budget
 
 
 @dataclass(frozen=True)
@@ -293,9 +294,28 @@ def ensemble_findings(ensembles: pd.DataFrame, summary: pd.DataFrame | None = No
     return sentences
 
 
+def final_policy_study(seeds=SEEDS, policies=FINAL_POLICIES) -> Study:
+    """The augmentation policies at the final models' budget: the U-Net with exactly
+    ``recipes.DEFAULT`` (22 BCE + Dice then 22 Lovasz plain epochs, no early stop) but the policy,
+    at equal optimizer steps (``mirror``: 11 + 11 epochs, each twice as long). Its ``flip_geo``
+    arm is DEFAULT itself, so its seeds are the architecture study's U-Nets, committed as
+    ``models/unet_lite.keras`` and ``models/seeds/unet-s<seed>.keras`` and reused when their
+    records fit: nine runs are new. ``python -m salt_lib study policies_final`` (about 45 CPU
+    minutes a run) or ``benchmarks/gpu_study.py --runs policies_final`` on a GPU."""
+    arms = tuple(Arm(check_policy(policy), "unet", "lite", dict(DEFAULT.overrides),
+                     dict(DEFAULT.training) | {"augment": check_policy(policy),
+                                               "epochs": equal_step_epochs(policy, DEFAULT.training["epochs"]),
+                                               "lovasz_epochs": equal_step_epochs(policy, DEFAULT.training["lovasz_epochs"])})
+                 for policy in policies)
+    committed = {0: "models/unet_lite.keras", 1: "models/seeds/unet-s1.keras", 2: "models/seeds/unet-s2.keras"}
+    return Study("policies_final", "augment", arms, tuple(seeds), reference=arms[0].name,
+                 model_paths={("flip_geo", seed): path for seed, path in committed.items() if "flip_geo" in policies})
+
+
 ARCHITECTURE_STUDY = architecture_study()
 POLICY_STUDY = policy_study()
-STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY)}
+FINAL_POLICY_STUDY = final_policy_study()
+STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY, FINAL_POLICY_STUDY)}
 
 
 # --------------------------------------------------------------------------------------------

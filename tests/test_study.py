@@ -446,6 +446,25 @@ def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, ca
     assert "does not exist yet: `make it` makes it" in caplog.text
 
 
+def test_the_final_budget_policy_study_is_the_default_recipe_but_the_policy_and_reuses_the_committed_u_nets():
+    from salt_lib.records import load_record, reuse_problems
+
+    final = study.STUDIES["policies_final"]
+    arms = {arm.name: arm for arm in final.arms}
+    assert tuple(arms) == study.FINAL_POLICIES and final.reference == "none" and final.factor == "augment"
+    assert arms["flip_geo"].training == DEFAULT.training and arms["flip_geo"].overrides == DEFAULT.overrides
+    assert (arms["mirror"].training["epochs"], arms["mirror"].training["lovasz_epochs"]) == (11, 11)
+    assert study.check_equal_steps(final, 1919) == 44 * 60  # the final models' 2,640 steps, every policy
+    planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
+    assert study.differences_besides(planned, "augment") == {}
+    for seed in final.seeds:  # the architecture study's U-Nets are this study's flip_geo runs
+        path = REPO / final.model_paths[("flip_geo", seed)]
+        record = load_record(path)
+        provenance = record["provenance"]
+        assert reuse_problems(record, arms["flip_geo"].network(), arms["flip_geo"].settings(seed),
+                              provenance["data_fingerprint"], provenance["split_hash"]) == [], path
+
+
 def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_settings():
     quick = study.policy_study([0], 6, "unet", "lite", {"filters": 8}, {"batch_size": 8, "learning_rate": 0.003},
                                ["none", "mirror"])
