@@ -20,7 +20,9 @@ minutes, all arms) and prints the README's line. Runs are resumable and reused:
 same settings (e.g. the architecture study's seed-2 U-Net for ``default``).
 
 Run (the committed result): ``python benchmarks/bench_time_to_quality.py --data ../shared/tgs-salt
---seed 2 --arms thesis,default,stack_a --reuse default=results/seeds_architecture/unet-s2 --idle default``.
+--seed 2 --arms default,short,short+early_crop,short+alternate_flips,short+warmup,stack_a,stack_b
+--reuse default=results/seeds_architecture/unet-s2 --idle default --readme`` (the ``thesis`` arm is
+kept from an earlier run of the same seed).
 """
 
 from __future__ import annotations
@@ -223,7 +225,7 @@ def check_same_training(record: dict, training: dict, name: str) -> None:
 
 
 def plot(curves: dict[str, pd.DataFrame], seed: int):
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True, layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True, layout="constrained")
     for name, history in curves.items():
         scored = history[history["val_tgs_score"].notna()]
         style = {"lw": 2.2} if name in ("default", "stack_a", "stack_b") else {"lw": 1, "alpha": 0.8}
@@ -236,7 +238,8 @@ def plot(curves: dict[str, pd.DataFrame], seed: int):
         ax.axhline(0.78, color="grey", lw=0.8, ls=":")
         ax.set_ylim(0.55, 0.80)
         ax.grid(alpha=0.3)
-    axes[0].legend(title=f"arm (lite U-Net, seed {seed})", fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()  # below the panels: on them it hides points
+    fig.legend(handles, labels, title=f"arm (lite U-Net, seed {seed})", fontsize=8, loc="outside lower center", ncol=4)
     fig.suptitle("Time to quality: the validation score after every scored epoch (dotted: 0.78)")
     return fig
 
