@@ -191,11 +191,11 @@ def neighbour_summary(ids, pairs: pd.DataFrame, groups, random_split: pd.DataFra
     return pd.DataFrame(rows, columns=["quantity", "count"])
 
 
-def mosaic_labels(tiles) -> pd.Series:
+def mosaic_labels(tiles, pairs: pd.DataFrame | None = None) -> pd.Series:
     """Each tile's mosaic number (a Series indexed by id) for ``tiles`` (``TGSData``): the
-    ``mosaic_groups`` of the ``neighbour_pairs`` found among their images; what the intervals
-    that resample whole mosaics (``neighbour_gap``, ``study.paired_arm_table``) group by."""
-    pairs = neighbour_pairs(tiles.images, tiles.ids)
+    ``mosaic_groups`` of their ``neighbour_pairs`` (found among their images unless given); what
+    the intervals that resample whole mosaics (``neighbour_gap``, ``study.paired_arm_table``) group by."""
+    pairs = neighbour_pairs(tiles.images, tiles.ids) if pairs is None else pairs
     return pd.Series(mosaic_groups(tiles.ids, pairs), index=np.asarray(tiles.ids).astype(str), name="mosaic")
 
 

@@ -34,31 +34,35 @@ def predict(model, images: np.ndarray, tta: bool = True, batch_size: int = 32) -
     With ``tta`` the model also sees each tile mirrored left-right, and the two probability maps
     (the mirrored one flipped back) are averaged: the section's geology has no preferred side.
     """
-    size, mode = model_geometry(model)
-    if len(images) == 0:
-        return np.zeros((0, *TILE_SHAPE), np.float32)
-    x = to_model(images, size=size, mode=mode)
-    probs = segmentation(model.predict(x, batch_size=batch_size, verbose=0))
-    if tta:
-        mirrored = segmentation(model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0))[:, :, ::-1]
-        probs = (probs + mirrored) / 2
-    return from_model(probs, mode=mode)
+    return predict_with_head(model, images, tta, batch_size)[0]
 
 
 def salt_probability(model, images: np.ndarray, tta: bool = True, batch_size: int = 32) -> np.ndarray | None:
     """The empty-tile head's probability (N,) that each uint8 tile (N, 101, 101) holds salt, the
     mean over the tile and its mirror with ``tta``; None for a model without the head
     (``ModelConfig.empty_head``)."""
-    if not model_config(model).get("empty_head"):
-        return None
-    if len(images) == 0:
-        return np.zeros(0, np.float32)
+    return predict_with_head(model, images, tta, batch_size)[1]
+
+
+def predict_with_head(model, images: np.ndarray, tta: bool = True, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray | None]:
+    """``predict``'s probabilities and ``salt_probability``'s head output from one pass of the
+    model over the tiles (and their mirrors with ``tta``); the head's is None without the head."""
     size, mode = model_geometry(model)
+    head = bool(model_config(model).get("empty_head"))
+    if len(images) == 0:
+        return np.zeros((0, *TILE_SHAPE), np.float32), (np.zeros(0, np.float32) if head else None)
     x = to_model(images, size=size, mode=mode)
-    salt = np.asarray(model.predict(x, batch_size=batch_size, verbose=0)[1], np.float32).reshape(-1)
+
+    def run(batch):
+        outputs = model.predict(batch, batch_size=batch_size, verbose=0)
+        return segmentation(outputs), (np.asarray(outputs[1], np.float32).reshape(-1) if head else None)
+
+    probs, salt = run(x)
     if tta:
-        salt = (salt + np.asarray(model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)[1], np.float32).reshape(-1)) / 2
-    return salt
+        mirrored, mirrored_salt = run(x[:, :, ::-1])
+        probs = (probs + mirrored[:, :, ::-1]) / 2
+        salt = (salt + mirrored_salt) / 2 if head else None
+    return from_model(probs, mode=mode), salt
 
 
 def segmentation(outputs) -> np.ndarray:

@@ -23,7 +23,7 @@ from tqdm import tqdm  # not tqdm.auto: its notebook check warns in kernels with
 from salt_lib.data import DataError, TGSData, png_files, read_image
 from salt_lib.evaluate import model_paths, model_record
 from salt_lib.files import atomic_write
-from salt_lib.predict import predict_ensemble, salt_probability, to_masks
+from salt_lib.predict import predict_ensemble, predict_with_head, to_masks
 from salt_lib.records import load_model
 from salt_lib.rle import RLEError, rle_decode, rle_encode
 from salt_lib.synthetic import write_synthetic_folder
@@ -100,8 +100,11 @@ def submission_rows(models, files: dict, threshold: float = 0.5, min_size: int =
         for start in range(0, len(ids), batch):
             batch_ids = ids[start : start + batch]
             images = np.stack([read_image(files[tile_id]) for tile_id in batch_ids])
-            salt = salt_probability(models[0], images, tta=tta) if empty_cut > 0 else None
-            masks = to_masks(predict_ensemble(models, images, tta=tta), threshold, min_size, salt, empty_cut)
+            if empty_cut > 0:  # one model with an empty-tile head: masks and head from one pass
+                probs, salt = predict_with_head(models[0], images, tta=tta)
+            else:
+                probs, salt = predict_ensemble(models, images, tta=tta), None
+            masks = to_masks(probs, threshold, min_size, salt, empty_cut)
             rows.extend((tile_id, rle_encode(mask)) for tile_id, mask in zip(batch_ids, masks))
             bar.update(len(batch_ids))
     return rows

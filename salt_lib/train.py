@@ -42,7 +42,7 @@ from salt_lib.files import REPO, atomic_write
 from salt_lib.geometry import to_model
 from salt_lib.losses import get_loss
 from salt_lib.models import model_config, model_from_config
-from salt_lib.predict import choose_empty_cut, choose_min_size, choose_threshold, model_geometry, predict, salt_probability
+from salt_lib.predict import choose_empty_cut, choose_min_size, choose_threshold, model_geometry, predict, predict_with_head
 from salt_lib.records import config_path, history_path, load_model, read_history, run_key, write_json, write_record
 
 
@@ -553,10 +553,9 @@ def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | N
     state = _read_state(out_dir)
     model = keras.models.load_model(out_dir / "best.keras", compile=False)
     model.salt_config = architecture
-    probs = predict(model, val.images, tta=True)
+    probs, salt = predict_with_head(model, val.images, tta=True)  # salt: None without an empty-tile head
     threshold, score = choose_threshold(probs, val.masks)
     min_size, score_cleaned = choose_min_size(probs, val.masks, threshold)
-    salt = salt_probability(model, val.images, tta=True)  # None without an empty-tile head
     gate = {}
     if salt is not None:
         empty_cut, score_gated = choose_empty_cut(probs, salt, val.masks, threshold, min_size)

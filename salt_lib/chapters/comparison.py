@@ -236,7 +236,7 @@ def neighbour_gap_table(seed_runs: dict[str, Result], dataset, n_resamples: int 
 
     tiles = dataset.tiles
     pairs = mosaic.neighbour_pairs(tiles.images, tiles.ids)
-    mosaics = pd.Series(mosaic.mosaic_groups(tiles.ids, pairs), index=tiles.ids)  # = mosaic.mosaic_labels, pairs reused
+    mosaics = mosaic.mosaic_labels(tiles, pairs)
     flags = mosaic.has_neighbour_in(dataset.split, pairs)
     rows = []
     for arch in dict.fromkeys(run.record["arch"] for run in seed_runs.values()):
