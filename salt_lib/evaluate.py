@@ -25,7 +25,7 @@ import pandas as pd
 from salt_lib import metrics
 from salt_lib.data import DataError, TGSData
 from salt_lib.files import atomic_write
-from salt_lib.predict import THRESHOLDS, choose_min_size, choose_threshold, predict_ensemble, salt_probability, to_masks
+from salt_lib.predict import THRESHOLDS, choose_min_size, choose_threshold, predict_with_head, to_masks
 from salt_lib.records import load_model, load_record, read_history
 from salt_lib.split import COVERAGE_CLASS_LABELS, coverage_class
 
@@ -72,19 +72,20 @@ def evaluate_model(model_path, tiles: TGSData, cache_dir=None, name: str | None 
     probs = predictions(paths, tiles, cache_dir, tta)
     record = model_record(paths, val, cache_dir, tta)
     history = read_history(paths[0]) if len(paths) == 1 else pd.DataFrame()
-    salt = head_salt(paths, record, tiles.images, tta)
+    salt = head_salt(paths, record, tiles, cache_dir, tta)
     masks = to_masks(probs, record.get("threshold", 0.5), record.get("min_size", 0), salt, record.get("empty_cut", 0.0))
     per_tile = per_tile_scores(tiles.masks, masks)
     return Evaluation(name or "+".join(path.stem for path in paths), paths[0] if len(paths) == 1 else paths, record,
                       history, probs, masks, per_tile, {score: float(values.mean()) for score, values in per_tile.items()})
 
 
-def head_salt(paths, record: dict, images, tta: bool = True):
-    """The empty-tile head's salt probabilities (N,) for ``images`` when the record of a single
-    model says to use them (``empty_cut`` above 0, chosen on validation by training), else None."""
+def head_salt(paths, record: dict, tiles: TGSData, cache_dir=None, tta: bool = True):
+    """The empty-tile head's salt probabilities (N,) for ``tiles`` when the record of a single
+    model says to use them (``empty_cut`` above 0, chosen on validation by training), else None;
+    from the same pass and cache as its probabilities (``model_outputs``)."""
     if len(paths) != 1 or record.get("empty_cut", 0.0) <= 0:
         return None
-    return salt_probability(load_model(paths[0], compile=False), images, tta=tta)
+    return model_outputs(paths[0], tiles, cache_dir, tta, need_head=True)[1]
 
 
 def model_paths(model_path) -> tuple[Path, ...]:
@@ -141,18 +142,32 @@ def predictions(model_path, tiles: TGSData, cache_dir=None, tta: bool = True) ->
         for path in paths[1:]:
             total += predictions(path, tiles, cache_dir, tta)
         return total / len(paths)
-    cache = None
+    return model_outputs(paths[0], tiles, cache_dir, tta)[0]
+
+
+def model_outputs(path, tiles: TGSData, cache_dir=None, tta: bool = True, need_head: bool = False):
+    """One model file's salt probabilities (N, 101, 101) float32 and its empty-tile head's (N,),
+    None for a model without the head, from one pass of the model (``predict.predict_with_head``).
+    With a ``cache_dir`` both are cached there (``probs-<key>.npy``, ``salt-<key>.npy``) under a key
+    of the model file's bytes and the tiles; ``need_head`` predicts again when only the
+    probabilities are cached, as they were before the head's output was."""
+    path = Path(path)
+    cache = head_cache = None
     if cache_dir is not None:
         tiles_key = _digest("\n".join(tiles.ids.astype(str)), tiles.images.tobytes())
-        models_key = _digest(paths[0].read_bytes())
-        cache = Path(cache_dir) / f"probs-{models_key}-{tiles_key}-{'tta' if tta else 'plain'}.npy"
-        if cache.is_file():
-            return np.load(cache)
-    probs = predict_ensemble([load_model(paths[0], compile=False)], tiles.images, tta=tta).astype(np.float32)
+        key = f"{_digest(path.read_bytes())}-{tiles_key}-{'tta' if tta else 'plain'}"
+        cache, head_cache = Path(cache_dir) / f"probs-{key}.npy", Path(cache_dir) / f"salt-{key}.npy"
+        if cache.is_file() and (head_cache.is_file() or not need_head):
+            return np.load(cache), (np.load(head_cache) if head_cache.is_file() else None)
+    probs, salt = predict_with_head(load_model(path, compile=False), tiles.images, tta=tta)
+    probs = probs.astype(np.float32)
     if cache is not None:
         with atomic_write(cache) as partial:
             np.save(partial, probs)
-    return probs
+        if salt is not None:
+            with atomic_write(head_cache) as partial:
+                np.save(partial, salt)
+    return probs, salt
 
 
 def _digest(*parts) -> str:

@@ -220,7 +220,7 @@ def test_empty_tile_head_loss_is_the_segmentation_loss_plus_weighted_bce_of_has_
     assert predict(model, (x[..., 0] * 255).astype(np.uint8)).shape == (3, 101, 101)  # the masks only
 
 
-def test_a_network_with_the_empty_tile_head_trains_and_scores(tmp_path):
+def test_a_network_with_the_empty_tile_head_trains_and_scores(tmp_path, monkeypatch):
     from salt_lib.models import build_model
     from salt_lib.records import load_model
     from salt_lib.train import TrainConfig, fit
@@ -242,3 +242,19 @@ def test_a_network_with_the_empty_tile_head_trains_and_scores(tmp_path):
     result = evaluate_model(tmp_path / "run" / "best.keras", test)
     salt = salt_probability(load_model(tmp_path / "run" / "best.keras", compile=False), test.images)
     assert salt.shape == (8,) and not result.masks[salt < record["empty_cut"]].any()
+    # The head's output is cached beside the probabilities, from one pass of the model: a second
+    # evaluation loads no model; a cache of the probabilities alone is predicted again when the
+    # head's output is needed.
+    from salt_lib import evaluate
+
+    probs, cached_salt = evaluate.model_outputs(tmp_path / "run" / "best.keras", test, tmp_path / "cache", need_head=True)
+    assert np.array_equal(cached_salt, salt) and np.array_equal(probs, result.probs)
+    (head_file,) = (tmp_path / "cache").glob("salt-*.npy")
+    loaded = []
+    monkeypatch.setattr(evaluate, "load_model", lambda *a, **k: loaded.append(a) or load_model(*a, **k))
+    again = evaluate_model(tmp_path / "run" / "best.keras", test, tmp_path / "cache")
+    assert not loaded and np.array_equal(again.masks, result.masks)
+    head_file.unlink()
+    assert evaluate.model_outputs(tmp_path / "run" / "best.keras", test, tmp_path / "cache")[1] is None  # not asked for
+    assert np.array_equal(evaluate.model_outputs(tmp_path / "run" / "best.keras", test, tmp_path / "cache", need_head=True)[1], salt)
+    assert len(loaded) == 1 and head_file.is_file()
