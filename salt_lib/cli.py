@@ -114,9 +114,13 @@ def cmd_export(args) -> None:
 
 def cmd_predict(args) -> None:
     model_paths = [_existing_model(path) for path in args.model]
-    if len(model_paths) > 1 and not args.data:
+    from salt_lib.records import saved_ensemble
+
+    ensemble = saved_ensemble(model_paths) if len(model_paths) > 1 else None  # its own threshold, chosen out of fold
+    if len(model_paths) > 1 and not ensemble and not args.data:
         raise DataError("several --model files are averaged, and their threshold and minimum size are chosen on the "
-                        "validation split: pass --data, the labelled data they were trained on.")
+                        "validation split: pass --data, the labelled data they were trained on (an ensemble folder "
+                        "with its ensemble.json needs none).")
     files = png_files(args.images) if Path(args.images).is_dir() else None
     if files is None:
         raise DataError(f"{args.images}: no such folder of PNG tiles.")
@@ -131,7 +135,7 @@ def cmd_predict(args) -> None:
     from salt_lib.submission import write_submission_csv
 
     val = None
-    if len(model_paths) > 1:  # the average's threshold and minimum size are chosen on the validation split
+    if len(model_paths) > 1 and not ensemble:  # the average's threshold and minimum size are chosen on the validation split
         val = load_dataset(args.data, record_split_file(load_record(model_paths[0]), args.split_file)).val
     done = write_submission_csv(model_paths, args.images, out, val=val, tta=not args.no_tta, batch=args.batch)
     averaged = f", the mean of {len(model_paths)} models" if len(model_paths) > 1 else ""
@@ -143,6 +147,26 @@ def _existing_model(path) -> Path:
     if not path.is_file():
         raise DataError(f"{path}: no such model file. Train one with `python -m salt_lib train`, or use models/unet_lite.keras.")
     return path
+
+
+def cmd_crossval(args) -> None:
+    dataset = load_dataset(args.data, args.split)  # bad data fails here, before Keras loads
+    training = json.loads(args.training) if args.training else {}
+    overrides = json.loads(args.overrides) if args.overrides else {}
+    from salt_lib import crossval, mosaic
+    from salt_lib.recipes import DEFAULT
+    from salt_lib.records import ENSEMBLE_FILE
+
+    groups = mosaic.mosaic_labels(dataset.tiles) if args.grouped else None
+    print(f"cross-validation: {args.k} folds of {args.arch} over the train and validation tiles of {dataset.describe()}"
+          f"{', mosaics kept whole' if args.grouped else ''}; runs in {args.runs}, the ensemble in {args.out}", flush=True)
+    record = crossval.run_crossval(args.arch, dataset, args.runs, args.out, args.k, groups, dict(DEFAULT.overrides) | overrides,
+                                   dict(DEFAULT.training) | training, seed=args.seed, command="python -m salt_lib " + " ".join(sys.argv[1:]))
+    val = record["val"]
+    print(f"out of fold ({val['tiles']} tiles): tgs_score {val['tgs_score_min_size']:.4f} at threshold {record['threshold']} and "
+          f"min_size {record['min_size']}; per fold {', '.join(f'{score:.4f}' for score in val['per_fold'])}")
+    print(f"wrote {Path(args.out) / ENSEMBLE_FILE}; the test split is not scored here. Once the recipe is fixed: "
+          f"python -m salt_lib evaluate --model {args.out}/*.keras --data {args.data}")
 
 
 STUDY_NAMES = ("architecture", "policies", "policies_final")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
@@ -286,6 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
                        "averaged; needs their model files, which it first copies from --runs to models/seeds/ to be committed) "
                        "into DIR, e.g. results/ensembles_architecture")
     study.set_defaults(run=cmd_study)
+
+    crossval = commands.add_parser("crossval", help="k fold models over train + validation (the default recipe), threshold and "
+                                   "minimum size chosen out of fold, saved as an ensemble folder that predict serves; rerun to continue")
+    crossval.add_argument("--data", required=True, help="the labelled data, e.g. ../shared/tgs-salt")
+    crossval.add_argument("--split", help="split CSV whose test tiles stay out (default: split_622 with seed 0)")
+    crossval.add_argument("--arch", choices=("unet", "resunet"), default="unet")
+    crossval.add_argument("--k", type=int, default=5, help="folds")
+    crossval.add_argument("--grouped", action="store_true", help="keep mosaics of neighbouring tiles within one fold")
+    crossval.add_argument("--overrides", help="model options over the default recipe's, as JSON")
+    crossval.add_argument("--training", help='training settings over the default recipe\'s, as JSON, e.g. \'{"cycles": 4}\'')
+    crossval.add_argument("--seed", type=int, default=0, help="seed of the fold assignment")
+    crossval.add_argument("--runs", default="runs/crossval", help="where the fold models train (large files, not committed)")
+    crossval.add_argument("--out", default="models/ensemble", help="the ensemble folder: fold models, folds.csv, ensemble.json")
+    crossval.set_defaults(run=cmd_crossval)
 
     workbook = commands.add_parser("workbook", help="run the notebooks in order with papermill (params/<profile>.yaml)")
     workbook.add_argument("--profile", default="quick", help="quick (synthetic data, minutes) or thesis (real data, hours)")

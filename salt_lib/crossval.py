@@ -7,6 +7,12 @@ on fold ``i`` (``fold_dataset``), so every tile has exactly one out-of-fold pred
 threshold and minimum component size of the ensemble are chosen on those out-of-fold predictions
 (``out_of_fold_choice``); the ensemble (the mean of the fold models' probabilities, as
 ``predict --model A B ...`` serves it) is scored on test once, after everything is fixed.
+
+``run_crossval`` does all of it in one resumable call and writes the ensemble as a folder:
+each fold's model without optimizer state (``<arch>-fold<i>.keras`` with its record and
+history), the folds (``folds.csv``) and ``ensemble.json`` (members, the out-of-fold threshold
+and minimum size, each fold's validation score). ``evaluate.model_record`` reads that file for
+exactly its members, so ``predict --model DIR/*.keras`` needs no labelled data.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from salt_lib.dataset import Dataset
+from salt_lib.files import atomic_write, portable_path, write_json
 from salt_lib.split import coverage_class, deal_groups, split_hash
 
 
@@ -83,3 +90,44 @@ def out_of_fold_choice(probabilities: np.ndarray, masks: np.ndarray) -> dict:
     min_size, cleaned = choose_min_size(probabilities, masks, threshold)
     return {"threshold": threshold, "oof_tgs_score": score, "min_size": min_size, "oof_tgs_score_min_size": cleaned,
             "tiles": len(masks)}
+
+
+def run_crossval(arch: str, dataset: Dataset, runs_dir, out_dir, k: int = 5, groups: pd.Series | None = None,
+                 overrides: dict | None = None, training: dict | None = None, preset: str = "lite", seed: int = 0,
+                 command: str | None = None) -> dict:
+    """Train ``k`` fold models of ``arch`` over ``dataset``'s train + validation tiles (``groups``:
+    tile id -> mosaic, kept whole within a fold; resumed in ``runs_dir`` by calling again), choose
+    the threshold and minimum size on their out-of-fold predictions, and write the ensemble to
+    ``out_dir`` (see the module's docstring). The test tiles are not predicted. Returns the
+    ensemble's record, as written to ``out_dir/ensemble.json``."""
+    from salt_lib.records import ENSEMBLE_FILE, export_model, load_model, load_record
+
+    pool = dataset.split[dataset.split["split"] != "test"]
+    ids = pool["id"].astype(str).to_numpy()
+    labels = None if groups is None else groups.reindex(ids).to_numpy()
+    if labels is not None and pd.isna(labels).any():
+        raise ValueError(f"groups: no mosaic for {int(pd.isna(labels).sum())} of the train and validation tiles")
+    folds = assign_folds(ids, dataset.tiles.subset(list(ids)).coverage, k, labels, seed)
+    paths = train_folds(arch, dataset, runs_dir, folds, overrides, training, preset)
+    probabilities, masks = out_of_fold_probabilities([load_model(path, compile=False) for path in paths], dataset, folds)
+    choice = out_of_fold_choice(probabilities, masks)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    members = []
+    for index, path in enumerate(paths):
+        member = out / f"{arch}-fold{index}.keras"
+        export_model(path.parent, member)
+        members.append(member.name)
+    table = pd.DataFrame({"id": folds.index, "fold": folds.to_numpy()})
+    with atomic_write(out / "folds.csv") as partial:
+        table.to_csv(partial, index=False)
+    fold_scores = [load_record(path).get("val", {}).get("tgs_score_min_size") for path in paths]
+    record = {"members": members, "arch": arch, "preset": preset, "k": k, "grouped": groups is not None,
+              "threshold": choice["threshold"], "min_size": choice["min_size"],
+              "val": {"chosen_on": "out-of-fold predictions of the train and validation tiles", "tgs_score": choice["oof_tgs_score"],
+                      "tgs_score_min_size": choice["oof_tgs_score_min_size"], "tiles": choice["tiles"], "per_fold": fold_scores},
+              "provenance": dataset.provenance() | {"folds_hash": split_hash(table.assign(split=table["fold"].astype(str))),
+                                                    "runs": portable_path(runs_dir), "command": command}}
+    write_json(out / ENSEMBLE_FILE, record)  # last: a folder without it is not an ensemble yet
+    return record
+

@@ -26,7 +26,7 @@ from salt_lib import metrics
 from salt_lib.data import DataError, TGSData
 from salt_lib.files import atomic_write
 from salt_lib.predict import THRESHOLDS, choose_min_size, choose_threshold, predict_with_head, to_masks
-from salt_lib.records import load_model, load_record, read_history
+from salt_lib.records import load_model, load_record, read_history, saved_ensemble
 from salt_lib.split import COVERAGE_CLASS_LABELS, coverage_class
 
 SCORES = ("tgs_score", "thesis_iou_metric", "iou", "dice", "empty_tile_accuracy")
@@ -106,8 +106,12 @@ def ensemble_record(model_path, val: TGSData | None, cache_dir=None, tta: bool =
     """What a record holds for several models used as one: ``members``, and the threshold and
     minimum size that maximise ``tgs_score`` of their averaged probabilities on the validation
     tiles ``val`` (with the scores there under ``val``). A single model's record chose them on
-    its own; an ensemble's members' choices do not carry over to their average."""
+    its own; an ensemble's members' choices do not carry over to their average. An ensemble
+    saved as a folder (``records.saved_ensemble``: exactly its members) gives its own record,
+    chosen on out-of-fold predictions, and needs no ``val``."""
     paths = model_paths(model_path)
+    if saved := saved_ensemble(paths):  # an ensemble folder (crossval.run_crossval) chose its own, out of fold
+        return saved
     if val is None or len(val) == 0:
         raise DataError("several models are scored as one with a threshold and minimum size chosen on the validation "
                         "split: pass the labelled data they were trained on (--data).")

@@ -177,3 +177,17 @@ def export_model(run_dir, destination, test_scores: dict | None = None) -> Path:
         read_history(best).to_csv(partial, index=False)
     extra = {"exported_from": portable_path(run_dir)} | ({"test": test_scores} if test_scores else {})
     return write_record(destination, record | extra)
+
+
+ENSEMBLE_FILE = "ensemble.json"  # beside an ensemble's members (salt_lib.crossval.run_crossval writes it)
+
+
+def saved_ensemble(paths) -> dict | None:
+    """The record of an ensemble saved as a folder: the ``ENSEMBLE_FILE`` beside ``paths`` when it
+    names exactly these files (in any order) as its ``members``, else None."""
+    paths = [Path(path) for path in paths]
+    folders = {path.resolve().parent for path in paths}
+    if len(folders) != 1 or not (saved := folders.pop() / ENSEMBLE_FILE).is_file():
+        return None
+    record = json.loads(saved.read_text())
+    return record if sorted(record.get("members", [])) == sorted(path.name for path in paths) else None

@@ -230,3 +230,21 @@ def test_a_command_shows_progress_while_it_runs_and_leaves_no_handler_behind(tmp
     assert logging.getLogger("salt_lib").handlers == before
     logger.info("not shown: no command is running")
     assert capsys.readouterr().out == ""
+
+
+def test_crossval_writes_an_ensemble_folder_that_predict_serves_without_data(trained, tmp_path):
+    root, _ = trained
+    training = json.dumps({"epochs": 1, "lovasz_epochs": 0, "batch_size": 8, "augment": "none"})
+    overrides = json.dumps(TINY | {"precision": "float32"})
+    result = cli("crossval", "--data", root, "--k", "2", "--grouped", "--overrides", overrides, "--training", training,
+                 "--runs", tmp_path / "runs", "--out", tmp_path / "ensemble")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "out of fold" in result.stdout and "the test split is not scored here" in result.stdout
+    members = sorted((tmp_path / "ensemble").glob("*.keras"))
+    assert len(members) == 2 and (tmp_path / "ensemble" / "ensemble.json").is_file()
+    out = tmp_path / "submission.csv"
+    result = cli("predict", "--model", *members, "--images", root / "test" / "images", "--out", out, "--batch", "16")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "the mean of 2 models" in result.stdout
+    assert len(pd.read_csv(out, dtype=str, keep_default_na=False)) == len(list((root / "test" / "images").glob("*.png")))
+    assert_clean_error(cli("crossval", "--data", tmp_path / "nowhere", "--out", tmp_path / "e2"), "nowhere")

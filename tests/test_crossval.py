@@ -60,3 +60,34 @@ def test_fold_models_give_one_out_of_fold_prediction_per_tile(dataset, tmp_path)
     assert probabilities.shape == (len(folds), 101, 101) and masks.shape == probabilities.shape
     choice = out_of_fold_choice(probabilities, masks)
     assert 0 <= choice["oof_tgs_score"] <= choice["oof_tgs_score_min_size"] <= 1 and choice["tiles"] == len(folds)
+
+
+def test_a_crossval_run_saves_an_ensemble_folder_that_scores_without_validation_tiles(dataset, tmp_path):
+    from salt_lib import evaluate
+    from salt_lib.crossval import run_crossval
+    from salt_lib.records import ENSEMBLE_FILE, load_record, saved_ensemble
+
+    tiny = {"filters": 4, "depth": 2, "input_size": 101, "upsampling": "transpose"}
+    training = {"epochs": 1, "batch_size": 8, "augment": "none"}
+    pool = dataset.split[dataset.split["split"] != "test"]["id"].astype(str)
+    groups = pd.Series(np.arange(len(pool)) // 2, index=pool.to_numpy())  # neighbours two by two
+    record = run_crossval("unet", dataset, tmp_path / "runs", tmp_path / "ensemble", 2, groups, tiny, training, command="test")
+    out = tmp_path / "ensemble"
+    members = sorted(out.glob("*.keras"))
+    assert [path.name for path in members] == ["unet-fold0.keras", "unet-fold1.keras"] == record["members"]
+    assert all(load_record(path)["arch"] == "unet" for path in members)  # each member carries its record
+    folds = pd.read_csv(out / "folds.csv")
+    assert sorted(folds["id"]) == sorted(pool) and folds.groupby(groups.reindex(folds["id"]).to_numpy())["fold"].nunique().max() == 1
+    assert record["grouped"] and record["val"]["tiles"] == len(pool) and len(record["val"]["per_fold"]) == 2
+    assert 0 <= record["val"]["tgs_score"] <= record["val"]["tgs_score_min_size"] <= 1
+    assert saved_ensemble(members) == record and saved_ensemble(members[:1]) is None  # exactly its members
+    # Scored as one model without validation tiles: its threshold and minimum size are the out-of-fold ones.
+    result = evaluate.evaluate_model(members, dataset.test)
+    assert (result.record["threshold"], result.record["min_size"]) == (record["threshold"], record["min_size"])
+    assert result.masks.shape == (len(dataset.test), 101, 101)
+    # Rerun: every fold is found finished, and the folder is written again the same.
+    before = (out / ENSEMBLE_FILE).read_text()
+    assert run_crossval("unet", dataset, tmp_path / "runs", out, 2, groups, tiny, training, command="test") == record
+    assert (out / ENSEMBLE_FILE).read_text() == before
+    with pytest.raises(ValueError, match="no mosaic for"):
+        run_crossval("unet", dataset, tmp_path / "runs", out, 2, groups.iloc[1:], tiny, training)
