@@ -169,7 +169,7 @@ def cmd_crossval(args) -> None:
           f"python -m salt_lib evaluate --model {args.out}/*.keras --data {args.data}")
 
 
-STUDY_NAMES = ("architecture", "policies", "policies_final")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
+STUDY_NAMES = ("architecture", "policies", "policies_final", "long_schedule")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
 
 
 def cmd_study(args) -> None:
@@ -298,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "schedule, scored on val and test, small records in --results; rerun to continue")
     study.add_argument("name", choices=STUDY_NAMES, help="architecture (U-Net vs ResUNet, the default recipe), policies "
                        "(the five augmentation policies at equal optimizer steps, 10 epochs' worth) or policies_final "
-                       "(four policies on the default recipe at its full budget)")
+                       "(four policies on the default recipe at its full budget) or long_schedule (cosine cycles with warm "
+                       "restarts, deep supervision, the empty-tile head and scSE, on validation only)")
     study.add_argument("--data", required=True, help="the labelled data, e.g. ../shared/tgs-salt")
     study.add_argument("--split", help="split CSV (default: split_622 with seed 0, the committed models' split)")
     study.add_argument("--seeds", type=int, nargs="+", help="default: the study's (0 1 2)")

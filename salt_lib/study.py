@@ -2,7 +2,8 @@
 
 A study compares *arms* (``Arm``: a network and its training settings) that differ in one
 *factor* only: the architecture (``ARCHITECTURE_STUDY``: U-Net and ResUNet on ``recipes.DEFAULT``) or
-the augmentation policy (``POLICY_STUDY``: the five policies at equal optimizer steps). Every arm is
+the augmentation policy (``POLICY_STUDY``: the five policies at equal optimizer steps), or, for a
+study that chooses a recipe on validation alone, the recipe (``LONG_SCHEDULE_STUDY``). Every arm is
 trained once per seed; a seed changes the initial weights, the batch order and the augmentation
 draws, nothing else.
 
@@ -71,7 +72,7 @@ from salt_lib.train import TrainConfig
 
 log = logging.getLogger(__name__)  # progress: the command line shows it, an executed chapter does not
 
-FACTORS = ("arch", "augment")  # what a study may vary between its arms
+FACTORS = ("arch", "augment", "recipe")  # what a study may vary between its arms (recipe: any setting, one network and data)
 SEEDS = (0, 1, 2)
 POLICY_BUDGET_EPOCHS = 10  # the policy study's budget, in epochs of the plain (unexpanded) training set
 FINAL_POLICIES = ("none", "mirror", "flip", "flip_geo")  # the policy study at the final models' budget
@@ -117,7 +118,8 @@ class Study:
     """Arms that differ in ``factor`` only (``"arch"`` or ``"augment"``), each trained with every
     seed of ``seeds``. ``reference`` is the arm the others are compared with first;
     ``model_paths`` maps ``(arm, seed)`` to a committed model (relative to the repository) that is
-    used for that run when its record fits."""
+    used for that run when its record fits. A study that chooses a recipe (``score_test=False``)
+    never scores the test tiles: its tables are validation-only."""
 
     name: str
     factor: str
@@ -125,6 +127,7 @@ class Study:
     seeds: tuple[int, ...] = SEEDS
     reference: str | None = None
     model_paths: dict = field(default_factory=dict)
+    score_test: bool = True  # False: a study that chooses a recipe scores validation only
 
     def __post_init__(self) -> None:
         if self.factor not in FACTORS:
@@ -312,10 +315,34 @@ def final_policy_study(seeds=SEEDS, policies=FINAL_POLICIES) -> Study:
                  model_paths={("flip_geo", seed): path for seed, path in committed.items() if "flip_geo" in policies})
 
 
+LONG_CYCLES = 4  # cosine cycles with warm restarts in the long schedule's final stage
+LONG_LOVASZ_EPOCHS = 88  # four cycles of 22 epochs: the default recipe's Lovasz stage, four times
+
+
+def long_schedule_study(seeds=SEEDS, cycles: int = LONG_CYCLES, lovasz_epochs: int = LONG_LOVASZ_EPOCHS) -> Study:
+    """Toward a stronger final model, on validation only (``score_test=False``): the U-Net with
+    ``recipes.DEFAULT`` (its seeds are the committed U-Nets), against the default recipe with a
+    long final stage of ``cycles`` cosine cycles with warm restarts (``lovasz_epochs`` in all,
+    a snapshot per cycle, ``TrainConfig.cycles``), alone and with each of deep supervision, the
+    empty-tile head and scSE attention, and with all three. ``python -m salt_lib study
+    long_schedule`` (about 2.5 CPU hours a long run) or ``benchmarks/gpu_study.py --runs
+    long_schedule`` on a GPU; the test tiles wait until a recipe is chosen from these tables."""
+    long = dict(DEFAULT.training) | {"lovasz_epochs": lovasz_epochs, "cycles": cycles, "patience": DEFAULT.training["epochs"] + lovasz_epochs}
+    ingredients = {"cycles": {}, "cycles_ds": {"deep_supervision": True}, "cycles_head": {"empty_head": True},
+                   "cycles_scse": {"attention": "scse"},
+                   "cycles_all": {"deep_supervision": True, "empty_head": True, "attention": "scse"}}
+    arms = (Arm("default", "unet", "lite", dict(DEFAULT.overrides), dict(DEFAULT.training)),
+            *(Arm(name, "unet", "lite", dict(DEFAULT.overrides) | extra, long) for name, extra in ingredients.items()))
+    committed = {0: "models/unet_lite.keras", 1: "models/seeds/unet-s1.keras", 2: "models/seeds/unet-s2.keras"}
+    return Study("long_schedule", "recipe", arms, tuple(seeds), reference="default",
+                 model_paths={("default", seed): path for seed, path in committed.items()}, score_test=False)
+
+
 ARCHITECTURE_STUDY = architecture_study()
 POLICY_STUDY = policy_study()
 FINAL_POLICY_STUDY = final_policy_study()
-STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY, FINAL_POLICY_STUDY)}
+LONG_SCHEDULE_STUDY = long_schedule_study()
+STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY, FINAL_POLICY_STUDY, LONG_SCHEDULE_STUDY)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,6 +378,8 @@ def comparable_settings(record: dict, factor: str | None = None) -> dict:
         factor_of = epoch_factor(flat.pop("training.augment"))
         for name in ("epochs", "lovasz_epochs"):
             flat[f"training.{name} (plain epochs)"] = flat.pop(f"training.{name}") * factor_of
+    elif factor == "recipe":  # arms are recipes: only the network's kind and the data are shared
+        flat = {key: value for key, value in flat.items() if key.startswith("data.") or key in ("model.arch", "model.preset")}
     elif factor is not None:
         raise ValueError(f"factor must be one of {FACTORS} or None, got {factor!r}")
     return flat
@@ -419,9 +448,8 @@ def run_study(study: Study, dataset: Dataset, runs_dir, results_dir, seeds=None,
             result = write_result(study, arm, seed, dataset, experiment, results_dir / name)
             how = experiment.note.rstrip(";")
         results[name] = result
-        val, test = (tile_scores(result, part).mean() for part in ("val", "test"))
-        log.info("%s [%d/%d] %s: %s; val tgs_score %.4f, test %.4f (%.0f s)", study.name, index, total, name, how, val, test,
-                 time.perf_counter() - started)
+        scores = ", ".join(f"{part} {tile_scores(result, part).mean():.4f}" for part, _ in scored_parts(study, dataset))
+        log.info("%s [%d/%d] %s: %s; tgs_score %s (%.0f s)", study.name, index, total, name, how, scores, time.perf_counter() - started)
     return results
 
 
@@ -434,7 +462,7 @@ def _reuse_result(study: Study, arm: Arm, seed: int, dataset: Dataset, folder: P
     problems = reuse_problems(record, arm.network(), arm.settings(seed), dataset.fingerprint, dataset.split_hash)
     if record.get("seed") != seed:
         problems.append(f"seed is {record.get('seed')!r}, not {seed}")
-    for part, tiles in (("val", dataset.val), ("test", dataset.test)):
+    for part, tiles in scored_parts(study, dataset):
         if record.get("tiles_order", {}).get(part, {}).get("ids_sha1") != ids_digest(tiles.ids):
             problems.append(f"its {part} scores are for other tiles than this split's")
     if problems:
@@ -442,6 +470,12 @@ def _reuse_result(study: Study, arm: Arm, seed: int, dataset: Dataset, folder: P
                          f"seed {seed} ({'; '.join(problems)}). Delete {folder} to redo this run, "
                          "or write the study to another results folder.")
     return read_result(folder, need_history=True)
+
+
+def scored_parts(study: Study, dataset: Dataset) -> list[tuple[str, object]]:
+    """The splits a study's runs are scored on: validation, and the test tiles unless the study
+    chooses a recipe (``Study.score_test``)."""
+    return [("val", dataset.val)] + ([("test", dataset.test)] if study.score_test else [])
 
 
 def write_result(study: Study, arm: Arm, seed: int, dataset: Dataset, experiment, folder) -> dict:
@@ -452,7 +486,7 @@ def write_result(study: Study, arm: Arm, seed: int, dataset: Dataset, experiment
     folder = Path(folder)
     record = dict(experiment.record)
     rows = []
-    for part, tiles in (("val", dataset.val), ("test", dataset.test)):
+    for part, tiles in scored_parts(study, dataset):
         # Threshold and minimum size are the record's, chosen on validation: the test split only gets scored.
         evaluation = evaluate_model(experiment.model_path, tiles, name=result_name(arm.name, seed))
         rows.append(pd.DataFrame({"id": tiles.ids.astype(str), "split": part, "position": np.arange(len(tiles)),
@@ -472,7 +506,7 @@ def write_result(study: Study, arm: Arm, seed: int, dataset: Dataset, experiment
         "train_tiles": len(dataset.train), "steps_per_epoch": steps,
         "optimizer_steps": int(record.get("epochs_trained") or 0) * steps,
         "tiles_order": {part: {"ids_sha1": ids_digest(tiles.ids), "order": f"salt_lib.split.ids_of(split, '{part}')"}
-                        for part, tiles in (("val", dataset.val), ("test", dataset.test))},
+                        for part, tiles in scored_parts(study, dataset)},
     }
     history = experiment.history if len(experiment.history) else pd.DataFrame({"epoch": []})
     tiles = pd.concat(rows, ignore_index=True)
@@ -653,8 +687,9 @@ def seed_table(results: dict[str, dict], name: str = "arm") -> pd.DataFrame:
         for seed, run in runs_of(results, arm).items():
             record = run.record
             test = record.get("test") or {}
+            tested = bool((run.tiles["split"] == "test").any())  # a study that chooses a recipe scores validation only
             rows.append({name: arm, "seed": seed, "val_tgs_score": tile_scores(run, "val").mean(),
-                         "test_tgs_score": tile_scores(run, "test").mean(),
+                         "test_tgs_score": tile_scores(run, "test").mean() if tested else np.nan,
                          **{f"test_{metric}": test.get(metric, np.nan) for metric in TEST_METRICS},
                          "epochs": record.get("epochs_trained"), "best_epoch": record.get("best_epoch"),
                          "steps": record.get("optimizer_steps"), "train_minutes": (record.get("wall_seconds") or np.nan) / 60,
@@ -688,7 +723,9 @@ def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 
         _check_same_tiles(list(runs.values()), "test")
         scores = per_run[per_run[name] == arm]
         row = {name: arm, "seeds": len(runs)}
-        interval = bootstrap_ci(np.mean([tile_scores(run, "test") for run in runs.values()], axis=0), n_resamples, seed=seed)
+        interval = {"low": np.nan, "high": np.nan}
+        if scores["test_tgs_score"].notna().all():
+            interval = bootstrap_ci(np.mean([tile_scores(run, "test") for run in runs.values()], axis=0), n_resamples, seed=seed)
         for split in ("test", "val"):  # test first, its interval right after its mean (one cell in the thesis tables)
             values = scores[f"{split}_tgs_score"]
             row[f"{split}_mean"] = values.mean()

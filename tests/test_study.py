@@ -258,6 +258,39 @@ def test_paired_tables_refuse_arms_that_differ_besides_the_factor(hand_results):
         study.paired_arm_table(hand_results, "unet", "resunet")
 
 
+def test_the_split_optimism_is_random_minus_mosaic_with_each_side_drawn_on_its_own(hand_results):
+    from salt_lib.chapters.comparison import split_optimism_findings, split_optimism_table
+
+    # The mosaic split: other test tiles (ids m0..m3), another split hash, two seeds, U-Net only.
+    def on_mosaic_split(seed, scores):
+        result = hand_result("unet", seed, scores)
+        result.record["provenance"]["split_hash"] = "mosaic"
+        result.tiles["id"] = result.tiles["id"].str.replace("test", "m")
+        return result
+
+    mosaic_runs = {"unet-s0": on_mosaic_split(0, [1.0, 0.0, 0.0, 0.0]), "unet-s1": on_mosaic_split(1, [1.0, 1.0, 0.0, 0.0])}
+    clusters = pd.Series({f"test{i}": i // 2 for i in range(4)} | {f"m{i}": 10 + i for i in range(4)})
+    table = split_optimism_table(hand_results, mosaic_runs, clusters, n_resamples=500)
+    row = table.iloc[0]
+    assert list(table["model"]) == ["U-Net"]  # the ResUNet was not trained on the mosaic split
+    assert (row["seeds_random"], row["seeds_mosaic"], row["tiles_random"], row["tiles_mosaic"]) == (3, 2, 4, 4)
+    # U-Net on the random split: seed means 0.5, 0.75, 0.25 -> 0.5; on the mosaic split 0.25, 0.5 -> 0.375.
+    assert row["test_random"] == pytest.approx(0.5) and row["test_mosaic"] == pytest.approx(0.375)
+    assert row["optimism"] == pytest.approx(0.125)
+    for name in ("test_random", "test_mosaic", "optimism"):
+        assert row[f"{name}_low"] <= row[name] <= row[f"{name}_high"]
+    assert row["optimism_low"] < 0 < row["optimism_high"]  # four tiles cannot tell
+    (sentence,) = split_optimism_findings(table)
+    assert "random minus mosaic +0.125 [" in sentence and "(not distinguishable from 0)" in sentence
+    # A mosaic run with another recipe is refused: the gap would not be the split's alone.
+    mosaic_runs["unet-s1"].record["training"]["learning_rate"] = 3e-4
+    with pytest.raises(ValueError, match="differ in more than the seed and the split.*training.learning_rate"):
+        split_optimism_table(hand_results, mosaic_runs, clusters)
+    mosaic_runs["unet-s1"].record["training"].pop("learning_rate")
+    with pytest.raises(ValueError, match="no mosaic for 4 of the test tiles"):
+        split_optimism_table(hand_results, mosaic_runs, clusters.drop([f"m{i}" for i in range(4)]))
+
+
 def test_differences_besides_the_factor():
     unet = hand_result("unet", 0, [1.0]).record
     resunet = hand_result("resunet", 0, [1.0]).record | {"shortcut": "conv1"}
@@ -516,3 +549,37 @@ def test_the_training_notes_architecture_table_is_the_chapters():
     assert f"seed-2 U-Net (val {cpu['val_tgs_score']:.3f}, test {cpu['test_tgs_score']:.3f})" in section
     device = json.loads((REPO / "results" / "device_check" / "unet-s2" / "record.json").read_text())
     assert f"moved the test score by\n{abs(device['test']['tgs_score'] - cpu['test_tgs_score']):.3f}" in section
+
+
+def test_the_long_schedule_study_varies_the_recipe_on_one_u_net_and_never_scores_test(dataset, tmp_path):
+    from salt_lib.records import load_record, reuse_problems
+
+    long = study.STUDIES["long_schedule"]
+    arms = {arm.name: arm for arm in long.arms}
+    assert list(arms) == ["default", "cycles", "cycles_ds", "cycles_head", "cycles_scse", "cycles_all"]
+    assert long.factor == "recipe" and not long.score_test and long.reference == "default"
+    assert {arm.arch for arm in long.arms} == {"unet"} and arms["default"].training == DEFAULT.training
+    for name in list(arms)[1:]:
+        settings = arms[name].settings(0)
+        assert settings["cycles"] == study.LONG_CYCLES and settings["lovasz_epochs"] % settings["cycles"] == 0
+        assert settings["epochs"] == DEFAULT.training["epochs"]  # the first stage is the default's
+    assert arms["cycles_all"].network()["attention"] == "scse" and arms["cycles_ds"].network()["deep_supervision"]
+    planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
+    assert study.differences_besides(planned, "recipe") == {}  # one network kind, one data set
+    assert "training.cycles" in study.differences_besides(planned, None)
+    record = load_record(REPO / long.model_paths[("default", 1)])  # its default arm is the committed U-Nets
+    assert reuse_problems(record, arms["default"].network(), arms["default"].settings(1),
+                          record["provenance"]["data_fingerprint"], record["provenance"]["split_hash"]) == []
+    # The machinery on a tiny network: validation scored, the test tiles never.
+    tiny = Study("tiny_long", "recipe", tuple(replace(arm, overrides=arm.overrides | TINY, training=TRAINING | {"epochs": 1, "lovasz_epochs": 2, "cycles": 2} if arm.name != "default" else TRAINING)
+                                             for arm in long.arms[:3]), seeds=(0,), reference="default", score_test=False)
+    results = study.run_study(tiny, dataset, tmp_path / "runs", tmp_path / "results")
+    for result in results.values():
+        assert set(result.tiles["split"]) == {"val"} and "test" not in result.record and "test" not in result.record["tiles_order"]
+    table = study.seed_table(results)
+    assert table["test_tgs_score"].isna().all() and table["val_tgs_score"].between(0, 1).all()
+    summary = study.seed_summary(results, n_resamples=100)
+    assert summary["test_mean"].isna().all() and summary["val_mean"].between(0, 1).all()
+    pairs = study.pairwise_table(results, reference="default", split="val", n_resamples=100)
+    assert list(pairs["comparison"]) == ["cycles - default", "cycles_ds - default"]
+    assert study.run_study(tiny, dataset, tmp_path / "runs", tmp_path / "results").keys() == results.keys()  # reused

@@ -4,7 +4,7 @@ It lists the commands that rebuild the workbook and the book, each model's train
 library versions the records carry, the data fingerprint and split hash, and the device and
 training minutes of every run. Records are read as JSON (no Keras): the ``.config.json`` beside
 each chapter's model (04/05 ``model_path``) and the ``record.json`` of every run of the results
-folders that the chapters read (``results_dir``, ``seed_results_dir``, ``gpu_results_dir``).
+folders that the chapters read (``results_dir``, ``seed_results_dir``, ``mosaic_results_dir``, ``gpu_results_dir``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from salt_lib.book.document import TEXTS
 from salt_lib.files import REPO
 
-RESULT_KEYS = ("results_dir", "seed_results_dir", "gpu_results_dir")
+RESULT_KEYS = ("results_dir", "seed_results_dir", "mosaic_results_dir", "gpu_results_dir")
 
 
 def chapter_records(chapters, notebooks_dir: Path) -> dict[str, dict]:

@@ -225,19 +225,19 @@ def plot_result_runs(runs: dict[str, Result]) -> plt.Figure:
     return fig
 
 
-def neighbour_gap_table(seed_runs: dict[str, Result], dataset, n_resamples: int = 2000) -> pd.DataFrame:
+def neighbour_gap_table(seed_runs: dict[str, Result], split: pd.DataFrame, pairs: pd.DataFrame, mosaics: pd.Series,
+                        n_resamples: int = 2000) -> pd.DataFrame:
     """What the neighbours across the random split are worth, without training anything: for each
     network of the seed study, the test score (over its seeds and tiles) of test tiles with a
     neighbour among the training tiles against those without (``mosaic.neighbour_gap``: the
     interval resamples seeds, then whole mosaics), and what that gap adds to the whole test mean
-    (``optimism``: the difference times the share of test tiles with a neighbour)."""
+    (``optimism``: the difference times the share of test tiles with a neighbour). ``split``:
+    the runs' split (id, part); ``pairs``: ``mosaic.neighbour_pairs`` of the tiles; ``mosaics``:
+    their ``mosaic.mosaic_labels``."""
     from salt_lib import mosaic
     from salt_lib.report.words import network_name
 
-    tiles = dataset.tiles
-    pairs = mosaic.neighbour_pairs(tiles.images, tiles.ids)
-    mosaics = mosaic.mosaic_labels(tiles, pairs)
-    flags = mosaic.has_neighbour_in(dataset.split, pairs)
+    flags = mosaic.has_neighbour_in(split, pairs)
     rows = []
     for arch in dict.fromkeys(run.record["arch"] for run in seed_runs.values()):
         runs = [run for run in seed_runs.values() if run.record["arch"] == arch]
@@ -265,3 +265,63 @@ def neighbour_findings(table: pd.DataFrame) -> list[str]:
             f"{row.tiles_without} without one ({word}); that makes the random split's test mean optimistic by "
             f"{with_interval(row.optimism, row.optimism_low, row.optimism_high, signed=True)}.")
     return sentences
+
+
+def split_optimism_table(random_runs: dict[str, Result], mosaic_runs: dict[str, Result], mosaics: pd.Series,
+                         n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """What the random split's neighbours are worth, with training: for each network trained on
+    both splits, its test score (over seeds and tiles) on the random split's test tiles and on the
+    mosaic split's (no mosaic across parts, chapter 2), and ``optimism`` = random - mosaic.
+
+    The two test sets are different tiles, so each side is drawn on its own: seeds, then whole
+    mosaics (``stats.two_level_means``, ``mosaics``: tile id -> mosaic), and the interval is that
+    of the difference of the draws. A ValueError if a network's runs differ in more than the seed
+    and the split (``study.differences_besides``): then the gap would not be the split's alone."""
+    from salt_lib.report.words import network_name
+    from salt_lib.stats import two_level_means
+    from salt_lib.study import differences_besides
+
+    def scores_of(runs):
+        test = [run.tiles[run.tiles["split"] == "test"].sort_values("position") for run in runs]
+        ids = test[0]["id"].astype(str).to_numpy()
+        if any(not np.array_equal(part["id"].astype(str).to_numpy(), ids) for part in test):
+            raise ValueError("the runs of one split scored different test tiles")
+        cluster = mosaics.reindex(ids).to_numpy()
+        if pd.isna(cluster).any():
+            raise ValueError(f"mosaics: no mosaic for {int(pd.isna(cluster).sum())} of the test tiles")
+        return np.array([part["tgs_score"].to_numpy(float) for part in test]), cluster
+
+    tail = 2.5
+    rows = []
+    arches = [arch for arch in dict.fromkeys(run.record["arch"] for run in random_runs.values())
+              if any(run.record["arch"] == arch for run in mosaic_runs.values())]
+    for k, arch in enumerate(arches):
+        sides = {name: {key: run for key, run in runs.items() if run.record["arch"] == arch}
+                 for name, runs in (("random", random_runs), ("mosaic", mosaic_runs))}
+        records = {f"{name} {key}": run.record for name, runs in sides.items() for key, run in runs.items()}
+        differences = {key: values for key, values in differences_besides(records, None).items() if key != "data.split_hash"}
+        if differences:
+            raise ValueError(f"{arch}: the runs on the two splits differ in more than the seed and the split: {sorted(differences)}")
+        row, draws = {"model": network_name(arch)}, {}
+        for j, (name, runs) in enumerate(sides.items()):
+            scores, cluster = scores_of(list(runs.values()))
+            draws[name] = two_level_means(scores, n_resamples, seed + 2 * k + j, cluster=cluster)
+            low, high = np.percentile(draws[name], [tail, 100 - tail])
+            row |= {f"seeds_{name}": len(runs), f"tiles_{name}": scores.shape[1],
+                    f"test_{name}": float(scores.mean()), f"test_{name}_low": float(low), f"test_{name}_high": float(high)}
+        low, high = np.percentile(draws["random"] - draws["mosaic"], [tail, 100 - tail])
+        rows.append(row | {"optimism": row["test_random"] - row["test_mosaic"], "optimism_low": float(low), "optimism_high": float(high)})
+    return pd.DataFrame(rows)
+
+
+def split_optimism_findings(table: pd.DataFrame) -> list[str]:
+    """Sentences from ``split_optimism_table``: each network's test score on the two splits and
+    the random split's optimism with its interval and a word chosen from it."""
+    words = {"higher": "the interval lies above 0", "lower": "the interval lies below 0",
+             "not distinguishable": "not distinguishable from 0"}
+    return [f"{row.model} trained on the mosaic split scores {with_interval(row.test_mosaic, row.test_mosaic_low, row.test_mosaic_high)} "
+            f"on its test tiles ({row.seeds_mosaic} seeds) against {with_interval(row.test_random, row.test_random_low, row.test_random_high)} "
+            f"on the random split ({row.seeds_random} seeds): random minus mosaic "
+            f"{with_interval(row.optimism, row.optimism_low, row.optimism_high, signed=True)} "
+            f"({words[verdict(row.optimism_low, row.optimism_high)]})."
+            for row in table.itertuples()]

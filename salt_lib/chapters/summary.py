@@ -55,6 +55,11 @@ def findings_rows(tables_dir) -> list[tuple[str, str, str]]:
             name = str(row.model).replace(" (seed ensemble)", "")
             rows.append((f"{network_name(name)} seed ensemble ({row.seeds} models averaged), test tgs_score",
                          with_interval(row.test_tgs_score, row.test_ci_low, row.test_ci_high), "06_seed_ensembles"))
+    if (table := read("06_split_optimism")) is not None:
+        for row in table.itertuples():
+            rows.append((f"{row.model}: random split - mosaic split (no mosaic across parts), test tgs_score, "
+                         f"{row.seeds_random} and {row.seeds_mosaic} seeds", _difference(row.optimism, row.optimism_low, row.optimism_high),
+                         "06_split_optimism"))
     if (table := read("06_thesis_networks")) is not None:
         for row in table[table["model"].str.endswith(" thesis")].itertuples():
             rows.append((f"the source thesis's {network_name(row.model.split()[0])} ({row.parameters / 1e6:.1f} M parameters, "

@@ -51,7 +51,9 @@ HEADERS = {
     "quantity": "Quantity", "count": "Count", "section": "Section", "true_pairs": "True pairs", "pairs_found": "Pairs found",
     "precision": "Precision", "recall": "Recall", "tiles_with_neighbour": "Tiles with a training neighbour",
     "score_with_neighbour": "Score with a neighbour", "tiles_without": "Tiles without", "score_without": "Score without",
-    "optimism": "Optimism of the test mean",
+    "optimism": "Optimism of the test mean", "seeds_random": "Seeds, random split", "seeds_mosaic": "Seeds, mosaic split",
+    "tiles_random": "Test tiles, random split", "tiles_mosaic": "Test tiles, mosaic split",
+    "test_random": "Test score, random split", "test_mosaic": "Test score, mosaic split",
     # seed studies (salt_lib.study)
     "arm": "Arm", "seed": "Seed", "seeds": "Seeds", "comparison": "Comparison", "verdict": "Verdict",
     "steps": "Optimizer steps", "train_minutes": "Training (min)",
