@@ -188,7 +188,8 @@ def cmd_study(args) -> None:
         print("\nper seed:\n" + studies.seed_table(results).to_string(index=False))
         print("\nper arm:\n" + studies.seed_summary(results).to_string(index=False))
         pairs = studies.pairwise_table(results, study.reference if len(study.arms) == 2 else None)
-        print("\npaired (test):\n" + pairs.drop(columns="per_seed").to_string(index=False))
+        if len(pairs):
+            print("\npaired (test):\n" + pairs.drop(columns="per_seed").to_string(index=False))
         if args.ensembles:
             folder = Path(args.ensembles)
             for kept in studies.keep_members(results, args.runs, studies.MEMBERS):

@@ -807,6 +807,8 @@ def pairwise_table(results: dict[str, dict], reference: str | None = None, split
         pairs = [(reference, name) for name in names if name != reference]
     else:
         pairs = list(itertools.combinations(names, 2))
+    if not pairs:  # a study run for one arm only: nothing to compare yet
+        return pd.DataFrame(columns=["comparison", "p_value", "p_holm"])
     table = pd.concat([paired_arm_table(results, a, b, split, factor, n_resamples, seed, clusters) for a, b in pairs], ignore_index=True)
     table["p_holm"] = holm(table["p_value"].fillna(1.0)) if len(table) else []
     return table
