@@ -297,6 +297,11 @@ def ensemble_findings(ensembles: pd.DataFrame, summary: pd.DataFrame | None = No
     return sentences
 
 
+# The architecture study's U-Nets (recipes.DEFAULT, seeds 0-2), committed: the default-recipe
+# arm of every later U-Net study, reused when their records fit.
+COMMITTED_UNETS = {0: "models/unet_lite.keras", 1: "models/seeds/unet-s1.keras", 2: "models/seeds/unet-s2.keras"}
+
+
 def final_policy_study(seeds=SEEDS, policies=FINAL_POLICIES) -> Study:
     """The augmentation policies at the final models' budget: the U-Net with exactly
     ``recipes.DEFAULT`` (22 BCE + Dice then 22 Lovasz plain epochs, no early stop) but the policy,
@@ -310,9 +315,8 @@ def final_policy_study(seeds=SEEDS, policies=FINAL_POLICIES) -> Study:
                                                "epochs": equal_step_epochs(policy, DEFAULT.training["epochs"]),
                                                "lovasz_epochs": equal_step_epochs(policy, DEFAULT.training["lovasz_epochs"])})
                  for policy in policies)
-    committed = {0: "models/unet_lite.keras", 1: "models/seeds/unet-s1.keras", 2: "models/seeds/unet-s2.keras"}
     return Study("policies_final", "augment", arms, tuple(seeds), reference=arms[0].name,
-                 model_paths={("flip_geo", seed): path for seed, path in committed.items() if "flip_geo" in policies})
+                 model_paths={("flip_geo", seed): path for seed, path in COMMITTED_UNETS.items() if "flip_geo" in policies})
 
 
 LONG_CYCLES = 4  # cosine cycles with warm restarts in the long schedule's final stage
@@ -333,9 +337,8 @@ def long_schedule_study(seeds=SEEDS, cycles: int = LONG_CYCLES, lovasz_epochs: i
                    "cycles_all": {"deep_supervision": True, "empty_head": True, "attention": "scse"}}
     arms = (Arm("default", "unet", "lite", dict(DEFAULT.overrides), dict(DEFAULT.training)),
             *(Arm(name, "unet", "lite", dict(DEFAULT.overrides) | extra, long) for name, extra in ingredients.items()))
-    committed = {0: "models/unet_lite.keras", 1: "models/seeds/unet-s1.keras", 2: "models/seeds/unet-s2.keras"}
     return Study("long_schedule", "recipe", arms, tuple(seeds), reference="default",
-                 model_paths={("default", seed): path for seed, path in committed.items()}, score_test=False)
+                 model_paths={("default", seed): path for seed, path in COMMITTED_UNETS.items()}, score_test=False)
 
 
 ARCHITECTURE_STUDY = architecture_study()
@@ -666,11 +669,22 @@ def tile_scores(run: dict, split: str) -> np.ndarray:
     return part.sort_values("position")["tgs_score"].to_numpy(dtype=float)
 
 
-def _check_same_tiles(runs: list[dict], split: str) -> None:
+def check_same_tiles(runs: list[dict], split: str) -> None:
+    """A ValueError unless ``runs`` scored the same ``split`` tiles in the same order (by digest)."""
     digests = {run.record.get("tiles_order", {}).get(split, {}).get("ids_sha1") for run in runs}
     if len(digests) > 1:
         raise ValueError(f"these runs scored different {split} tiles (digests {sorted(map(str, digests))}): "
                          "per-tile scores can be paired only on the same tiles")
+
+
+def tile_clusters(run, split: str, clusters: pd.Series) -> np.ndarray:
+    """The cluster (``clusters``: tile id -> mosaic, ``mosaic.mosaic_labels``) of each of a run's
+    ``split`` tiles, in the order of ``tile_scores``; a ValueError naming how many have none."""
+    part = run.tiles[run.tiles["split"] == split].sort_values("position")
+    cluster = clusters.reindex(part["id"].astype(str).to_numpy()).to_numpy()
+    if pd.isna(cluster).any():
+        raise ValueError(f"clusters: no mosaic for {int(pd.isna(cluster).sum())} of the {split} tiles")
+    return cluster
 
 
 TEST_METRICS = ("iou", "dice", "empty_tile_accuracy")  # besides tgs_score, from each record's test scores
@@ -720,7 +734,7 @@ def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 
 
     for arm in arm_names(results):
         runs = runs_of(results, arm)
-        _check_same_tiles(list(runs.values()), "test")
+        check_same_tiles(list(runs.values()), "test")
         scores = per_run[per_run[name] == arm]
         row = {name: arm, "seeds": len(runs)}
         interval = {"low": np.nan, "high": np.nan}
@@ -764,7 +778,7 @@ def paired_arm_table(results: dict[str, dict], a: str, b: str, split: str = "tes
             raise ValueError(f"name the factor that {a} and {b} differ in (their records say {sorted(map(str, factors))})")
         factor = factors.pop()
     check_same_besides(records, factor)
-    _check_same_tiles([*runs_a.values(), *runs_b.values()], split)
+    check_same_tiles([*runs_a.values(), *runs_b.values()], split)
     pooled_a = np.mean([tile_scores(run, split) for run in runs_a.values()], axis=0)
     pooled_b = np.mean([tile_scores(run, split) for run in runs_b.values()], axis=0)
     paired = paired_bootstrap(pooled_b, pooled_a, n_resamples, seed=seed)
@@ -772,12 +786,7 @@ def paired_arm_table(results: dict[str, dict], a: str, b: str, split: str = "tes
     per_seed = np.array([tile_scores(runs_b[s], split).mean() - tile_scores(runs_a[s], split).mean() for s in common])
     together = {"difference": np.nan, "low": np.nan, "high": np.nan, "p_value": np.nan}
     if common:
-        cluster = None
-        if clusters is not None:
-            ids = next(iter(runs_a.values())).tiles.query("split == @split")["id"].astype(str)
-            cluster = clusters.reindex(ids.to_numpy()).to_numpy()
-            if pd.isna(cluster).any():
-                raise ValueError(f"clusters: no mosaic for {int(pd.isna(cluster).sum())} of the {split} tiles")
+        cluster = None if clusters is None else tile_clusters(next(iter(runs_a.values())), split, clusters)
         together = two_level_difference([tile_scores(runs_b[s], split) for s in common],
                                         [tile_scores(runs_a[s], split) for s in common], n_resamples, seed=seed, cluster=cluster)
     return pd.DataFrame([{

@@ -279,17 +279,7 @@ def split_optimism_table(random_runs: dict[str, Result], mosaic_runs: dict[str, 
     and the split (``study.differences_besides``): then the gap would not be the split's alone."""
     from salt_lib.report.words import network_name
     from salt_lib.stats import two_level_means
-    from salt_lib.study import differences_besides
-
-    def scores_of(runs):
-        test = [run.tiles[run.tiles["split"] == "test"].sort_values("position") for run in runs]
-        ids = test[0]["id"].astype(str).to_numpy()
-        if any(not np.array_equal(part["id"].astype(str).to_numpy(), ids) for part in test):
-            raise ValueError("the runs of one split scored different test tiles")
-        cluster = mosaics.reindex(ids).to_numpy()
-        if pd.isna(cluster).any():
-            raise ValueError(f"mosaics: no mosaic for {int(pd.isna(cluster).sum())} of the test tiles")
-        return np.array([part["tgs_score"].to_numpy(float) for part in test]), cluster
+    from salt_lib.study import check_same_tiles, differences_besides, tile_clusters, tile_scores
 
     tail = 2.5
     rows = []
@@ -304,7 +294,9 @@ def split_optimism_table(random_runs: dict[str, Result], mosaic_runs: dict[str, 
             raise ValueError(f"{arch}: the runs on the two splits differ in more than the seed and the split: {sorted(differences)}")
         row, draws = {"model": network_name(arch)}, {}
         for j, (name, runs) in enumerate(sides.items()):
-            scores, cluster = scores_of(list(runs.values()))
+            check_same_tiles(list(runs.values()), "test")
+            scores = np.array([tile_scores(run, "test") for run in runs.values()])
+            cluster = tile_clusters(next(iter(runs.values())), "test", mosaics)
             draws[name] = two_level_means(scores, n_resamples, seed + 2 * k + j, cluster=cluster)
             low, high = np.percentile(draws[name], [tail, 100 - tail])
             row |= {f"seeds_{name}": len(runs), f"tiles_{name}": scores.shape[1],
