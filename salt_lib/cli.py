@@ -169,7 +169,8 @@ def cmd_crossval(args) -> None:
           f"python -m salt_lib evaluate --model {args.out}/*.keras --data {args.data}")
 
 
-STUDY_NAMES = ("architecture", "policies", "policies_final", "long_schedule")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
+STUDY_NAMES = ("architecture", "policies", "policies_final", "policies_final_resunet", "long_schedule",
+               "learning_rate_unet", "learning_rate_resunet")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
 
 
 def cmd_study(args) -> None:
@@ -187,9 +188,13 @@ def cmd_study(args) -> None:
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.4f}".format):
         print("\nper seed:\n" + studies.seed_table(results).to_string(index=False))
         print("\nper arm:\n" + studies.seed_summary(results).to_string(index=False))
-        pairs = studies.pairwise_table(results, study.reference if len(study.arms) == 2 else None)
+        split = "test" if study.score_test else "val"  # a study that chooses a recipe compares on validation
+        pairs = studies.pairwise_table(results, study.reference if len(study.arms) == 2 or not study.score_test else None, split)
         if len(pairs):
-            print("\npaired (test):\n" + pairs.drop(columns="per_seed").to_string(index=False))
+            print(f"\npaired ({split}):\n" + pairs.drop(columns="per_seed").to_string(index=False))
+        cycles = studies.snapshot_table(results)
+        if len(cycles):
+            print("\nend-of-cycle snapshots (val), alone and as a snapshot ensemble of the cycles so far:\n" + cycles.to_string(index=False))
         if args.ensembles:
             folder = Path(args.ensembles)
             for kept in studies.keep_members(results, args.runs, studies.MEMBERS):
@@ -299,8 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 "schedule, scored on val and test, small records in --results; rerun to continue")
     study.add_argument("name", choices=STUDY_NAMES, help="architecture (U-Net vs ResUNet, the default recipe), policies "
                        "(the five augmentation policies at equal optimizer steps, 10 epochs' worth) or policies_final "
-                       "(four policies on the default recipe at its full budget) or long_schedule (cosine cycles with warm "
-                       "restarts, deep supervision, the empty-tile head and scSE, on validation only)")
+                       "(four policies on the U-Net's default recipe at its full budget; policies_final_resunet: the ResUNet's), "
+                       "long_schedule (cosine cycles with warm restarts, deep supervision, the empty-tile head and scSE, on "
+                       "validation only) or learning_rate_unet / learning_rate_resunet (half and double the default learning "
+                       "rates, on validation only)")
     study.add_argument("--data", required=True, help="the labelled data, e.g. ../shared/tgs-salt")
     study.add_argument("--split", help="split CSV (default: split_622 with seed 0, the committed models' split)")
     study.add_argument("--seeds", type=int, nargs="+", help="default: the study's (0 1 2)")

@@ -3,7 +3,8 @@
 A study compares *arms* (``Arm``: a network and its training settings) that differ in one
 *factor* only: the architecture (``ARCHITECTURE_STUDY``: U-Net and ResUNet on ``recipes.DEFAULT``) or
 the augmentation policy (``POLICY_STUDY``: the five policies at equal optimizer steps), or, for a
-study that chooses a recipe on validation alone, the recipe (``LONG_SCHEDULE_STUDY``). Every arm is
+study that chooses a recipe on validation alone, the recipe (``LONG_SCHEDULE_STUDY``, and
+``learning_rate_study`` for each network). Every arm is
 trained once per seed; a seed changes the initial weights, the batch order and the augmentation
 draws, nothing else.
 
@@ -297,26 +298,50 @@ def ensemble_findings(ensembles: pd.DataFrame, summary: pd.DataFrame | None = No
     return sentences
 
 
-# The architecture study's U-Nets (recipes.DEFAULT, seeds 0-2), committed: the default-recipe
-# arm of every later U-Net study, reused when their records fit.
-COMMITTED_UNETS = {0: "models/unet_lite.keras", 1: "models/seeds/unet-s1.keras", 2: "models/seeds/unet-s2.keras"}
+# The architecture study's networks (recipes.DEFAULT, seeds 0-2), committed: the default-recipe
+# arm of every later study of one network, reused when their records fit.
+COMMITTED_MODELS = {
+    "unet": {0: "models/unet_lite.keras", 1: "models/seeds/unet-s1.keras", 2: "models/seeds/unet-s2.keras"},
+    "resunet": {0: "models/resunet_lite.keras", 1: "models/seeds/resunet-s1.keras", 2: "models/seeds/resunet-s2.keras"},
+}
 
 
-def final_policy_study(seeds=SEEDS, policies=FINAL_POLICIES) -> Study:
-    """The augmentation policies at the final models' budget: the U-Net with exactly
-    ``recipes.DEFAULT`` (22 BCE + Dice then 22 Lovasz plain epochs, no early stop) but the policy,
-    at equal optimizer steps (``mirror``: 11 + 11 epochs, each twice as long). Its ``flip_geo``
-    arm is DEFAULT itself, so its seeds are the architecture study's U-Nets, committed as
-    ``models/unet_lite.keras`` and ``models/seeds/unet-s<seed>.keras`` and reused when their
-    records fit: nine runs are new. ``python -m salt_lib study policies_final`` (about 45 CPU
-    minutes a run) or ``benchmarks/gpu_study.py --runs policies_final`` on a GPU."""
-    arms = tuple(Arm(check_policy(policy), "unet", "lite", dict(DEFAULT.overrides),
+def final_policy_study(seeds=SEEDS, policies=FINAL_POLICIES, arch: str = "unet") -> Study:
+    """The augmentation policies at the final models' budget: ``arch`` (the U-Net:
+    ``policies_final``; the ResUNet: ``policies_final_resunet``) with exactly ``recipes.DEFAULT``
+    (22 BCE + Dice then 22 Lovasz plain epochs, no early stop) but the policy, at equal optimizer
+    steps (``mirror``: 11 + 11 epochs, each twice as long). Its ``flip_geo`` arm is DEFAULT
+    itself, so its seeds are the architecture study's networks, committed (``COMMITTED_MODELS``)
+    and reused when their records fit: nine runs are new. ``python -m salt_lib study
+    policies_final`` (about 45 CPU minutes a U-Net run) or ``benchmarks/gpu_study.py --runs
+    policies_final`` on a GPU."""
+    arms = tuple(Arm(check_policy(policy), arch, "lite", dict(DEFAULT.overrides),
                      dict(DEFAULT.training) | {"augment": check_policy(policy),
                                                "epochs": equal_step_epochs(policy, DEFAULT.training["epochs"]),
                                                "lovasz_epochs": equal_step_epochs(policy, DEFAULT.training["lovasz_epochs"])})
                  for policy in policies)
-    return Study("policies_final", "augment", arms, tuple(seeds), reference=arms[0].name,
-                 model_paths={("flip_geo", seed): path for seed, path in COMMITTED_UNETS.items() if "flip_geo" in policies})
+    return Study("policies_final" + ("" if arch == "unet" else f"_{arch}"), "augment", arms, tuple(seeds), reference=arms[0].name,
+                 model_paths={("flip_geo", seed): path for seed, path in COMMITTED_MODELS[arch].items() if "flip_geo" in policies})
+
+
+LEARNING_RATE_SCALES = {"lr_half": 0.5, "lr_double": 2.0}  # arms of the learning-rate study besides the default
+
+
+def learning_rate_study(arch: str, seeds=SEEDS, scales=None) -> Study:
+    """The learning rate chosen on validation for one network (``learning_rate_<arch>``, test
+    never scored): ``recipes.DEFAULT`` (its seeds are the committed networks), against the same
+    recipe with both stages' learning rates (``learning_rate``, ``lovasz_learning_rate``)
+    multiplied by each of ``scales`` (default ``LEARNING_RATE_SCALES``: half and double). Run for
+    the U-Net and the ResUNet, it says whether the recipe chosen on the U-Net is fair to both.
+    ``python -m salt_lib study learning_rate_resunet`` (about 55 CPU minutes a ResUNet run)."""
+    defaults = TrainConfig.from_dict(DEFAULT.training)
+    arms = [Arm("default", arch, "lite", dict(DEFAULT.overrides), dict(DEFAULT.training))]
+    for name, scale in (LEARNING_RATE_SCALES if scales is None else scales).items():
+        arms.append(Arm(name, arch, "lite", dict(DEFAULT.overrides),
+                        dict(DEFAULT.training) | {"learning_rate": defaults.learning_rate * scale,
+                                                  "lovasz_learning_rate": defaults.lovasz_learning_rate * scale}))
+    return Study(f"learning_rate_{arch}", "recipe", tuple(arms), tuple(seeds), reference="default",
+                 model_paths={("default", seed): path for seed, path in COMMITTED_MODELS[arch].items()}, score_test=False)
 
 
 LONG_CYCLES = 4  # cosine cycles with warm restarts in the long schedule's final stage
@@ -338,14 +363,15 @@ def long_schedule_study(seeds=SEEDS, cycles: int = LONG_CYCLES, lovasz_epochs: i
     arms = (Arm("default", "unet", "lite", dict(DEFAULT.overrides), dict(DEFAULT.training)),
             *(Arm(name, "unet", "lite", dict(DEFAULT.overrides) | extra, long) for name, extra in ingredients.items()))
     return Study("long_schedule", "recipe", arms, tuple(seeds), reference="default",
-                 model_paths={("default", seed): path for seed, path in COMMITTED_UNETS.items()}, score_test=False)
+                 model_paths={("default", seed): path for seed, path in COMMITTED_MODELS["unet"].items()}, score_test=False)
 
 
 ARCHITECTURE_STUDY = architecture_study()
 POLICY_STUDY = policy_study()
 FINAL_POLICY_STUDY = final_policy_study()
 LONG_SCHEDULE_STUDY = long_schedule_study()
-STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY, FINAL_POLICY_STUDY, LONG_SCHEDULE_STUDY)}
+STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY, FINAL_POLICY_STUDY, final_policy_study(arch="resunet"),
+                                           LONG_SCHEDULE_STUDY, learning_rate_study("unet"), learning_rate_study("resunet"))}
 
 
 # --------------------------------------------------------------------------------------------
@@ -710,6 +736,25 @@ def seed_table(results: dict[str, dict], name: str = "arm") -> pd.DataFrame:
                          "threshold": record.get("threshold"), "min_size": record.get("min_size"),
                          "trained_on": trained_on(record)})
     return pd.DataFrame(rows)
+
+
+def snapshot_table(results: dict[str, dict], name: str = "arm") -> pd.DataFrame:
+    """The long schedule's curve, one row per arm with end-of-cycle snapshots
+    (``TrainConfig.cycles``) and cycle k: the seeds that reached it, the epoch it ends, and over
+    those seeds the mean, min and max validation ``tgs_score`` of the k-th snapshot alone
+    (``single_*``) and of the snapshot ensemble of cycles 1..k (``ensemble_*``, the mean of their
+    probabilities), as the records' ``snapshots`` hold them (flip TTA, threshold tuned on
+    validation). Empty when no record has snapshots."""
+    rows = []
+    for arm in arm_names(results):
+        curves = pd.DataFrame([row for run in runs_of(results, arm).values() for row in run.record.get("snapshots") or []])
+        for cycle, scores in (curves.groupby("cycle") if len(curves) else []):
+            row = {name: arm, "cycle": int(cycle), "seeds": len(scores), "epoch": scores["epoch"].max()}
+            for kind, column in (("single", "val_tgs_score"), ("ensemble", "ensemble_val_tgs_score")):
+                row |= {f"{kind}_mean": scores[column].mean(), f"{kind}_min": scores[column].min(), f"{kind}_max": scores[column].max()}
+            rows.append(row)
+    return pd.DataFrame(rows, columns=[name, "cycle", "seeds", "epoch", "single_mean", "single_min", "single_max",
+                                       "ensemble_mean", "ensemble_min", "ensemble_max"])
 
 
 def trained_on(record: dict) -> str:

@@ -506,23 +506,47 @@ def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, ca
     assert "does not exist yet: `make it` makes it" in caplog.text
 
 
-def test_the_final_budget_policy_study_is_the_default_recipe_but_the_policy_and_reuses_the_committed_u_nets():
+@pytest.mark.parametrize("name, arch", [("policies_final", "unet"), ("policies_final_resunet", "resunet")])
+def test_the_final_budget_policy_study_is_the_default_recipe_but_the_policy_and_reuses_the_committed_networks(name, arch):
     from salt_lib.records import load_record, reuse_problems
 
-    final = study.STUDIES["policies_final"]
+    final = study.STUDIES[name]
     arms = {arm.name: arm for arm in final.arms}
     assert tuple(arms) == study.FINAL_POLICIES and final.reference == "none" and final.factor == "augment"
+    assert {arm.arch for arm in final.arms} == {arch}
     assert arms["flip_geo"].training == DEFAULT.training and arms["flip_geo"].overrides == DEFAULT.overrides
     assert (arms["mirror"].training["epochs"], arms["mirror"].training["lovasz_epochs"]) == (11, 11)
     assert study.check_equal_steps(final, 1919) == 44 * 60  # the final models' 2,640 steps, every policy
     planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
     assert study.differences_besides(planned, "augment") == {}
-    for seed in final.seeds:  # the architecture study's U-Nets are this study's flip_geo runs
+    for seed in final.seeds:  # the architecture study's networks are this study's flip_geo runs
         path = REPO / final.model_paths[("flip_geo", seed)]
         record = load_record(path)
         provenance = record["provenance"]
         assert reuse_problems(record, arms["flip_geo"].network(), arms["flip_geo"].settings(seed),
                               provenance["data_fingerprint"], provenance["split_hash"]) == [], path
+
+
+@pytest.mark.parametrize("arch", ["unet", "resunet"])
+def test_the_learning_rate_studies_scale_both_stages_rates_for_one_network_on_validation(arch):
+    from salt_lib.records import load_record, reuse_problems
+    from salt_lib.train import TrainConfig
+
+    rates = study.STUDIES[f"learning_rate_{arch}"]
+    assert rates.factor == "recipe" and not rates.score_test and rates.reference == "default"
+    arms = {arm.name: arm for arm in rates.arms}
+    assert list(arms) == ["default", "lr_half", "lr_double"] and {arm.arch for arm in rates.arms} == {arch}
+    default = TrainConfig.from_dict(DEFAULT.training)
+    for name, scale in (("default", 1.0), ("lr_half", 0.5), ("lr_double", 2.0)):
+        settings = arms[name].settings(0)
+        assert (settings["learning_rate"], settings["lovasz_learning_rate"]) == (default.learning_rate * scale, default.lovasz_learning_rate * scale)
+    planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
+    assert sorted(study.differences_besides(planned, None)) == ["training.learning_rate", "training.lovasz_learning_rate"]
+    for seed, path in study.COMMITTED_MODELS[arch].items():  # the default arm is the committed networks
+        record = load_record(REPO / rates.model_paths[("default", seed)])
+        assert rates.model_paths[("default", seed)] == path and reuse_problems(
+            record, arms["default"].network(), arms["default"].settings(seed),
+            record["provenance"]["data_fingerprint"], record["provenance"]["split_hash"]) == []
 
 
 def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_settings():
@@ -578,7 +602,7 @@ def test_the_training_notes_architecture_table_is_the_chapters():
     assert f"moved the test score by\n{abs(device['test']['tgs_score'] - cpu['test_tgs_score']):.3f}" in section
 
 
-def test_the_long_schedule_study_varies_the_recipe_on_one_u_net_and_never_scores_test(dataset, tmp_path):
+def test_the_long_schedule_study_varies_the_recipe_on_one_u_net_and_never_scores_test(dataset, tmp_path, monkeypatch, capsys):
     from salt_lib.records import load_record, reuse_problems
 
     long = study.STUDIES["long_schedule"]
@@ -609,4 +633,21 @@ def test_the_long_schedule_study_varies_the_recipe_on_one_u_net_and_never_scores
     assert summary["test_mean"].isna().all() and summary["val_mean"].between(0, 1).all()
     pairs = study.pairwise_table(results, reference="default", split="val", n_resamples=100)
     assert list(pairs["comparison"]) == ["cycles - default", "cycles_ds - default"]
+    curve = study.snapshot_table(results)  # the cycles' curve, from the records' end-of-cycle snapshots
+    assert list(curve["arm"]) == ["cycles", "cycles", "cycles_ds", "cycles_ds"] and list(curve["cycle"]) == [1, 2, 1, 2]
+    assert list(curve["epoch"]) == [2, 3, 2, 3] and (curve["seeds"] == 1).all()
+    snapshots = results["cycles-s0"].record["snapshots"]
+    assert curve["ensemble_mean"].iloc[1] == snapshots[1]["ensemble_val_tgs_score"]
+    assert curve["single_mean"].iloc[0] == curve["ensemble_mean"].iloc[0] == snapshots[0]["val_tgs_score"]  # one snapshot is its own ensemble
+    assert study.snapshot_table({"default-s0": results["default-s0"]}).empty
+    # The command on these records: compared on validation, the curve printed, nothing trained.
+    from salt_lib import cli
+
+    monkeypatch.setitem(study.STUDIES, "long_schedule", tiny)
+    capsys.readouterr()
+    assert cli.main(["study", "long_schedule", "--data", str(dataset.root), "--runs", str(tmp_path / "no-runs"),
+                     "--results", str(tmp_path / "results"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "paired (val):" in out and "cycles_ds - default" in out and "end-of-cycle snapshots" in out
+    assert "paired (test)" not in out and not (tmp_path / "no-runs").exists()
     assert study.run_study(tiny, dataset, tmp_path / "runs", tmp_path / "results").keys() == results.keys()  # reused
