@@ -68,16 +68,19 @@ def train_folds(arch: str, dataset: Dataset, runs_dir, folds: pd.Series, overrid
     return paths
 
 
-def out_of_fold_probabilities(models, dataset: Dataset, folds: pd.Series, tta: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def out_of_fold_probabilities(model_paths, dataset: Dataset, folds: pd.Series, tta: bool = True,
+                              cache_dir=None) -> tuple[np.ndarray, np.ndarray]:
     """Each train/validation tile's probabilities (N, 101, 101) from the one model that did not
-    train on it (``models[i]`` is fold ``i``'s), and the masks, in the order of ``folds.index``."""
-    from salt_lib.predict import predict
+    train on it (``model_paths[i]`` is fold ``i``'s model file), and the masks, in the order of
+    ``folds.index``. With ``cache_dir`` each fold's predictions are cached there
+    (``evaluate.model_outputs``), so a rerun predicts nothing again."""
+    from salt_lib.evaluate import model_outputs
 
     pool = dataset.tiles.subset(list(folds.index))
     probabilities = np.zeros(pool.images.shape, dtype=np.float32)
-    for index, model in enumerate(models):
+    for index, path in enumerate(model_paths):
         rows = np.flatnonzero(folds.to_numpy() == index)
-        probabilities[rows] = predict(model, pool.images[rows], tta=tta)
+        probabilities[rows] = model_outputs(path, pool.subset(list(pool.ids[rows])), cache_dir, tta)[0]
     return probabilities, pool.masks
 
 
@@ -100,7 +103,7 @@ def run_crossval(arch: str, dataset: Dataset, runs_dir, out_dir, k: int = 5, gro
     the threshold and minimum size on their out-of-fold predictions, and write the ensemble to
     ``out_dir`` (see the module's docstring). The test tiles are not predicted. Returns the
     ensemble's record, as written to ``out_dir/ensemble.json``."""
-    from salt_lib.records import ENSEMBLE_FILE, export_model, load_model, load_record
+    from salt_lib.records import ENSEMBLE_FILE, export_model, load_record
 
     pool = dataset.split[dataset.split["split"] != "test"]
     ids = pool["id"].astype(str).to_numpy()
@@ -109,7 +112,7 @@ def run_crossval(arch: str, dataset: Dataset, runs_dir, out_dir, k: int = 5, gro
         raise ValueError(f"groups: no mosaic for {int(pd.isna(labels).sum())} of the train and validation tiles")
     folds = assign_folds(ids, dataset.tiles.subset(list(ids)).coverage, k, labels, seed)
     paths = train_folds(arch, dataset, runs_dir, folds, overrides, training, preset)
-    probabilities, masks = out_of_fold_probabilities([load_model(path, compile=False) for path in paths], dataset, folds)
+    probabilities, masks = out_of_fold_probabilities(paths, dataset, folds, cache_dir=Path(runs_dir) / "cache")
     choice = out_of_fold_choice(probabilities, masks)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,7 @@ def test_a_fold_dataset_validates_on_its_fold_and_keeps_the_test_split(dataset):
 
 
 def test_fold_models_give_one_out_of_fold_prediction_per_tile(dataset, tmp_path):
+    from salt_lib.predict import predict
     from salt_lib.records import load_model
 
     pool = dataset.split[dataset.split["split"] != "test"]
@@ -55,9 +56,15 @@ def test_fold_models_give_one_out_of_fold_prediction_per_tile(dataset, tmp_path)
     tiny = {"filters": 4, "depth": 2, "input_size": 101, "upsampling": "transpose"}
     paths = train_folds("unet", dataset, tmp_path / "cv", folds, tiny, {"epochs": 1, "batch_size": 8, "augment": "none"})
     assert [path.parent.name for path in paths] == ["fold-0", "fold-1"]
-    models = [load_model(path, compile=False) for path in paths]
-    probabilities, masks = out_of_fold_probabilities(models, dataset, folds)
+    probabilities, masks = out_of_fold_probabilities(paths, dataset, folds, cache_dir=tmp_path / "cache")
     assert probabilities.shape == (len(folds), 101, 101) and masks.shape == probabilities.shape
+    assert len(list((tmp_path / "cache").glob("probs-*.npy"))) == 2  # one file per fold, read on a rerun
+    for index, path in enumerate(paths):  # each tile's prediction is its own fold's model's
+        rows = np.flatnonzero(folds.to_numpy() == index)
+        own = predict(load_model(path, compile=False), dataset.tiles.subset(list(folds.index[rows])).images, tta=True)
+        np.testing.assert_allclose(probabilities[rows], own, atol=1e-5)
+    again, _ = out_of_fold_probabilities(paths, dataset, folds, cache_dir=tmp_path / "cache")
+    np.testing.assert_array_equal(again, probabilities)
     choice = out_of_fold_choice(probabilities, masks)
     assert 0 <= choice["oof_tgs_score"] <= choice["oof_tgs_score_min_size"] <= 1 and choice["tiles"] == len(folds)
 
