@@ -116,8 +116,10 @@ def cmd_predict(args) -> None:
     model_paths = [_existing_model(path) for path in args.model]
     from salt_lib.records import saved_ensemble
 
-    ensemble = saved_ensemble(model_paths) if len(model_paths) > 1 else None  # its own threshold, chosen out of fold
-    if len(model_paths) > 1 and not ensemble and not args.data:
+    # Several files are averaged; their threshold and minimum size are chosen on the validation split,
+    # unless they are an ensemble folder, which chose its own out of fold.
+    needs_val = len(model_paths) > 1 and not saved_ensemble(model_paths)
+    if needs_val and not args.data:
         raise DataError("several --model files are averaged, and their threshold and minimum size are chosen on the "
                         "validation split: pass --data, the labelled data they were trained on (an ensemble folder "
                         "with its ensemble.json needs none).")
@@ -135,7 +137,7 @@ def cmd_predict(args) -> None:
     from salt_lib.submission import write_submission_csv
 
     val = None
-    if len(model_paths) > 1 and not ensemble:  # the average's threshold and minimum size are chosen on the validation split
+    if needs_val:
         val = load_dataset(args.data, record_split_file(load_record(model_paths[0]), args.split_file)).val
     done = write_submission_csv(model_paths, args.images, out, val=val, tta=not args.no_tta, batch=args.batch)
     averaged = f", the mean of {len(model_paths)} models" if len(model_paths) > 1 else ""
