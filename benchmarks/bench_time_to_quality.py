@@ -59,6 +59,7 @@ ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     variant(SHORT, "short+early_crop", early_crop=96),
     variant(SHORT, "short+alternate_flips", alternate_flips=True),
     variant(SHORT, "short+val_every", val_every=2),
+    variant(SHORT, "short+ema", ema_momentum=0.99),
     variant(SHORT, "stack_a", warmup_epochs=1, learning_rate=2e-3, early_crop=96, alternate_flips=True, val_every=2),
     variant(DEFAULT, "stack_b", lovasz_epochs=10, patience=32, early_crop=64, alternate_flips=True, val_every=2),
 )}
@@ -196,12 +197,14 @@ def epoch_costs(history: pd.DataFrame) -> dict:
 
 def stage_signature(arch: str, recipe: Recipe, stage: str) -> str:
     """What one epoch of ``stage`` costs depends on: the network and its options, the batch, the
-    loss and the input the stage trains on (an early crop, or the whole input)."""
+    loss, the input the stage trains on (an early crop, or the whole input) and whether each step
+    also updates a weight average (EMA)."""
     training = recipe.training
     loss = "lovasz" if stage == "lovasz" else training.get("loss", "bce_dice")
     crop = training.get("early_crop", 0) if stage == "main" else 0
+    ema = {"ema": True} if training.get("ema_momentum") else {}
     return json.dumps({"arch": arch, "overrides": recipe.overrides, "batch_size": training.get("batch_size", 32),
-                       "loss": loss, "crop": crop}, sort_keys=True)
+                       "loss": loss, "crop": crop} | ema, sort_keys=True)
 
 
 def arm_run(run_dir: Path) -> tuple[pd.DataFrame, dict]:

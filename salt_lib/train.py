@@ -94,6 +94,11 @@ class TrainConfig:
     # (a snapshot), and at the end the snapshots are scored on validation alone and as a snapshot
     # ensemble (their mean probability) of the first 1, 2, ... cycles; the record holds the curve.
     cycles: int = 0
+    # Weight EMA: keep an exponential moving average of the weights over the optimizer steps of
+    # each stage (Adam's ``use_ema``, 0: off; 0.99 averages over about 100 steps) and score, keep
+    # and snapshot the average instead of the latest weights; training itself goes on from the
+    # latest weights, and the average resumes with the optimizer's state.
+    ema_momentum: float = 0.0
 
     def __post_init__(self) -> None:
         for name, least in (("epochs", 1), ("batch_size", 1), ("lovasz_epochs", 0), ("patience", 1),
@@ -104,6 +109,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a whole number of at least {least}, got {value!r}")
         if self.warmup_epochs >= self.epochs:
             raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
+        if not 0 <= self.ema_momentum < 1:
+            raise ValueError(f"ema_momentum must be at least 0 (off) and below 1, got {self.ema_momentum!r}")
         for name in ("empty_head_weight", "deep_supervision_weight"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)!r}")
@@ -290,6 +297,7 @@ class EpochRecorder(keras.callbacks.Callback):
         self.bar.close()
         train_seconds = time.perf_counter() - self.epoch_start
         state = self.state
+        latest = _swap_in_average(self.model) if self.config.ema_momentum else None
         scored = self.model
         if self.scored is not None:
             self.scored.set_weights(self.model.get_weights())
@@ -335,12 +343,24 @@ class EpochRecorder(keras.callbacks.Callback):
             state.setdefault("cycle_epochs", {})[str(cycle)] = state["total_epochs"]
         if self.config.swa_epochs and final_stage:
             _save_snapshot(self.model, self.out_dir, state["total_epochs"], self.config.swa_epochs)
+        if latest is not None:  # training (and its resume point) goes on from the latest weights
+            for variable, value in zip(self.model.trainable_variables, latest):
+                variable.assign(value)
         _save_resume_point(self.model, self.out_dir, state)
         if self.verbose:
             mark = " *" if improved else ""
             scored_text = f"val tgs_score {score:.4f} @ {threshold:.3f}{mark}" if validated else "not scored"
             tqdm.write(f"{self.stage} epoch {epoch + 1}/{self.epochs}: loss {row['loss']:.4f}, "
                        f"{scored_text} ({train_seconds:.0f} s)")
+
+
+def _swap_in_average(model) -> list[np.ndarray]:
+    """Set ``model``'s trainable weights to its optimizer's moving average (``use_ema``) and return
+    the latest weights they replace, to be assigned back."""
+    latest = [keras.ops.convert_to_numpy(variable) for variable in model.trainable_variables]
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
+    optimizer.finalize_variable_values(model.trainable_variables)
+    return latest
 
 
 def _save_weights(model, path: Path) -> None:
@@ -481,7 +501,8 @@ def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, to
     else:
         schedule = learning_rate_schedule(learning_rate, total_steps, config.min_learning_rate_ratio,
                                           warmup_steps(config, total_steps) if stage_index == 0 else 0)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), **stage_losses(model, loss, config.empty_head_weight, config.deep_supervision_weight))
+    optimizer = keras.optimizers.Adam(schedule, use_ema=bool(config.ema_momentum), ema_momentum=config.ema_momentum or 0.99)
+    model.compile(optimizer=optimizer, **stage_losses(model, loss, config.empty_head_weight, config.deep_supervision_weight))
     return model
 
 

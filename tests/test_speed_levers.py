@@ -48,6 +48,7 @@ def test_warm_up_epochs_are_steps_of_the_first_stage():
     ({"lovasz_epochs": -1}, "lovasz_epochs"), ({"batch_size": 0}, "batch_size"),
     ({"val_every": 0}, "val_every"), ({"epochs": 4, "warmup_epochs": 4}, "warmup_epochs"),
     ({"augment": "none", "alternate_flips": True}, "alternate_flips"), ({"minutes": 0}, "minutes"),
+    ({"ema_momentum": 1.0}, "ema_momentum"), ({"ema_momentum": -0.1}, "ema_momentum"),
 ])
 def test_a_budget_or_lever_out_of_range_is_refused_by_name(settings, word):
     from salt_lib.train import TrainConfig
@@ -212,3 +213,26 @@ def test_deep_supervision_adds_a_resized_mask_output_per_lower_decoder_level_and
     assert predict(reloaded, tiles(2, 3).images).shape == (2, 101, 101)  # the masks, not an auxiliary output
     plain = build_model("unet", "lite", TINY_128)
     assert output_kinds(plain) == ["mask"] and len(plain.outputs) == 1
+
+
+def test_weight_ema_scores_and_keeps_the_average_and_trains_on_from_the_latest_weights(tmp_path):
+    import keras
+
+    from salt_lib.models import build_model
+    from salt_lib.records import load_model
+    from salt_lib.train import TrainConfig, fit
+
+    config = TrainConfig(epochs=1, batch_size=8, augment="flip", patience=2, ema_momentum=0.5)
+    history = fit(build_model("unet", "lite", TINY_128), tiles(24, 1), tiles(8, 2), config, tmp_path / "run", verbose=False)
+    assert len(history) == 1 and history["val_tgs_score"].between(0, 1).all()
+    latest = load_model(tmp_path / "run" / "last-e1.keras", compile=True)  # the resume point: latest weights, the average in its optimizer
+    optimizer = getattr(latest.optimizer, "inner_optimizer", latest.optimizer)
+    assert optimizer.use_ema and optimizer.ema_momentum == 0.5
+    averages = [keras.ops.convert_to_numpy(v) for v in optimizer._model_variables_moving_average]
+    weights = [keras.ops.convert_to_numpy(v) for v in latest.trainable_variables]
+    best = load_model(tmp_path / "run" / "best.keras", compile=False)  # what was scored and kept: the average
+    kept = [keras.ops.convert_to_numpy(v) for v in best.trainable_variables]
+    assert len(kept) == len(averages) == len(weights)
+    for average, value in zip(averages, kept):
+        np.testing.assert_allclose(value, average, rtol=1e-6, atol=1e-7)
+    assert any(not np.allclose(a, w) for a, w in zip(averages, weights))  # three steps: the average lags the latest
