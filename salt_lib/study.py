@@ -68,7 +68,7 @@ from salt_lib import result_folders
 from salt_lib.result_folders import is_result, read_record, read_result
 from salt_lib.report.sentences import NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
 from salt_lib.report.words import readable
-from salt_lib.stats import holm, two_level_difference
+from salt_lib.stats import holm, two_level_difference, two_level_interval
 from salt_lib.train import TrainConfig
 
 log = logging.getLogger(__name__)  # progress: the command line shows it, an executed chapter does not
@@ -238,12 +238,16 @@ def read_results(results_dir, command: str = "python -m salt_lib study ...") -> 
 
 def summary_findings(summary: pd.DataFrame, score: str = "test tgs_score") -> list[str]:
     """One sentence per row of ``seed_summary``: the seed-averaged test score with its interval
-    over tiles, and with several seeds their standard deviation and range."""
+    over tiles, and with several seeds their standard deviation, range and the interval that
+    resamples seeds and tiles (or mosaics) together."""
     sentences = []
     for arm, row in zip(summary.iloc[:, 0], summary.itertuples()):
         sentence = f"{readable(arm)}: {row.seeds} seed(s), {score} {with_interval(row.test_mean, row.test_ci_low, row.test_ci_high)}"
         if row.seeds > 1:
             sentence += f", standard deviation over seeds {row.test_sd:.3f} (range {row.test_min:.3f} to {row.test_max:.3f})"
+            if getattr(row, "resampled", ""):
+                low, high = row.test_seeds_tiles_low, row.test_seeds_tiles_high
+                sentence += f"; resampling {row.resampled} together, the interval is [{low:.3f}, {high:.3f}]"
         sentences.append(sentence + ".")
     return sentences
 
@@ -765,12 +769,16 @@ def trained_on(record: dict) -> str:
     return f"{backend} on {versions['device']}" if versions.get("device") else f"{backend}, device not recorded"
 
 
-def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 0, name: str = "arm") -> pd.DataFrame:
+def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 0, name: str = "arm",
+                 clusters: pd.Series | None = None) -> pd.DataFrame:
     """One row per arm (its column named ``name``): the number of seeds; the mean, standard
     deviation across seeds (n - 1 in the denominator; NaN for one seed), min and max of the
     validation and the test ``tgs_score``; the bootstrap 95 % interval over test tiles of the
     seed-averaged per-tile test scores (``test_ci_low``/``_high``; their mean is ``test_mean``);
-    and the mean and standard deviation over seeds of the test IoU, Dice and empty-tile accuracy."""
+    the same mean with a two-level interval that draws seeds, then tiles, or with ``clusters``
+    (tile id -> mosaic) whole mosaics of neighbouring tiles (``test_seeds_tiles`` with
+    ``_low``/``_high``, ``stats.two_level_interval``; what it drew in ``resampled``); and the
+    mean and standard deviation over seeds of the test IoU, Dice and empty-tile accuracy."""
     per_run = seed_table(results, name)
     rows = []
 
@@ -783,17 +791,24 @@ def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 
         scores = per_run[per_run[name] == arm]
         row = {name: arm, "seeds": len(runs)}
         interval = {"low": np.nan, "high": np.nan}
+        together = {"mean": np.nan, "low": np.nan, "high": np.nan}
         if scores["test_tgs_score"].notna().all():
-            interval = bootstrap_ci(np.mean([tile_scores(run, "test") for run in runs.values()], axis=0), n_resamples, seed=seed)
+            per_tile = np.array([tile_scores(run, "test") for run in runs.values()])  # (seeds, tiles)
+            interval = bootstrap_ci(per_tile.mean(axis=0), n_resamples, seed=seed)
+            cluster = None if clusters is None else tile_clusters(next(iter(runs.values())), "test", clusters)
+            together = two_level_interval(per_tile, n_resamples, seed=seed, cluster=cluster)
         for split in ("test", "val"):  # test first, its interval right after its mean (one cell in the thesis tables)
             values = scores[f"{split}_tgs_score"]
             row[f"{split}_mean"] = values.mean()
             if split == "test":
-                row |= {"test_ci_low": interval["low"], "test_ci_high": interval["high"]}
+                row |= {"test_ci_low": interval["low"], "test_ci_high": interval["high"],
+                        "test_seeds_tiles": together["mean"], "test_seeds_tiles_low": together["low"],
+                        "test_seeds_tiles_high": together["high"]}
             row |= {f"{split}_sd": sd(values), f"{split}_min": values.min(), f"{split}_max": values.max()}
         for metric in TEST_METRICS:
             values = scores[f"test_{metric}"]
             row |= {f"test_{metric}_mean": values.mean(), f"test_{metric}_sd": sd(values)}
+        row["resampled"] = ("seeds, then mosaics" if clusters is not None else "seeds, then tiles") if together["mean"] == together["mean"] else ""
         rows.append(row)
     return pd.DataFrame(rows)
 

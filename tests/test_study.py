@@ -224,6 +224,20 @@ def test_seed_table_and_summary_by_hand(hand_results):
     # Seed-averaged unet tiles: 1, 1/3, 2/3, 0; the interval is over these four.
     assert summary.loc["unet", "test_ci_low"] >= 0 and summary.loc["unet", "test_ci_high"] <= 1
     assert summary.loc["unet", "test_ci_low"] < 0.5 < summary.loc["unet", "test_ci_high"]
+    # Seeds and tiles together: the same mean, the two-level bootstrap's interval (stats.two_level_interval).
+    from salt_lib.stats import two_level_interval
+
+    per_tile = np.array([study.tile_scores(run, "test") for run in study.runs_of(hand_results, "unet").values()])
+    together = two_level_interval(per_tile, 500)
+    assert summary.loc["unet", "test_seeds_tiles"] == pytest.approx(0.5) and summary.loc["unet", "resampled"] == "seeds, then tiles"
+    assert (summary.loc["unet", "test_seeds_tiles_low"], summary.loc["unet", "test_seeds_tiles_high"]) == (together["low"], together["high"])
+    ids = hand_results["unet-s0"].tiles.query("split == 'test'").sort_values("position")["id"].astype(str)
+    clusters = pd.Series([0, 0, 1, 1], index=ids.to_numpy())  # two mosaics of two tiles
+    by_mosaic = study.seed_summary(hand_results, n_resamples=500, clusters=clusters).set_index("arm")
+    assert by_mosaic.loc["unet", "resampled"] == "seeds, then mosaics"
+    assert by_mosaic.loc["unet", "test_seeds_tiles_low"] == two_level_interval(per_tile, 500, cluster=clusters.to_numpy())["low"]
+    sentence = study.summary_findings(summary.reset_index())[0]
+    assert f"resampling seeds, then tiles together, the interval is [{together['low']:.3f}, {together['high']:.3f}]" in sentence
 
 
 def test_paired_arm_table_by_hand(hand_results):
@@ -479,7 +493,7 @@ def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, ca
     summary = study.seed_summary(hand_results, n_resamples=500)
     sentences = study.summary_findings(summary)
     assert sentences[0].startswith("U-Net: 3 seed(s), test tgs_score 0.500 [")
-    assert sentences[0].endswith("standard deviation over seeds 0.250 (range 0.250 to 0.750).")
+    assert "standard deviation over seeds 0.250 (range 0.250 to 0.750); resampling seeds, then tiles together, the interval is [" in sentences[0]
     pairs = study.pairwise_table(hand_results, reference="unet", n_resamples=500)
     (sentence,) = study.pair_findings(pairs)
     assert sentence.startswith("ResUNet's tgs_score is not distinguishable from U-Net's: ResUNet - U-Net = +0.167 [")

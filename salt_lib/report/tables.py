@@ -61,7 +61,7 @@ HEADERS = {
     "test_iou_mean": "Test IoU mean", "test_iou_sd": "Test IoU sd", "test_dice_mean": "Test Dice mean",
     "test_dice_sd": "Test Dice sd", "test_empty_tile_accuracy_mean": "Test empty-tile acc. mean",
     "test_empty_tile_accuracy_sd": "Test empty-tile acc. sd",
-    "test_mean": "Test mean", "test_sd": "Test sd over seeds", "test_min": "Test min.", "test_max": "Test max.",
+    "test_mean": "Test mean", "test_seeds_tiles": "Test, seeds and tiles", "test_sd": "Test sd over seeds", "test_min": "Test min.", "test_max": "Test max.",
     "val_mean": "Val. mean", "val_sd": "Val. sd over seeds", "val_min": "Val. min.", "val_max": "Val. max.",
     "seeds_a": "Seeds (right of -)", "seeds_b": "Seeds (left of -)", "seeds_paired": "Seeds paired",
     "seed_difference_mean": "Mean difference per seed", "seed_difference_min": "Min. difference per seed",

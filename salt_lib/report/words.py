@@ -88,7 +88,7 @@ TRANSLATIONS = {"zh": {
     "Test empty-tile accuracy": "测试无盐图块准确率", "Test IoU mean": "测试 IoU 均值", "Test IoU sd": "测试 IoU 标准差",
     "Test Dice mean": "测试 Dice 均值", "Test Dice sd": "测试 Dice 标准差",
     "Test empty-tile acc. mean": "测试无盐图块准确率均值", "Test empty-tile acc. sd": "测试无盐图块准确率标准差",
-    "Test mean": "测试均值", "Test sd over seeds": "测试集种子间标准差", "Test min.": "测试最小值", "Test max.": "测试最大值",
+    "Test mean": "测试均值", "Test, seeds and tiles": "测试（跨种子与图块）", "Test sd over seeds": "测试集种子间标准差", "Test min.": "测试最小值", "Test max.": "测试最大值",
     "Val. mean": "验证均值", "Val. sd over seeds": "验证集种子间标准差", "Val. min.": "验证最小值", "Val. max.": "验证最大值",
     "Seeds (right of -)": "种子数（减数）", "Seeds (left of -)": "种子数（被减数）", "Seeds paired": "配对种子数",
     "Mean difference per seed": "各种子差值均值", "Min. difference per seed": "各种子差值最小值",
