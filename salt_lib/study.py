@@ -314,17 +314,24 @@ def final_policy_study(seeds=SEEDS, policies=FINAL_POLICIES, arch: str = "unet")
     """The augmentation policies at the final models' budget: ``arch`` (the U-Net:
     ``policies_final``; the ResUNet: ``policies_final_resunet``) with exactly ``recipes.DEFAULT``
     (22 BCE + Dice then 22 Lovasz plain epochs, no early stop) but the policy, at equal optimizer
-    steps (``mirror``: 11 + 11 epochs, each twice as long). Its ``flip_geo`` arm is DEFAULT
-    itself, so its seeds are the architecture study's networks, committed (``COMMITTED_MODELS``)
-    and reused when their records fit: nine runs are new. ``python -m salt_lib study
-    policies_final`` (about 45 CPU minutes a U-Net run) or ``benchmarks/gpu_study.py --runs
-    policies_final`` on a GPU."""
-    arms = tuple(Arm(check_policy(policy), arch, "lite", dict(DEFAULT.overrides),
-                     dict(DEFAULT.training) | {"augment": check_policy(policy),
-                                               "epochs": equal_step_epochs(policy, DEFAULT.training["epochs"]),
-                                               "lovasz_epochs": equal_step_epochs(policy, DEFAULT.training["lovasz_epochs"])})
-                 for policy in policies)
-    return Study("policies_final" + ("" if arch == "unet" else f"_{arch}"), "augment", arms, tuple(seeds), reference=arms[0].name,
+    steps (``mirror``: 11 + 11 epochs, each twice as long). With ``flip`` among the policies an arm
+    ``flip_alternate`` adds derandomized flips (``TrainConfig.alternate_flips``: each tile mirrored
+    in every other epoch), which tells a gain of ``mirror`` (both orientations every epoch) over
+    ``flip`` (one at random) from what showing both orientations evenly gives. The ``flip_geo``
+    arm is DEFAULT itself, so its seeds are the architecture study's networks, committed
+    (``COMMITTED_MODELS``) and reused when their records fit: twelve runs are new. ``python -m
+    salt_lib study policies_final`` (about 45 CPU minutes a U-Net run) or
+    ``benchmarks/gpu_study.py --runs policies_final`` on a GPU."""
+    def arm(name: str, policy: str, **extra) -> Arm:
+        return Arm(name, arch, "lite", dict(DEFAULT.overrides),
+                   dict(DEFAULT.training) | {"augment": check_policy(policy),
+                                             "epochs": equal_step_epochs(policy, DEFAULT.training["epochs"]),
+                                             "lovasz_epochs": equal_step_epochs(policy, DEFAULT.training["lovasz_epochs"])} | extra)
+
+    arms = [arm(check_policy(policy), policy) for policy in policies]
+    if "flip" in [a.name for a in arms]:
+        arms.append(arm("flip_alternate", "flip", alternate_flips=True))
+    return Study("policies_final" + ("" if arch == "unet" else f"_{arch}"), "augment", tuple(arms), tuple(seeds), reference=arms[0].name,
                  model_paths={("flip_geo", seed): path for seed, path in COMMITTED_MODELS[arch].items() if "flip_geo" in policies})
 
 
@@ -395,7 +402,8 @@ def comparable_settings(record: dict, factor: str | None = None) -> dict:
     ``training.<field>``, ``data.<field>``), without what may differ between runs of a study:
     the seed, the settings that do not change a run (``records.IGNORED_TRAINING_KEYS``), and the
     ``factor``. For ``factor="arch"`` that is the fields the architecture's preset sets
-    (``arch_fields``); for ``"augment"`` the policy, and the epochs are counted in plain epochs
+    (``arch_fields``); for ``"augment"`` the policy and whether its flips alternate
+    (``alternate_flips``), and the epochs are counted in plain epochs
     (times ``epoch_factor``), so that ``mirror``'s half as many, twice as long epochs are equal."""
     network = network_fields(record)
     known = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -407,7 +415,8 @@ def comparable_settings(record: dict, factor: str | None = None) -> dict:
     if factor == "arch":
         for name in arch_fields(flat["model.preset"]):
             flat.pop(f"model.{name}", None)
-    elif factor == "augment":
+    elif factor == "augment":  # the policy, and how its flips are drawn
+        flat.pop("training.alternate_flips", None)
         factor_of = epoch_factor(flat.pop("training.augment"))
         for name in ("epochs", "lovasz_epochs"):
             flat[f"training.{name} (plain epochs)"] = flat.pop(f"training.{name}") * factor_of

@@ -526,13 +526,15 @@ def test_the_final_budget_policy_study_is_the_default_recipe_but_the_policy_and_
 
     final = study.STUDIES[name]
     arms = {arm.name: arm for arm in final.arms}
-    assert tuple(arms) == study.FINAL_POLICIES and final.reference == "none" and final.factor == "augment"
+    assert tuple(arms) == (*study.FINAL_POLICIES, "flip_alternate") and final.reference == "none" and final.factor == "augment"
     assert {arm.arch for arm in final.arms} == {arch}
+    assert arms["flip_alternate"].training == arms["flip"].training | {"alternate_flips": True}  # derandomized flips
     assert arms["flip_geo"].training == DEFAULT.training and arms["flip_geo"].overrides == DEFAULT.overrides
     assert (arms["mirror"].training["epochs"], arms["mirror"].training["lovasz_epochs"]) == (11, 11)
     assert study.check_equal_steps(final, 1919) == 44 * 60  # the final models' 2,640 steps, every policy
     planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
-    assert study.differences_besides(planned, "augment") == {}
+    assert study.differences_besides(planned, "augment") == {}  # how the flips are drawn is part of the policy
+    assert "training.alternate_flips" in study.differences_besides(planned, None)
     for seed in final.seeds:  # the architecture study's networks are this study's flip_geo runs
         path = REPO / final.model_paths[("flip_geo", seed)]
         record = load_record(path)
