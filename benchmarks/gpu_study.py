@@ -60,18 +60,31 @@ def packed_dataset(path):
 
 
 def studies(smoke: bool = False) -> dict:
-    """The studies by name; ``smoke``: the same arms with two epochs each (a test of the machinery)."""
+    """The studies by name; ``smoke``: every study with the same arms cut to two plain epochs of
+    each stage they have (``smoke_arm``) and no committed models (a test of the machinery)."""
     import dataclasses
 
-    from salt_lib.study import STUDIES, policy_study
+    from salt_lib.study import STUDIES
 
     if not smoke:
         return STUDIES
-    short = {"epochs": 1, "lovasz_epochs": 1, "patience": 2}
-    architecture = STUDIES["architecture"]
-    return {"architecture": dataclasses.replace(architecture, model_paths={}, arms=tuple(
-                dataclasses.replace(arm, training=arm.training | short) for arm in architecture.arms)),
-            "policies": policy_study(budget_epochs=2)}
+    return {name: dataclasses.replace(study, model_paths={}, arms=tuple(smoke_arm(arm) for arm in study.arms))
+            for name, study in STUDIES.items()}
+
+
+def smoke_arm(arm):
+    """``arm`` with two plain epochs' worth of optimizer steps in each of its stages (``mirror``:
+    one epoch of the doubled set), a final stage of one epoch a cycle when it has cycles, and no
+    early stop."""
+    import dataclasses
+
+    from salt_lib.study import equal_step_epochs
+
+    training = dict(arm.training)
+    policy = training.get("augment", "flip")
+    epochs = equal_step_epochs(policy, 2)
+    lovasz = training.get("cycles") or (epochs if training.get("lovasz_epochs") else 0)
+    return dataclasses.replace(arm, training=training | {"epochs": epochs, "lovasz_epochs": lovasz, "patience": 8})
 
 
 def run_one(spec: str, args) -> None:

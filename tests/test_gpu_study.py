@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gpu_pack_data import pack  # benchmarks/, on sys.path through conftest
-from gpu_study import packed_dataset, planned_runs
+from gpu_study import packed_dataset, planned_runs, studies
 
 from salt_lib.dataset import load_dataset
 from salt_lib.evaluate import ids_digest
@@ -38,3 +38,20 @@ def test_planned_runs_name_every_arm_and_seed_longest_first():
     assert runs[:4] == ["architecture:unet:1", "architecture:resunet:1", "architecture:unet:2", "architecture:resunet:2"]
     assert sorted(runs[4:]) == sorted(f"policies:{p}:0" for p in ("none", "mirror", "flip", "flip_geo", "flip_geo_intensity"))
     assert len(planned_runs(["policies"])) == 15  # the study's own seeds
+
+
+def test_every_study_has_a_smoke_version_of_its_arms_with_equal_steps_and_no_committed_models():
+    from salt_lib.study import STUDIES, check_equal_steps, differences_besides
+
+    smoke = studies(smoke=True)
+    assert set(smoke) == set(STUDIES)
+    for name, study in smoke.items():
+        assert study.model_paths == {} and [arm.name for arm in study.arms] == [arm.name for arm in STUDIES[name].arms]
+        for arm in study.arms:
+            settings = arm.settings(0)  # a valid TrainConfig: cycles divide the final stage
+            assert settings["epochs"] <= 2 and settings["lovasz_epochs"] <= 4
+        if study.factor == "augment":  # every policy the same optimizer steps (128 tiles: 4 batches of 32 a plain epoch)
+            assert check_equal_steps(study, 128) == (8 if name == "policies" else 16), name
+        planned = {arm.name: arm.planned_record(0, "f", "s") for arm in study.arms}
+        assert differences_besides(planned, study.factor) == {}, name
+    assert len(planned_runs(["long_schedule:0", "learning_rate_resunet:1"], smoke=True)) == 9
