@@ -308,8 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "(the five augmentation policies at equal optimizer steps, 10 epochs' worth) or policies_final "
                        "(four policies and derandomized flips on the U-Net's default recipe at its full budget; "
                        "policies_final_resunet: the ResUNet's), long_schedule (cosine cycles with warm restarts, deep "
-                       "supervision, the empty-tile head and scSE, on validation only) or learning_rate_unet / learning_rate_resunet (half and double the default learning "
-                       "rates, on validation only)")
+                       "supervision, the empty-tile head and scSE, on validation only) or learning_rate_unet / "
+                       "learning_rate_resunet (half and double the default learning rates, on validation only)")
     study.add_argument("--data", required=True, help="the labelled data, e.g. ../shared/tgs-salt")
     study.add_argument("--split", help="split CSV (default: split_622 with seed 0, the committed models' split)")
     study.add_argument("--seeds", type=int, nargs="+", help="default: the study's (0 1 2)")
