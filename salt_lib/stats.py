@@ -27,20 +27,55 @@ def two_level_means(scores, resamples: int = 2000, seed: int = 0, cluster=None) 
     """Bootstrap distribution (resamples,) of the mean of ``scores`` (seeds, tiles): each resample
     draws seeds with replacement, then tiles (or whole clusters of tiles, ``cluster`` (tiles,)
     labels) with replacement, and averages the drawn scores."""
+    scores = _seeds_by_tiles(scores)
+    rng = np.random.default_rng(seed)
+    seed_weights = _draw_weights(rng, len(scores), resamples)  # (resamples, seeds)
+    tile_weights = _tile_weights(rng, scores.shape[1], resamples, cluster)  # (resamples, tiles)
+    return _weighted_means(scores, seed_weights, tile_weights)
+
+
+def two_level_gap(scores_a, scores_b, resamples: int = 2000, level: float = 0.95, seed: int = 0,
+                  cluster=None) -> dict[str, float]:
+    """``scores_a - scores_b`` on the same tiles by models of different seeds (``scores_a``
+    (seeds_a, tiles), ``scores_b`` (seeds_b, tiles), e.g. networks trained on two splits): each
+    resample draws each side's seeds on its own, then one set of tiles (or clusters) for both, so
+    the tiles stay paired. Returns the difference of the means, its interval and the bootstrap
+    p-value of no difference."""
+    a, b = _seeds_by_tiles(scores_a), _seeds_by_tiles(scores_b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"both sides need the same tiles, got {a.shape[1]} and {b.shape[1]}")
+    rng = np.random.default_rng(seed)
+    weights_a, weights_b = _draw_weights(rng, len(a), resamples), _draw_weights(rng, len(b), resamples)
+    tile_weights = _tile_weights(rng, a.shape[1], resamples, cluster)
+    differences = _weighted_means(a, weights_a, tile_weights) - _weighted_means(b, weights_b, tile_weights)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(differences, [tail, 100 - tail])
+    return {"difference": float(a.mean() - b.mean()), "low": float(low), "high": float(high),
+            "p_value": bootstrap_p(differences)}
+
+
+def _seeds_by_tiles(scores) -> np.ndarray:
     scores = np.asarray(scores, dtype=float)
     if scores.ndim != 2 or 0 in scores.shape:
         raise ValueError(f"scores must be (seeds, tiles) with at least one of each, got shape {scores.shape}")
-    rng = np.random.default_rng(seed)
-    n_seeds, n_tiles = scores.shape
-    seed_picks = _resample_indices(rng, n_seeds, resamples)  # (resamples, seeds)
+    return scores
+
+
+def _draw_weights(rng, n: int, resamples: int) -> np.ndarray:
+    """How often each of ``n`` items is drawn in each resample (resamples, n)."""
+    return np.stack([np.bincount(row, minlength=n) for row in _resample_indices(rng, n, resamples)])
+
+
+def _tile_weights(rng, n_tiles: int, resamples: int, cluster=None) -> np.ndarray:
+    """How often each tile is drawn in each resample: tiles on their own, or as often as their
+    cluster (``cluster``: (tiles,) labels) is drawn."""
     if cluster is None:
-        tile_weights = np.stack([np.bincount(row, minlength=n_tiles) for row in _resample_indices(rng, n_tiles, resamples)])
-    else:
-        labels, members = np.unique(np.asarray(cluster), return_inverse=True)
-        cluster_picks = _resample_indices(rng, len(labels), resamples)
-        counts = np.stack([np.bincount(row, minlength=len(labels)) for row in cluster_picks])  # (resamples, clusters)
-        tile_weights = counts[:, members]  # each tile drawn as often as its cluster
-    seed_weights = np.stack([np.bincount(row, minlength=n_seeds) for row in seed_picks])  # (resamples, seeds)
+        return _draw_weights(rng, n_tiles, resamples)
+    labels, members = np.unique(np.asarray(cluster), return_inverse=True)
+    return _draw_weights(rng, len(labels), resamples)[:, members]
+
+
+def _weighted_means(scores, seed_weights, tile_weights) -> np.ndarray:
     totals = np.einsum("rs,st,rt->r", seed_weights, scores, tile_weights)
     return totals / (seed_weights.sum(axis=1) * tile_weights.sum(axis=1))
 

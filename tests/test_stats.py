@@ -49,3 +49,18 @@ def test_bootstrap_p_of_a_difference_centred_on_zero_is_near_one():
 def test_holm_multiplies_the_smallest_by_m_and_keeps_the_order():
     assert holm([0.01, 0.04, 0.03, 0.5]).tolist() == pytest.approx([0.04, 0.09, 0.09, 0.5])
     assert holm([0.3, 0.6]).tolist() == pytest.approx([0.6, 0.6])
+
+
+def test_a_gap_between_models_of_different_seeds_keeps_the_tiles_paired():
+    from salt_lib.stats import two_level_gap
+
+    tiles = np.linspace(0, 1, 40)  # tiles of very different difficulty, scored alike by both sides
+    a = np.stack([tiles + 0.1, tiles + 0.1, tiles + 0.1])  # three seeds
+    b = np.stack([tiles, tiles])  # two seeds
+    gap = two_level_gap(a, b, 500)
+    assert gap["difference"] == pytest.approx(0.1) and gap["low"] == pytest.approx(0.1) and gap["high"] == pytest.approx(0.1)
+    assert gap["p_value"] < 0.01  # paired by tile, the tiles' spread does not blur the gap
+    noisy = two_level_gap(a + np.array([[0.05], [-0.05], [0.0]]), b, 500)  # the seeds disagree: a wider interval
+    assert noisy["low"] < 0.1 < noisy["high"]
+    with pytest.raises(ValueError, match="same tiles"):
+        two_level_gap(a, b[:, :10])

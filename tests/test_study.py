@@ -307,6 +307,37 @@ def test_the_split_optimism_is_random_minus_mosaic_with_each_side_drawn_on_its_o
         split_optimism_table(hand_results, mosaic_runs, clusters.drop([f"m{i}" for i in range(4)]))
 
 
+def test_the_two_splits_models_are_compared_on_the_tiles_both_hold_out_with_each_sides_seeds_drawn_on_their_own(hand_results):
+    from salt_lib.chapters.comparison import same_tiles_findings, same_tiles_table, split_optimism_table
+
+    # The mosaic split keeps test0 and test1 in test (test2, test3 went to training) and adds m0, m1.
+    def on_mosaic_split(seed, scores):
+        result = hand_result("unet", seed, scores)
+        result.record["provenance"]["split_hash"] = "mosaic"
+        result.tiles["id"] = result.tiles["id"].replace({"test2": "m0", "test3": "m1"})
+        return result
+
+    mosaic_runs = {"unet-s0": on_mosaic_split(0, [1.0, 1.0, 0.0, 0.0]), "unet-s1": on_mosaic_split(1, [0.0, 1.0, 0.0, 0.0])}
+    clusters = pd.Series({f"test{i}": i for i in range(4)} | {"m0": 10, "m1": 11} | {"val0": 20, "val1": 21})
+    table = same_tiles_table(hand_results, mosaic_runs, clusters, n_resamples=500).set_index("part")
+    assert list(table.index) == ["val", "test"] and (table["model"] == "U-Net").all()
+    test = table.loc["test"]
+    assert (test["tiles"], test["seeds_random"], test["seeds_mosaic"]) == (2, 3, 2)
+    # test0, test1: U-Net random seeds (1, 0), (1, 1), (1, 0) -> 2/3 mean; mosaic seeds (1, 1), (0, 1) -> 3/4.
+    assert test["score_random"] == pytest.approx(4 / 6) and test["score_mosaic"] == pytest.approx(0.75)
+    assert test["difference"] == pytest.approx(4 / 6 - 0.75) and test["difference_low"] <= test["difference"] <= test["difference_high"]
+    assert table.loc["val", "tiles"] == 2 and table.loc["val", "difference"] == pytest.approx(0)  # both sides score val 1, 0
+    optimism = split_optimism_table(hand_results, {k: on_mosaic_split(r.record["seed"], r.tiles.query("split == 'test'")["tgs_score"].tolist())
+                                                   for k, r in mosaic_runs.items()}, clusters, n_resamples=200)
+    sentences = same_tiles_findings(table.reset_index(), optimism)
+    assert sentences[0].startswith("U-Net on the 2 test tiles that both splits hold out for test: trained on the random split 0.667, "
+                                   "on the mosaic split 0.750, random minus mosaic -0.083 [")
+    assert "the two splits' whole test means differ by" in sentences[0] and sentences[1].startswith("U-Net on the 2 validation tiles")
+    mosaic_runs["unet-s1"].record["training"]["learning_rate"] = 3e-4
+    with pytest.raises(ValueError, match="differ in more than the seed and the split"):
+        same_tiles_table(hand_results, mosaic_runs, clusters)
+
+
 def test_differences_besides_the_factor():
     unet = hand_result("unet", 0, [1.0]).record
     resunet = hand_result("resunet", 0, [1.0]).record | {"shortcut": "conv1"}

@@ -267,6 +267,26 @@ def neighbour_findings(table: pd.DataFrame) -> list[str]:
     return sentences
 
 
+def runs_on_both_splits(random_runs: dict[str, Result], mosaic_runs: dict[str, Result]) -> dict[str, dict]:
+    """For each network trained on both splits, its runs on each: ``{arch: {"random": runs,
+    "mosaic": runs}}``. A ValueError if a network's runs differ in more than the seed and the split
+    (``study.differences_besides``): then a gap would not be the split's alone."""
+    from salt_lib.study import differences_besides
+
+    both = {}
+    arches = [arch for arch in dict.fromkeys(run.record["arch"] for run in random_runs.values())
+              if any(run.record["arch"] == arch for run in mosaic_runs.values())]
+    for arch in arches:
+        sides = {name: {key: run for key, run in runs.items() if run.record["arch"] == arch}
+                 for name, runs in (("random", random_runs), ("mosaic", mosaic_runs))}
+        records = {f"{name} {key}": run.record for name, runs in sides.items() for key, run in runs.items()}
+        differences = {key: values for key, values in differences_besides(records, None).items() if key != "data.split_hash"}
+        if differences:
+            raise ValueError(f"{arch}: the runs on the two splits differ in more than the seed and the split: {sorted(differences)}")
+        both[arch] = sides
+    return both
+
+
 def split_optimism_table(random_runs: dict[str, Result], mosaic_runs: dict[str, Result], mosaics: pd.Series,
                          n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
     """What the random split's neighbours are worth, with training: for each network trained on
@@ -279,19 +299,11 @@ def split_optimism_table(random_runs: dict[str, Result], mosaic_runs: dict[str, 
     and the split (``study.differences_besides``): then the gap would not be the split's alone."""
     from salt_lib.report.words import network_name
     from salt_lib.stats import two_level_means
-    from salt_lib.study import check_same_tiles, differences_besides, tile_clusters, tile_scores
+    from salt_lib.study import check_same_tiles, tile_clusters, tile_scores
 
     tail = 2.5
     rows = []
-    arches = [arch for arch in dict.fromkeys(run.record["arch"] for run in random_runs.values())
-              if any(run.record["arch"] == arch for run in mosaic_runs.values())]
-    for k, arch in enumerate(arches):
-        sides = {name: {key: run for key, run in runs.items() if run.record["arch"] == arch}
-                 for name, runs in (("random", random_runs), ("mosaic", mosaic_runs))}
-        records = {f"{name} {key}": run.record for name, runs in sides.items() for key, run in runs.items()}
-        differences = {key: values for key, values in differences_besides(records, None).items() if key != "data.split_hash"}
-        if differences:
-            raise ValueError(f"{arch}: the runs on the two splits differ in more than the seed and the split: {sorted(differences)}")
+    for k, (arch, sides) in enumerate(runs_on_both_splits(random_runs, mosaic_runs).items()):
         row, draws = {"model": network_name(arch)}, {}
         for j, (name, runs) in enumerate(sides.items()):
             check_same_tiles(list(runs.values()), "test")
@@ -317,3 +329,58 @@ def split_optimism_findings(table: pd.DataFrame) -> list[str]:
             f"{with_interval(row.optimism, row.optimism_low, row.optimism_high, signed=True)} "
             f"({words[verdict(row.optimism_low, row.optimism_high)]})."
             for row in table.itertuples()]
+
+
+def same_tiles_table(random_runs: dict[str, Result], mosaic_runs: dict[str, Result], mosaics: pd.Series,
+                     n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """The two splits' models on the same tiles: for each network trained on both splits and for
+    validation and test, the tiles both splits put in that part (no model of either trained on
+    them), each side's score there (over its seeds), and random minus mosaic, with an interval
+    that draws each side's seeds on its own and then whole mosaics, the same for both
+    (``stats.two_level_gap``). Where the two models score alike on these tiles, a gap between
+    the two splits' test means is which tiles each test set drew, not what the models learned.
+    A ValueError as ``runs_on_both_splits`` says."""
+    from salt_lib.report.words import network_name
+    from salt_lib.stats import two_level_gap
+
+    rows = []
+    for k, (arch, both) in enumerate(runs_on_both_splits(random_runs, mosaic_runs).items()):
+        for j, part in enumerate(("val", "test")):
+            sides = [pd.concat([run.tiles[run.tiles["split"] == part].set_index("id")["tgs_score"] for run in runs.values()], axis=1)
+                     for runs in both.values()]
+            common = sides[0].index.intersection(sides[1].index)
+            random_scores, mosaic_scores = (side.loc[common].to_numpy().T for side in sides)  # (seeds, tiles)
+            gap = two_level_gap(random_scores, mosaic_scores, n_resamples, seed=seed + 2 * k + j,
+                                cluster=mosaics.reindex(common.astype(str)).to_numpy())
+            rows.append({"model": network_name(arch), "part": part, "tiles": len(common),
+                         "seeds_random": len(random_scores), "seeds_mosaic": len(mosaic_scores),
+                         "score_random": float(random_scores.mean()), "score_mosaic": float(mosaic_scores.mean()),
+                         "difference": gap["difference"], "difference_low": gap["low"], "difference_high": gap["high"],
+                         "p_value": gap["p_value"]})
+    return pd.DataFrame(rows)
+
+
+def same_tiles_findings(table: pd.DataFrame, split_optimism: pd.DataFrame) -> list[str]:
+    """Sentences from ``same_tiles_table``: on the test tiles both splits share, each network's
+    score from either split's models and their difference, set against the whole test means'
+    gap (``split_optimism_table``)."""
+    gaps = dict(zip(split_optimism["model"], split_optimism["optimism"]))
+    sentences = []
+    for row in table[table["part"] == "test"].itertuples():
+        word = verdict(row.difference_low, row.difference_high)
+        sentence = (f"{row.model} on the {row.tiles} test tiles that both splits hold out for test: trained on the random "
+                    f"split {row.score_random:.3f}, on the mosaic split {row.score_mosaic:.3f}, random minus mosaic "
+                    f"{with_interval(row.difference, row.difference_low, row.difference_high, signed=True)} ({word})")
+        if row.model in gaps:
+            inside = row.difference_low <= gaps[row.model] <= row.difference_high
+            sentence += (f"; the two splits' whole test means differ by {gaps[row.model]:+.3f}, "
+                         + ("inside this interval: these tiles are too few to tell the models' own difference from "
+                            "which tiles each test set drew." if inside else
+                            "outside this interval: on the same tiles the models differ by less, so most of the gap "
+                            "between the splits' test means is which tiles each test set drew."))
+        sentences.append(sentence if sentence.endswith(".") else sentence + ".")
+    for row in table[table["part"] == "val"].itertuples():
+        sentences.append(f"{row.model} on the {row.tiles} validation tiles that both splits hold out for validation: "
+                         f"{row.score_random:.3f} from the random split's models, {row.score_mosaic:.3f} from the mosaic "
+                         f"split's, random minus mosaic {with_interval(row.difference, row.difference_low, row.difference_high, signed=True)}.")
+    return sentences

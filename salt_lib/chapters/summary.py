@@ -60,6 +60,11 @@ def findings_rows(tables_dir) -> list[tuple[str, str, str]]:
             rows.append((f"{row.model}: random split - mosaic split (no mosaic across parts), test tgs_score, "
                          f"{row.seeds_random} and {row.seeds_mosaic} seeds", _difference(row.optimism, row.optimism_low, row.optimism_high),
                          "06_split_optimism"))
+    if (table := read("06_same_tiles")) is not None:
+        for row in table[table["part"] == "test"].itertuples():
+            rows.append((f"{row.model}: random-split models - mosaic-split models on the {row.tiles} test tiles both splits "
+                         f"hold out, {row.seeds_random} and {row.seeds_mosaic} seeds",
+                         _difference(row.difference, row.difference_low, row.difference_high), "06_same_tiles"))
     if (table := read("06_thesis_networks")) is not None:
         for row in table[table["model"].str.endswith(" thesis")].itertuples():
             rows.append((f"the source thesis's {network_name(row.model.split()[0])} ({row.parameters / 1e6:.1f} M parameters, "

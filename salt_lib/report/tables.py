@@ -52,6 +52,7 @@ HEADERS = {
     "precision": "Precision", "recall": "Recall", "tiles_with_neighbour": "Tiles with a training neighbour",
     "score_with_neighbour": "Score with a neighbour", "tiles_without": "Tiles without", "score_without": "Score without",
     "optimism": "Optimism of the test mean", "seeds_random": "Seeds, random split", "seeds_mosaic": "Seeds, mosaic split",
+    "part": "Part", "score_random": "Score, random-split models", "score_mosaic": "Score, mosaic-split models",
     "tiles_random": "Test tiles, random split", "tiles_mosaic": "Test tiles, mosaic split",
     "test_random": "Test score, random split", "test_mosaic": "Test score, mosaic split",
     # seed studies (salt_lib.study)
@@ -74,7 +75,7 @@ HEADERS = {
 MAX_COLUMNS = 8  # columns a table shows side by side on a 16 cm text block; wider tables are split
 
 
-ROW_KEYS = ("model", "arm", "policy", "seed", "comparison", "step")  # columns that name a row
+ROW_KEYS = ("model", "arm", "policy", "seed", "comparison", "step", "part")  # columns that name a row
 
 
 def key_column_count(columns) -> int:
