@@ -208,7 +208,7 @@ def neighbour_gap(scores, flags: pd.Series, mosaics: pd.Series, n_resamples: int
     ``mosaics``: its mosaic number. The interval is ``stats.two_level_means``' on each side:
     seeds, then whole mosaics (neighbouring tiles are not independent). Returns the two means
     (over seeds and tiles), their tile counts, the difference and its interval."""
-    from salt_lib.stats import two_level_means
+    from salt_lib.stats import percentile_interval, two_level_means
 
     table = scores.to_frame() if isinstance(scores, pd.Series) else scores
     flag = flags.reindex(table.index).fillna(False).astype(bool).to_numpy()
@@ -218,8 +218,7 @@ def neighbour_gap(scores, flags: pd.Series, mosaics: pd.Series, n_resamples: int
     if all(side.size for side in sides.values()):
         differences = (two_level_means(sides["with"], n_resamples, seed, cluster=groups[flag])
                        - two_level_means(sides["without"], n_resamples, seed + 1, cluster=groups[~flag]))
-        tail = (1 - level) / 2 * 100
-        low, high = np.percentile(differences, [tail, 100 - tail])
+        low, high = percentile_interval(differences, level)
     else:
         low = high = np.nan
     return {"with_neighbour": means["with"], "tiles_with": int(flag.sum()),

@@ -48,8 +48,7 @@ def two_level_gap(scores_a, scores_b, resamples: int = 2000, level: float = 0.95
     weights_a, weights_b = _draw_weights(rng, len(a), resamples), _draw_weights(rng, len(b), resamples)
     tile_weights = _tile_weights(rng, a.shape[1], resamples, cluster)
     differences = _weighted_means(a, weights_a, tile_weights) - _weighted_means(b, weights_b, tile_weights)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(differences, [tail, 100 - tail])
+    low, high = percentile_interval(differences, level)
     return {"difference": float(a.mean() - b.mean()), "low": float(low), "high": float(high),
             "p_value": bootstrap_p(differences)}
 
@@ -83,8 +82,7 @@ def _weighted_means(scores, seed_weights, tile_weights) -> np.ndarray:
 def two_level_interval(scores, resamples: int = 2000, level: float = 0.95, seed: int = 0, cluster=None) -> dict[str, float]:
     """Mean of ``scores`` (seeds, tiles) with a two-level bootstrap interval: mean, low, high."""
     means = two_level_means(scores, resamples, seed, cluster)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
+    low, high = percentile_interval(means, level)
     return {"mean": float(np.mean(scores)), "low": float(low), "high": float(high)}
 
 
@@ -96,10 +94,16 @@ def two_level_difference(scores_a, scores_b, resamples: int = 2000, level: float
     if a.shape != b.shape:
         raise ValueError(f"paired scores need one shape, got {a.shape} and {b.shape}")
     differences = two_level_means(a - b, resamples, seed, cluster)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(differences, [tail, 100 - tail])
+    low, high = percentile_interval(differences, level)
     return {"difference": float(np.mean(a - b)), "low": float(low), "high": float(high),
             "p_value": bootstrap_p(differences)}
+
+
+def percentile_interval(draws, level: float = 0.95) -> tuple[float, float]:
+    """The central ``level`` interval of bootstrap ``draws``: their percentiles at both tails."""
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def bootstrap_p(differences) -> float:

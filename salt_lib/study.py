@@ -817,7 +817,7 @@ def seed_summary(results: dict[str, dict], n_resamples: int = 2000, seed: int = 
         for metric in TEST_METRICS:
             values = scores[f"test_{metric}"]
             row |= {f"test_{metric}_mean": values.mean(), f"test_{metric}_sd": sd(values)}
-        row["resampled"] = ("seeds, then mosaics" if clusters is not None else "seeds, then tiles") if together["mean"] == together["mean"] else ""
+        row["resampled"] = "" if np.isnan(together["mean"]) else "seeds, then mosaics" if clusters is not None else "seeds, then tiles"
         rows.append(row)
     return pd.DataFrame(rows)
 

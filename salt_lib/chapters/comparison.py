@@ -225,6 +225,12 @@ def plot_result_runs(runs: dict[str, Result]) -> plt.Figure:
     return fig
 
 
+def scores_by_id(runs, part: str) -> pd.DataFrame:
+    """The per-tile ``tgs_score`` of ``runs`` on ``part`` ('val' or 'test'): one column per run,
+    indexed by tile id."""
+    return pd.concat([run.tiles[run.tiles["split"] == part].set_index("id")["tgs_score"] for run in runs], axis=1)
+
+
 def neighbour_gap_table(seed_runs: dict[str, Result], split: pd.DataFrame, pairs: pd.DataFrame, mosaics: pd.Series,
                         n_resamples: int = 2000) -> pd.DataFrame:
     """What the neighbours across the random split are worth, without training anything: for each
@@ -241,7 +247,7 @@ def neighbour_gap_table(seed_runs: dict[str, Result], split: pd.DataFrame, pairs
     rows = []
     for arch in dict.fromkeys(run.record["arch"] for run in seed_runs.values()):
         runs = [run for run in seed_runs.values() if run.record["arch"] == arch]
-        scores = pd.concat([run.tiles[run.tiles["split"] == "test"].set_index("id")["tgs_score"] for run in runs], axis=1)
+        scores = scores_by_id(runs, "test")
         gap = mosaic.neighbour_gap(scores, flags, mosaics, n_resamples)
         share = gap["tiles_with"] / (gap["tiles_with"] + gap["tiles_without"])
         rows.append({"model": network_name(arch), "seeds": len(runs), "tiles_with_neighbour": gap["tiles_with"],
@@ -346,8 +352,7 @@ def same_tiles_table(random_runs: dict[str, Result], mosaic_runs: dict[str, Resu
     rows = []
     for k, (arch, both) in enumerate(runs_on_both_splits(random_runs, mosaic_runs).items()):
         for j, part in enumerate(("val", "test")):
-            sides = [pd.concat([run.tiles[run.tiles["split"] == part].set_index("id")["tgs_score"] for run in runs.values()], axis=1)
-                     for runs in both.values()]
+            sides = [scores_by_id(runs.values(), part) for runs in both.values()]
             common = sides[0].index.intersection(sides[1].index)
             random_scores, mosaic_scores = (side.loc[common].to_numpy().T for side in sides)  # (seeds, tiles)
             gap = two_level_gap(random_scores, mosaic_scores, n_resamples, seed=seed + 2 * k + j,
