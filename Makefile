@@ -56,12 +56,12 @@ notebooks: $(STAMP)
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
 
-# The unit tests (tests/, about 2 minutes on 2 cores).
+# The unit tests (tests/; README.md gives how long they take on 2 cores).
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/
 
-# Everything CI runs: the unit tests, the seven notebooks under nbval (about 6 minutes), then
-# the book of the quick run that nbval just made.
+# Everything CI runs: the unit tests, the seven notebooks under nbval, then the book of the
+# quick run that nbval just made.
 test: unit nbval book-check
 
 bench: $(STAMP)

@@ -20,6 +20,14 @@ hash, and checks the hash against the split it rebuilds.
     python benchmarks/gpu_study.py --out DIR --run architecture:unet:1 # one run (what the driver starts)
 
 Each record names what trained it (``versions.backend``, ``versions.device``).
+
+**Compiling, not training, was the cost.** In the ten-epoch policy study trained this way, each
+run's first epoch (where XLA compiles the training and prediction steps, fifteen processes at once)
+took most of its wall time; the later epochs took seconds (``--report results/seeds_policies``
+prints it from the committed histories). So the runs share one persistent JAX compilation cache
+(``work/jax-cache``), and the seeds of one arm, which compile the same programs, wait for their
+first seed (the arm's leader) to finish its first epoch: then they find its programs compiled
+(``start_order``). Arms compile side by side.
 """
 
 from __future__ import annotations
@@ -96,8 +104,52 @@ def run_one(spec: str, args) -> None:
         keep = pd.concat([dataset.split[dataset.split["split"] == part].head(args.limit) for part in ("train", "val", "test")])
         dataset = type(dataset)(dataset.root, dataset.tiles.subset(keep["id"].to_numpy()), keep, None,
                                 dataset.fingerprint, dataset.split_hash)
-    run_study(studies(args.smoke)[name], dataset, Path(args.work) / "runs", Path(args.work) / "results" / f"seeds_{name}",
+    run_study(studies(args.smoke)[name], dataset, run_folder(Path(args.work), spec), Path(args.work) / "results" / f"seeds_{name}",
               seeds=[int(seed)], arms=[arm])
+
+
+def run_folder(work: Path, spec: str) -> Path:
+    """Where run ``spec`` (STUDY:ARM:SEED) trains: a folder of its own, so that the driver can see
+    when its first epoch is done."""
+    return work / "runs" / spec.replace(":", "-")
+
+
+def compile_group(spec: str) -> str:
+    """``STUDY:ARM``: the runs that compile the same programs (the seeds of one arm: a seed changes
+    the weights' values, not the computation)."""
+    return spec.rsplit(":", 1)[0]
+
+
+def start_order(planned: list[str], started: set[str], warm: set[str]) -> list[str]:
+    """The planned runs, not yet started, that may start now: each arm's first run (its leader) at
+    once, the others once their leader is ``warm`` (its first epoch done, or its process ended)."""
+    leaders = {}
+    for spec in planned:
+        leaders.setdefault(compile_group(spec), spec)
+    return [spec for spec in planned if spec not in started
+            and (leaders[compile_group(spec)] == spec or leaders[compile_group(spec)] in warm)]
+
+
+def first_epoch_done(work: Path, spec: str) -> bool:
+    """Whether run ``spec`` has written a history row (its programs are compiled and cached)."""
+    return any(len(path.read_text().splitlines()) > 1 for path in run_folder(work, spec).glob("*/history.csv"))
+
+
+def compile_report(results_dir) -> pd.DataFrame:
+    """For each result under ``results_dir`` (its ``*/record.json`` with ``history.csv`` beside):
+    the run's wall seconds, its first epoch's (the compiling one), the median of its other epochs,
+    and the share of the wall time the first epoch took."""
+    rows = []
+    for record_path in sorted(Path(results_dir).glob("*/record.json")):
+        history = pd.read_csv(record_path.with_name("history.csv"))
+        record = json.loads(record_path.read_text())
+        epoch_seconds = history["elapsed_seconds"].diff().fillna(history["elapsed_seconds"])
+        rows.append({"run": record_path.parent.name, "device": record.get("versions", {}).get("device", "?"),
+                     "epochs": len(history), "wall_s": round(float(record.get("wall_seconds", history["elapsed_seconds"].iloc[-1])), 1),
+                     "first_epoch_s": round(float(epoch_seconds.iloc[0]), 1),
+                     "other_epochs_median_s": round(float(epoch_seconds.iloc[1:].median()), 1) if len(history) > 1 else float("nan")})
+    table = pd.DataFrame(rows, columns=["run", "device", "epochs", "wall_s", "first_epoch_s", "other_epochs_median_s"])
+    return table.assign(first_epoch_share=(table["first_epoch_s"] / table["wall_s"]).round(2))
 
 
 def planned_runs(selection: list[str], smoke: bool = False) -> list[str]:
@@ -134,7 +186,10 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=500, help="seconds the driver waits for the runs")
     parser.add_argument("--smoke", action="store_true", help="two epochs per run (tests the machinery; not a result)")
     parser.add_argument("--limit", type=int, default=0, help="tiles per split (with --smoke)")
+    parser.add_argument("--report", metavar="RESULTS", help="print each result's first-epoch (compile) share of its wall time and exit")
     args = parser.parse_args()
+    if args.report:
+        return print(compile_report(args.report).to_string(index=False))
     os.environ.setdefault("KERAS_BACKEND", "jax")  # before Keras loads (every salt_lib import here is in a function)
     if args.run:
         return run_one(args.run, args)
@@ -143,24 +198,37 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     env = os.environ | {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "2",
-                        "PYTHONUNBUFFERED": "1"}
+                        "PYTHONUNBUFFERED": "1", "JAX_COMPILATION_CACHE_DIR": str(work / "jax-cache"),
+                        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
     started = time.perf_counter()
-    procs = {}
     extra = ["--smoke", "--limit", str(args.limit)] if args.smoke else []
-    for spec in planned_runs(args.runs, args.smoke):
-        log = open(logs / (spec.replace(":", "-") + ".log"), "w")
-        procs[spec] = subprocess.Popen([sys.executable, __file__, "--data", args.data, "--out", args.out,
-                                        "--work", args.work, "--run", spec, *extra], env=env, stdout=log, stderr=subprocess.STDOUT)
-    print(f"{len(procs)} runs started: {' '.join(procs)}", flush=True)
-    for spec, proc in procs.items():
-        try:
-            proc.wait(timeout=max(1, args.deadline - (time.perf_counter() - started)))
-            print(f"{spec}: exit {proc.returncode} at {time.perf_counter() - started:.0f} s", flush=True)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            print(f"{spec}: killed at the driver's deadline ({args.deadline:.0f} s)", flush=True)
+    planned, procs, warm, reported = planned_runs(args.runs, args.smoke), {}, set(), set()
+    print(f"{len(planned)} runs planned: {' '.join(planned)}", flush=True)
+    while len(reported) < len(planned):
+        clock = time.perf_counter() - started
+        for spec in start_order(planned, set(procs), warm):
+            log = open(logs / (spec.replace(":", "-") + ".log"), "w")
+            procs[spec] = subprocess.Popen([sys.executable, __file__, "--data", args.data, "--out", args.out,
+                                            "--work", args.work, "--run", spec, *extra], env=env, stdout=log, stderr=subprocess.STDOUT)
+            print(f"{spec}: started at {clock:.0f} s", flush=True)
+        for spec, proc in procs.items():
+            if spec not in warm and (proc.poll() is not None or first_epoch_done(work, spec)):
+                warm.add(spec)
+            if spec not in reported and proc.poll() is not None:
+                reported.add(spec)
+                print(f"{spec}: exit {proc.returncode} at {clock:.0f} s", flush=True)
+        if clock > args.deadline:
+            for spec in [spec for spec in planned if spec not in reported]:
+                if spec in procs:
+                    procs[spec].kill()
+                print(f"{spec}: {'killed' if spec in procs else 'never started'} at the driver's deadline ({args.deadline:.0f} s)",
+                      flush=True)
+            break
+        time.sleep(2)
     done = pack_results(work, out)
     print(json.dumps({"finished": done, "seconds": round(time.perf_counter() - started, 1)}), flush=True)
+    for folder in sorted((work / "results").glob("seeds_*")):  # what compiling cost this time
+        print(f"{folder.name}:\n{compile_report(folder).to_string(index=False)}", flush=True)
     with tarfile.open(out / "logs.tgz", "w:gz") as archive:
         archive.add(logs, arcname="logs")
 

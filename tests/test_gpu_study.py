@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gpu_pack_data import pack  # benchmarks/, on sys.path through conftest
-from gpu_study import packed_dataset, planned_runs, studies
+from gpu_study import compile_report, first_epoch_done, packed_dataset, planned_runs, run_folder, start_order, studies
 
 from salt_lib.dataset import load_dataset
 from salt_lib.evaluate import ids_digest
@@ -55,3 +55,47 @@ def test_every_study_has_a_smoke_version_of_its_arms_with_equal_steps_and_no_com
         planned = {arm.name: arm.planned_record(0, "f", "s") for arm in study.arms}
         assert differences_besides(planned, study.factor) == {}, name
     assert len(planned_runs(["long_schedule:0", "learning_rate_resunet:1"], smoke=True)) == 9
+
+
+def test_the_seeds_of_an_arm_wait_for_its_first_seed_and_arms_start_side_by_side():
+    planned = ["policies_final:flip:1", "policies_final:none:1", "policies_final:flip:2", "policies_final:none:2"]
+    assert start_order(planned, set(), set()) == ["policies_final:flip:1", "policies_final:none:1"]
+    started = {"policies_final:flip:1", "policies_final:none:1"}
+    assert start_order(planned, started, set()) == []  # the leaders are still compiling
+    assert start_order(planned, started, {"policies_final:none:1"}) == ["policies_final:none:2"]
+    assert start_order(planned, started | {"policies_final:none:2"}, {"policies_final:flip:1", "policies_final:none:1"}) == [
+        "policies_final:flip:2"]
+
+
+def test_a_run_is_warm_once_its_history_has_a_row(tmp_path):
+    spec = "long_schedule:cycles:0"
+    assert not first_epoch_done(tmp_path, spec)
+    history = run_folder(tmp_path, spec) / "unet-flip_geo-abc" / "history.csv"
+    history.parent.mkdir(parents=True)
+    history.write_text("epoch,stage,elapsed_seconds\n")
+    assert not first_epoch_done(tmp_path, spec)  # the header is written before the first epoch ends
+    history.write_text("epoch,stage,elapsed_seconds\n1,main,40.0\n")
+    assert first_epoch_done(tmp_path, spec)
+    assert not first_epoch_done(tmp_path, "long_schedule:cycles:1")  # each run has a folder of its own
+
+
+def test_the_compile_report_gives_the_first_epochs_share_of_each_runs_wall_time(tmp_path):
+    import json
+
+    for name, elapsed in (("flip-s0", [380.0, 383.0, 386.0, 389.0]), ("flip-s1", [40.0, 42.0, 44.0, 46.0])):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "record.json").write_text(json.dumps({"versions": {"device": "gpu X"}, "wall_seconds": elapsed[-1] + 1}))
+        (folder / "history.csv").write_text("epoch,elapsed_seconds\n" + "".join(f"{i + 1},{e}\n" for i, e in enumerate(elapsed)))
+    report = compile_report(tmp_path).set_index("run")
+    assert report.loc["flip-s0", "first_epoch_s"] == 380.0 and report.loc["flip-s0", "other_epochs_median_s"] == 3.0
+    assert report.loc["flip-s0", "first_epoch_share"] == round(380 / 390, 2)
+    assert report.loc["flip-s1", "first_epoch_share"] == round(40 / 47, 2) and report.loc["flip-s1", "device"] == "gpu X"
+
+
+def test_the_committed_gpu_histories_show_compiling_took_most_of_each_run():
+    from salt_lib.files import REPO
+
+    report = compile_report(REPO / "results" / "seeds_policies")
+    assert len(report) == 15 and (report["device"] == "gpu NVIDIA H200").all()
+    assert (report["first_epoch_share"] > 0.8).all() and (report["other_epochs_median_s"] < 10).all()
