@@ -18,6 +18,15 @@ hash, and checks the hash against the split it rebuilds.
     python benchmarks/gpu_study.py --out $OUT                          # both studies, every seed
     python benchmarks/gpu_study.py --out $OUT --runs architecture:1,2 policies:0,1,2
     python benchmarks/gpu_study.py --out DIR --run architecture:unet:1 # one run (what the driver starts)
+    python benchmarks/gpu_study.py --out $OUT --runs crossval_unet     # the five fold models of `crossval`
+
+**Fold models.** ``crossval_unet`` (or ``crossval_resunet``, ``:FOLDS`` to pick some) trains the
+fold models of ``python -m salt_lib crossval`` (``salt_lib.crossval.train_fold``: the same folds,
+recipe and run keys; ``--k``, ``--grouped``, ``--fold-seed``, ``--overrides`` and ``--training``
+mean what they mean there). Each finished fold comes back as ``crossval_<arch>-fold<i>.tgz``, its
+run folder with the best model stripped of optimizer state (about 8 MB for the lite networks). Back
+here, unpack them into the ``--runs`` folder of ``crossval`` and run it: it finds those folds
+finished, trains only the missing ones, and chooses the threshold on the out-of-fold predictions.
 
 Each record names what trained it (``versions.backend``, ``versions.device``).
 
@@ -95,15 +104,76 @@ def smoke_arm(arm):
     return dataclasses.replace(arm, training=training | {"epochs": epochs, "lovasz_epochs": lovasz, "patience": 8})
 
 
+CROSSVAL = {"crossval_unet": "unet", "crossval_resunet": "resunet"}  # --runs names of the fold models
+MAX_FOLD_ARCHIVES = 6  # the machine returns at most 8 files: seeds.tgz, logs.tgz and the folds
+
+
+def fold_settings(args) -> tuple[dict, dict]:
+    """The fold models' network options and training settings: the default recipe's with
+    ``--overrides`` and ``--training`` (JSON) over them, as ``python -m salt_lib crossval`` builds
+    them; with ``--smoke``, two epochs a stage."""
+    from salt_lib.recipes import DEFAULT
+
+    overrides = dict(DEFAULT.overrides) | json.loads(args.overrides or "{}")
+    training = dict(DEFAULT.training) | json.loads(args.training or "{}")
+    if args.smoke:
+        training |= {"epochs": 2, "lovasz_epochs": 2 if training.get("lovasz_epochs") else 0, "patience": 8}
+        training.pop("cycles", None)
+    return overrides, training
+
+
+def run_fold(spec: str, dataset, args) -> None:
+    """Train fold model ``spec`` (``crossval_<arch>:fold:<i>``) into ``run_folder(...)/fold-<i>``,
+    and beside its best model a copy without optimizer state (``PORTABLE``), which is what returns."""
+    import keras
+
+    from salt_lib import crossval, mosaic
+
+    name, _, index = spec.split(":")
+    groups = mosaic.mosaic_labels(dataset.tiles) if args.grouped else None
+    folds = crossval.pool_folds(dataset, args.k, groups, args.fold_seed)
+    overrides, training = fold_settings(args)
+    best = crossval.train_fold(CROSSVAL[name], dataset, run_folder(Path(args.work), spec), folds, int(index), overrides, training)
+    keras.models.load_model(best, compile=False).save(best.with_name(PORTABLE))
+
+
+PORTABLE = "best.portable.keras"  # a finished fold's best model without optimizer state
+
+
+def pack_folds(work: Path, out: Path, specs: list[str]) -> list[str]:
+    """Each finished fold model of ``specs`` as ``out/<name>-fold<i>.tgz``: its run folder's state,
+    record and history, and the model without optimizer state under its own name (``best.keras``),
+    which ``crossval`` here reads as a finished run. Returns the archives' names."""
+    archives = []
+    for spec in specs:
+        name, _, index = spec.split(":")
+        folder = run_folder(work, spec) / f"fold-{index}"
+        if not (folder / PORTABLE).is_file():
+            continue
+        archive = out / f"{name}-fold{index}.tgz"
+        with tarfile.open(archive, "w:gz") as packed:
+            for file in ("state.json", "best.config.json", "history.csv"):
+                packed.add(folder / file, arcname=f"fold-{index}/{file}")
+            packed.add(folder / PORTABLE, arcname=f"fold-{index}/best.keras")
+        archives.append(archive.name)
+    return archives
+
+
+def limited(dataset, limit: int):
+    """``dataset`` cut to its first ``limit`` tiles of each part (for ``--smoke``)."""
+    keep = pd.concat([dataset.split[dataset.split["split"] == part].head(limit) for part in ("train", "val", "test")])
+    return type(dataset)(dataset.root, dataset.tiles.subset(keep["id"].to_numpy()), keep, None, dataset.fingerprint, dataset.split_hash)
+
+
 def run_one(spec: str, args) -> None:
     name, arm, seed = spec.split(":")
     from salt_lib.study import run_study
 
     dataset = packed_dataset(args.data)
     if args.limit:
-        keep = pd.concat([dataset.split[dataset.split["split"] == part].head(args.limit) for part in ("train", "val", "test")])
-        dataset = type(dataset)(dataset.root, dataset.tiles.subset(keep["id"].to_numpy()), keep, None,
-                                dataset.fingerprint, dataset.split_hash)
+        dataset = limited(dataset, args.limit)
+    if name in CROSSVAL:
+        return run_fold(spec, dataset, args)
     run_study(studies(args.smoke)[name], dataset, run_folder(Path(args.work), spec), Path(args.work) / "results" / f"seeds_{name}",
               seeds=[int(seed)], arms=[arm])
 
@@ -152,16 +222,24 @@ def compile_report(results_dir) -> pd.DataFrame:
     return table.assign(first_epoch_share=(table["first_epoch_s"] / table["wall_s"]).round(2))
 
 
-def planned_runs(selection: list[str], smoke: bool = False) -> list[str]:
+def planned_runs(selection: list[str], smoke: bool = False, k: int = 5, fold_training: dict | None = None) -> list[str]:
     """``["architecture:1,2", "policies:0"]`` -> ``["architecture:unet:1", ...]``: every arm of each
-    named study with the seeds given (default the study's), longest runs first."""
+    named study with the seeds given (default the study's), longest runs first; ``crossval_unet``
+    (``:FOLDS``, default all ``k``) -> ``crossval_unet:fold:0``, ... (trained with ``fold_training``)."""
     from salt_lib.study import optimizer_steps
 
     runs = []
     for item in selection:
-        name, _, seeds = item.partition(":")
+        name, _, chosen = item.partition(":")
+        numbers = [int(s) for s in chosen.split(",")] if chosen else None
+        if name in CROSSVAL:
+            folds = numbers if numbers is not None else list(range(k))
+            if not set(folds) <= set(range(k)) or len(folds) > MAX_FOLD_ARCHIVES:
+                raise SystemExit(f"{item}: folds are 0..{k - 1}, at most {MAX_FOLD_ARCHIVES} a call (one returned file each)")
+            runs += [(optimizer_steps(fold_training or {}, 1000), f"{name}:fold:{fold}") for fold in folds]
+            continue
         study = studies(smoke)[name]
-        for seed in [int(s) for s in seeds.split(",")] if seeds else study.seeds:
+        for seed in numbers if numbers is not None else study.seeds:
             runs += [(optimizer_steps(arm.training, 1000), f"{name}:{arm.name}:{seed}") for arm in study.arms]
     return [spec for _, spec in sorted(runs, key=lambda run: -run[0])]
 
@@ -186,6 +264,11 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=500, help="seconds the driver waits for the runs")
     parser.add_argument("--smoke", action="store_true", help="two epochs per run (tests the machinery; not a result)")
     parser.add_argument("--limit", type=int, default=0, help="tiles per split (with --smoke)")
+    parser.add_argument("--k", type=int, default=5, help="folds, for crossval_<arch> (as crossval's --k)")
+    parser.add_argument("--grouped", action="store_true", help="folds keep mosaics whole (as crossval's --grouped)")
+    parser.add_argument("--fold-seed", type=int, default=0, help="seed of the fold assignment (crossval's --seed)")
+    parser.add_argument("--overrides", help="fold models' options over the default recipe's, as JSON (as crossval's)")
+    parser.add_argument("--training", help="fold models' training settings over the default recipe's, as JSON (as crossval's)")
     parser.add_argument("--report", metavar="RESULTS", help="print each result's first-epoch (compile) share of its wall time and exit")
     args = parser.parse_args()
     if args.report:
@@ -201,8 +284,10 @@ def main() -> None:
                         "PYTHONUNBUFFERED": "1", "JAX_COMPILATION_CACHE_DIR": str(work / "jax-cache"),
                         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
     started = time.perf_counter()
-    extra = ["--smoke", "--limit", str(args.limit)] if args.smoke else []
-    planned, procs, warm, reported = planned_runs(args.runs, args.smoke), {}, set(), set()
+    extra = (["--smoke", "--limit", str(args.limit)] if args.smoke else []) + ["--k", str(args.k), "--fold-seed", str(args.fold_seed)]
+    extra += (["--grouped"] if args.grouped else []) + [f"--{key}={value}" for key in ("overrides", "training")
+                                                         if (value := getattr(args, key))]
+    planned, procs, warm, reported = planned_runs(args.runs, args.smoke, args.k, fold_settings(args)[1]), {}, set(), set()
     print(f"{len(planned)} runs planned: {' '.join(planned)}", flush=True)
     while len(reported) < len(planned):
         clock = time.perf_counter() - started
@@ -225,7 +310,7 @@ def main() -> None:
                       flush=True)
             break
         time.sleep(2)
-    done = pack_results(work, out)
+    done = pack_results(work, out) + pack_folds(work, out, [spec for spec in planned if spec.split(":")[0] in CROSSVAL])
     print(json.dumps({"finished": done, "seconds": round(time.perf_counter() - started, 1)}), flush=True)
     for folder in sorted((work / "results").glob("seeds_*")):  # what compiling cost this time
         print(f"{folder.name}:\n{compile_report(folder).to_string(index=False)}", flush=True)

@@ -54,18 +54,33 @@ def fold_dataset(dataset: Dataset, folds: pd.Series, index: int) -> Dataset:
     return Dataset(dataset.root, dataset.tiles, table, None, dataset.fingerprint, split_hash(table))
 
 
+def pool_folds(dataset: Dataset, k: int, groups: pd.Series | None = None, seed: int = 0) -> pd.Series:
+    """The folds of ``dataset``'s train and validation tiles (``assign_folds``); ``groups``: tile id
+    -> mosaic, each mosaic kept whole within a fold. The folds depend on the tiles, not on the order
+    the split table lists them in (a packed copy of the data lists them part by part)."""
+    pool = dataset.split[dataset.split["split"] != "test"]
+    ids = np.sort(pool["id"].astype(str).to_numpy())
+    labels = None if groups is None else groups.reindex(ids).to_numpy()
+    if labels is not None and pd.isna(labels).any():
+        raise ValueError(f"groups: no mosaic for {int(pd.isna(labels).sum())} of the train and validation tiles")
+    return assign_folds(ids, dataset.tiles.subset(list(ids)).coverage, k, labels, seed)
+
+
+def train_fold(arch: str, dataset: Dataset, runs_dir, folds: pd.Series, index: int, overrides: dict | None = None,
+               training: dict | None = None, preset: str = "lite") -> Path:
+    """Train (or resume, or find finished) fold ``index``'s model into ``runs_dir/fold-<index>``;
+    return the best model's path."""
+    from salt_lib.experiments import train_run
+
+    return train_run(arch, fold_dataset(dataset, folds, index), Path(runs_dir) / f"fold-{index}", preset, overrides, training,
+                     command=f"salt_lib.crossval.train_folds({arch!r}, fold {index} of {folds.nunique()})")
+
+
 def train_folds(arch: str, dataset: Dataset, runs_dir, folds: pd.Series, overrides: dict | None = None,
                 training: dict | None = None, preset: str = "lite") -> list[Path]:
     """Train (or resume, or find finished) one model per fold into ``runs_dir/fold-<i>``; return
     the best models' paths, fold 0 first."""
-    from salt_lib.experiments import train_run
-
-    paths = []
-    for index in sorted(set(folds)):
-        run_dir = Path(runs_dir) / f"fold-{index}"
-        paths.append(train_run(arch, fold_dataset(dataset, folds, index), run_dir, preset, overrides, training,
-                               command=f"salt_lib.crossval.train_folds({arch!r}, fold {index} of {folds.nunique()})"))
-    return paths
+    return [train_fold(arch, dataset, runs_dir, folds, index, overrides, training, preset) for index in sorted(set(folds))]
 
 
 def out_of_fold_probabilities(model_paths, dataset: Dataset, folds: pd.Series, tta: bool = True,
@@ -105,12 +120,7 @@ def run_crossval(arch: str, dataset: Dataset, runs_dir, out_dir, k: int = 5, gro
     ensemble's record, as written to ``out_dir/ensemble.json``."""
     from salt_lib.records import ENSEMBLE_FILE, export_model, load_record
 
-    pool = dataset.split[dataset.split["split"] != "test"]
-    ids = pool["id"].astype(str).to_numpy()
-    labels = None if groups is None else groups.reindex(ids).to_numpy()
-    if labels is not None and pd.isna(labels).any():
-        raise ValueError(f"groups: no mosaic for {int(pd.isna(labels).sum())} of the train and validation tiles")
-    folds = assign_folds(ids, dataset.tiles.subset(list(ids)).coverage, k, labels, seed)
+    folds = pool_folds(dataset, k, groups, seed)
     paths = train_folds(arch, dataset, runs_dir, folds, overrides, training, preset)
     probabilities, masks = out_of_fold_probabilities(paths, dataset, folds, cache_dir=Path(runs_dir) / "cache")
     choice = out_of_fold_choice(probabilities, masks)

@@ -98,3 +98,12 @@ def test_a_crossval_run_saves_an_ensemble_folder_that_scores_without_validation_
     assert (out / ENSEMBLE_FILE).read_text() == before
     with pytest.raises(ValueError, match="no mosaic for"):
         run_crossval("unet", dataset, tmp_path / "runs", out, 2, groups.iloc[1:], tiny, training)
+
+
+def test_the_folds_do_not_depend_on_the_order_of_the_split_table(dataset):
+    from salt_lib.crossval import pool_folds
+    from salt_lib.dataset import Dataset
+
+    shuffled = dataset.split.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    other = Dataset(dataset.root, dataset.tiles, shuffled, None, dataset.fingerprint, dataset.split_hash)
+    pd.testing.assert_series_equal(pool_folds(other, 3), pool_folds(dataset, 3))

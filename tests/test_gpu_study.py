@@ -99,3 +99,46 @@ def test_the_committed_gpu_histories_show_compiling_took_most_of_each_run():
     report = compile_report(REPO / "results" / "seeds_policies")
     assert len(report) == 15 and (report["device"] == "gpu NVIDIA H200").all()
     assert (report["first_epoch_share"] > 0.8).all() and (report["other_epochs_median_s"] < 10).all()
+
+
+def test_fold_runs_are_planned_one_per_fold_and_capped_by_the_files_that_return():
+    assert planned_runs(["crossval_unet"], k=3) == ["crossval_unet:fold:0", "crossval_unet:fold:1", "crossval_unet:fold:2"]
+    assert planned_runs(["crossval_resunet:1,3"]) == ["crossval_resunet:fold:1", "crossval_resunet:fold:3"]
+    with pytest.raises(SystemExit, match="folds are 0..4"):
+        planned_runs(["crossval_unet:5"])
+    with pytest.raises(SystemExit, match="at most 6"):
+        planned_runs(["crossval_unet"], k=10)
+
+
+def test_fold_models_trained_by_the_driver_are_finished_runs_for_crossval_here(tmp_path):
+    """A fold trained through the GPU driver's path (here on the CPU backend) and unpacked into the
+    runs folder of ``crossval``: crossval finds it finished and trains only the other fold."""
+    import argparse
+    import json
+    import tarfile
+
+    from gpu_study import pack_folds, run_one
+
+    from salt_lib.crossval import run_crossval
+    from salt_lib.recipes import DEFAULT
+    from salt_lib.records import load_record
+
+    original = load_dataset(tmp_path / "data", synthetic_tiles=40, synthetic_seed=3)
+    packed = pack(original.root, tmp_path / "packed.npz")
+    tiny = {"filters": 4, "depth": 2, "input_size": 101, "upsampling": "transpose", "precision": "float32"}
+    training = {"epochs": 1, "lovasz_epochs": 0, "batch_size": 8, "augment": "none"}
+    args = argparse.Namespace(data=packed, work=tmp_path / "work", smoke=False, limit=0, k=2, grouped=False, fold_seed=0,
+                              overrides=json.dumps(tiny), training=json.dumps(training))
+    run_one("crossval_unet:fold:1", args)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert pack_folds(tmp_path / "work", out, ["crossval_unet:fold:0", "crossval_unet:fold:1"]) == ["crossval_unet-fold1.tgz"]
+    with tarfile.open(out / "crossval_unet-fold1.tgz") as archive:
+        archive.extractall(tmp_path / "runs", filter="data")
+    returned = (tmp_path / "runs" / "fold-1" / "history.csv").read_text()
+    record = run_crossval("unet", original, tmp_path / "runs", tmp_path / "ensemble", 2, None, dict(DEFAULT.overrides) | tiny,
+                          dict(DEFAULT.training) | training, command="test")
+    assert (tmp_path / "runs" / "fold-1" / "history.csv").read_text() == returned  # found finished, not trained again
+    assert (tmp_path / "runs" / "fold-0" / "history.csv").is_file()  # the missing fold trained here
+    assert "train_folds('unet', fold 1 of 2)" in load_record(tmp_path / "ensemble" / "unet-fold1.keras")["provenance"]["command"]
+    assert record["members"] == ["unet-fold0.keras", "unet-fold1.keras"] and len(record["val"]["per_fold"]) == 2
