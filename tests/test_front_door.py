@@ -45,6 +45,16 @@ def test_the_findings_rows_follow_the_tables(tmp_path):
     assert summary.findings_rows(tmp_path / "none") == []
 
 
+def test_the_submitted_model_s_row_is_the_one_validation_chose(tmp_path):
+    (tmp_path / "07_submission_candidates.csv").write_text(
+        "model,members,tiles,tgs_score,tgs_score_ci_low,tgs_score_ci_high\nU-Net,1,9,0.78,0.75,0.81\nU-Net ×3,3,9,0.79,0.76,0.82\n")
+    (tmp_path / "07_submitted_model.csv").write_text(
+        "model,tiles,tgs_score,tgs_score_ci_low,tgs_score_ci_high\nU-Net,8,0.77,0.74,0.80\nU-Net ×3,8,0.775,0.745,0.805\n")
+    assert summary.findings_rows(tmp_path) == [
+        ("the submitted model, chosen on validation among 2 candidates: U-Net ×3 (3 models), test tgs_score",
+         "0.775 [0.745, 0.805]", "07_submitted_model")]
+
+
 def test_the_moved_notes_are_linked_from_the_readme():
     text = README.read_text()
     for path in ("benchmarks/README.md", "docs/workbook.md", "docs/install.md", "docs/data.md", "docs/training.md", "docs/gpu.md"):

@@ -340,3 +340,50 @@ def test_paired_differences_name_both_models_and_are_empty_without_baselines():
     empty = paired_differences(results, "A", [], n_resamples=200)
     assert empty.empty and list(empty.columns)[:6] == list(paired_table(
         {"tiles": 0, "mean_difference": 0, "low": 0, "high": 0, "share_positive": 0}, "", "").columns)
+
+
+# --- which model is submitted --------------------------------------------------------------------
+
+
+def test_submission_candidates_are_scored_on_validation_and_the_best_is_chosen(trained, tmp_path):
+    import shutil
+
+    from salt_lib.chapters.results import submission_candidates, submission_choice
+    from salt_lib.evaluate import evaluate_model
+    from salt_lib.records import config_path, history_path
+
+    path, val, cache = trained
+    twin = tmp_path / "twin.keras"  # the same network under another name: a two-member ensemble of equals
+    for source, target in ((path, twin), (config_path(path), config_path(twin)), (history_path(path), history_path(twin))):
+        if source.is_file():
+            shutil.copy(source, target)
+    paths = {"A": str(path), "B": str(twin)}
+    table = submission_candidates({"A": ["A"], "A + B": ["A", "B"]}, paths, val, cache, n_resamples=200)
+    assert list(table["model"]) == ["A", "A + B"] and list(table["members"]) == [1, 2]
+    single = evaluate_model(path, val, cache)
+    assert table.loc[0, "tgs_score"] == pytest.approx(single.scores["tgs_score"])  # at its record's threshold and min size
+    assert (table["tgs_score_ci_low"] <= table["tgs_score"]).all() and (table["tgs_score"] <= table["tgs_score_ci_high"]).all()
+    # The average of two equal models is the model: chosen on these tiles, it scores at least as well.
+    assert table.loc[1, "tgs_score"] >= table.loc[0, "tgs_score"] - 1e-9
+    assert submission_choice(table) == ("A + B" if table.loc[1, "tgs_score"] > table.loc[0, "tgs_score"] else "A")
+    with pytest.raises(ValueError, match="unknown: C"):
+        submission_candidates({"C": ["C"]}, paths, val, cache)
+    with pytest.raises(ValueError, match="one or more members"):
+        submission_candidates({"A": []}, paths, val, cache)
+
+
+def test_the_choice_sentence_names_the_best_candidate_and_how_close_the_next_is():
+    from salt_lib.chapters.results import findings, submission_choice, submission_choice_sentence
+
+    table = pd.DataFrame({"model": ["U-Net", "U-Net ×3", "ResUNet"], "members": [1, 3, 1], "tgs_score": [0.785, 0.791, 0.770],
+                          "tgs_score_ci_low": [0.76, 0.767, 0.745], "tgs_score_ci_high": [0.81, 0.815, 0.795]})
+    assert submission_choice(table) == "U-Net ×3"
+    sentence = submission_choice_sentence(table)
+    assert sentence == ("Submitted: U-Net ×3 (3 models), the candidate with the highest validation tgs_score, "
+                        "0.791 [0.767, 0.815]; the next best, U-Net, scores 0.785, inside that interval. The choice is "
+                        "made on the validation tiles alone; the test tiles score it once.")
+    apart = table.assign(tgs_score_ci_low=[0.76, 0.788, 0.745])
+    assert "scores 0.785." in submission_choice_sentence(apart)
+    empty = pd.DataFrame({"model": [], "step": [], "gain": [], "gain_low": [], "gain_high": [], "total_gain": [],
+                          "total_low": [], "total_high": []})
+    assert sentence in findings(empty, table.iloc[:0], {"U-Net": 0.8}, None, table)

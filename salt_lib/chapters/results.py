@@ -264,11 +264,12 @@ def _scores(scores: pd.DataFrame, score: str) -> str:
 
 
 def findings(postprocessing: pd.DataFrame, scores: pd.DataFrame, source_reported: dict[str, float] | None = None,
-             ensemble_differences: pd.DataFrame | None = None) -> list[str]:
+             ensemble_differences: pd.DataFrame | None = None, candidates: pd.DataFrame | None = None) -> list[str]:
     """The chapter's findings, every number from its tables: each post-processing step's gain on
     validation and all three together (``finding``: the word chosen by the interval), each
     model's test scores, each against the score the source thesis reported where one is given,
-    and the submitted ensemble against its members (``compare_sentence``)."""
+    which submission candidate validation chose (``submission_choice_sentence``), and the
+    submitted model against each network alone (``compare_sentence``)."""
     sentences = []
     for model, rows in postprocessing.groupby("model", sort=False):
         steps = list(rows["step"])
@@ -292,6 +293,8 @@ def findings(postprocessing: pd.DataFrame, scores: pd.DataFrame, source_reported
     if not source_reported:
         sentences.append(f"The source thesis's reported scores are {NOT_RECORDED}: the comparison with it is of "
                          "setup (networks, input, split, augmentation, training, metric), not of scores.")
+    if candidates is not None and len(candidates):
+        sentences.append(submission_choice_sentence(candidates))
     for _, row in (ensemble_differences if ensemble_differences is not None else pd.DataFrame()).iterrows():
         sentences.append(compare_sentence(row["challenger"], row["baseline"], row["mean_difference"],
                                                  row["ci_low"], row["ci_high"]))
@@ -348,6 +351,46 @@ def plot_postprocessing(table: pd.DataFrame) -> plt.Figure:
     fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=max(1, len(models)), frameon=False,
                fontsize="small")
     return fig
+
+
+def submission_candidates(candidates: dict[str, list[str]], paths: dict[str, str], val: TGSData, cache_dir=None,
+                          n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """The candidates for the submission (``candidates``: name -> members, names in ``paths``) on
+    the validation tiles alone: each scored as ``evaluate.evaluate_model`` scores it (flip TTA; a
+    single model at its record's threshold and minimum size, several averaged at those chosen on
+    these tiles for their average), ``tgs_score`` with its 95 % bootstrap interval over tiles, and
+    its number of ``members``. The test tiles are not touched: ``submission_choice`` picks from
+    this table."""
+    from salt_lib import evaluate
+
+    unknown = sorted({member for members in candidates.values() for member in members} - set(paths))
+    if unknown or not candidates or not all(candidates.values()):
+        raise ValueError(f"submission candidates need one or more members each, named in the model paths "
+                         f"({', '.join(paths)}); unknown: {', '.join(unknown) or 'none'}")
+    scored = {name: evaluate.evaluate_model([paths[member] for member in members] if len(members) > 1 else paths[members[0]],
+                                            val, cache_dir, name, val=val) for name, members in candidates.items()}
+    table = evaluate.score_intervals(scored, scores=("tgs_score",), n_resamples=n_resamples, seed=seed)
+    table.insert(1, "members", [len(candidates[name]) for name in table["model"]])
+    return table
+
+
+def submission_choice(table: pd.DataFrame) -> str:
+    """The candidate of ``submission_candidates``' table with the highest validation tgs_score (the
+    first listed of equals)."""
+    return str(table.loc[table["tgs_score"].idxmax(), "model"])
+
+
+def submission_choice_sentence(table: pd.DataFrame) -> str:
+    """Which candidate is submitted and why, from ``submission_candidates``' table."""
+    chosen = table.set_index("model").loc[submission_choice(table)]
+    others = table[table["model"] != submission_choice(table)]
+    runner = others.loc[others["tgs_score"].idxmax()] if len(others) else None
+    margin = "" if runner is None else f"; the next best, {runner['model']}, scores {runner['tgs_score']:.3f}" + (
+        ", inside that interval" if runner["tgs_score"] >= chosen["tgs_score_ci_low"] else "")
+    members = int(chosen["members"])
+    return (f"Submitted: {submission_choice(table)} ({members} model{'s' * (members > 1)}), the candidate with the highest "
+            f"validation tgs_score, {with_interval(chosen['tgs_score'], chosen['tgs_score_ci_low'], chosen['tgs_score_ci_high'])}"
+            f"{margin}. The choice is made on the validation tiles alone; the test tiles score it once.")
 
 
 def submission_sentence(submitted: str, written: dict) -> str:

@@ -79,6 +79,13 @@ def findings_rows(tables_dir) -> list[tuple[str, str, str]]:
             last = steps.iloc[-1]
             rows.append((f"{model}: flip TTA, tuned threshold and min size over the bare network (validation)",
                          _difference(last["total_gain"], last["total_low"], last["total_high"]), "07_postprocessing"))
+    if (candidates := read("07_submission_candidates")) is not None and (submitted := read("07_submitted_model")) is not None:
+        chosen = candidates.loc[candidates["tgs_score"].idxmax()]  # as chapter 7 chose: the best on validation
+        members = int(chosen["members"])
+        for row in submitted[submitted["model"] == chosen["model"]].itertuples():
+            rows.append((f"the submitted model, chosen on validation among {len(candidates)} candidates: {row.model} "
+                         f"({members} model{'s' * (members > 1)}), test tgs_score",
+                         with_interval(row.tgs_score, row.tgs_score_ci_low, row.tgs_score_ci_high), "07_submitted_model"))
     return rows
 
 

@@ -35,7 +35,7 @@ HEADERS = {
     "empty_tile_accuracy": "Empty-tile accuracy", "threshold": "Threshold", "min_size": "Min. component (px)",
     "training_minutes": "Training (min)", "train_images_per_s": "Train images/s", "train_seconds": "Training (s)",
     "trained_on": "Trained on", "val_tgs_score": "Val. TGS score", "test_tgs_score": "Test TGS score",
-    "coverage": "Coverage", "coverage_class": "Coverage class", "tiles": "Tiles", "share": "Share",
+    "coverage": "Coverage", "coverage_class": "Coverage class", "tiles": "Tiles", "members": "Members", "share": "Share",
     "train": "Train", "val": "Validation", "test": "Test", "all": "All",
     "level": "Level", "layers": "Layers", "side": "Side (px)", "channels": "Channels",
     "difference": "Difference", "mean_difference": "Mean difference", "share_resamples_positive": "Resamples > 0 (share)",

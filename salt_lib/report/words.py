@@ -73,7 +73,7 @@ TRANSLATIONS = {"zh": {
     "Policy": "策略", "What it does": "作用", "Epochs": "轮数", "Best epoch": "最佳轮次", "Split": "划分",
     "Score": "指标", "Value": "数值", "CI low": "置信区间下限", "CI high": "置信区间上限", "IoU": "IoU", "Dice": "Dice",
     "Empty-tile accuracy": "空图块准确率", "Threshold": "阈值", "Min. component (px)": "最小连通域 (像素)",
-    "Coverage": "覆盖率", "Coverage class": "覆盖率等级", "Tiles": "图块数", "Share": "占比", "Level": "层级",
+    "Coverage": "覆盖率", "Coverage class": "覆盖率等级", "Tiles": "图块数", "Members": "成员数", "Share": "占比", "Level": "层级",
     "Layers": "层数", "Side (px)": "边长 (像素)", "Channels": "通道数", "Difference": "差值",
     "Mean difference": "平均差值", "Resamples > 0 (share)": "差值为正的重采样占比", "Training (min)": "训练时间 (分钟)",
     "Train images/s": "训练速度 (图/秒)", "Training (s)": "训练时间 (秒)", "Trained on": "训练硬件",
