@@ -106,6 +106,7 @@ def smoke_arm(arm):
 
 CROSSVAL = {"crossval_unet": "unet", "crossval_resunet": "resunet"}  # --runs names of the fold models
 MAX_FOLD_ARCHIVES = 6  # the machine returns at most 8 files: seeds.tgz, logs.tgz and the folds
+PORTABLE = "best.portable.keras"  # a finished fold's best model without optimizer state
 
 
 def fold_settings(args) -> tuple[dict, dict]:
@@ -128,16 +129,15 @@ def run_fold(spec: str, dataset, args) -> None:
     import keras
 
     from salt_lib import crossval, mosaic
+    from salt_lib.files import atomic_write
 
     name, _, index = spec.split(":")
     groups = mosaic.mosaic_labels(dataset.tiles) if args.grouped else None
     folds = crossval.pool_folds(dataset, args.k, groups, args.fold_seed)
     overrides, training = fold_settings(args)
     best = crossval.train_fold(CROSSVAL[name], dataset, run_folder(Path(args.work), spec), folds, int(index), overrides, training)
-    keras.models.load_model(best, compile=False).save(best.with_name(PORTABLE))
-
-
-PORTABLE = "best.portable.keras"  # a finished fold's best model without optimizer state
+    with atomic_write(best.with_name(PORTABLE)) as partial:  # killed at the deadline: no half file to pack
+        keras.models.load_model(best, compile=False).save(partial)
 
 
 def pack_folds(work: Path, out: Path, specs: list[str]) -> list[str]:
