@@ -90,18 +90,21 @@ def studies(smoke: bool = False) -> dict:
 
 
 def smoke_arm(arm):
-    """``arm`` with two plain epochs' worth of optimizer steps in each of its stages (``mirror``:
-    one epoch of the doubled set), a final stage of one epoch a cycle when it has cycles, and no
-    early stop."""
+    """``arm`` with its training cut to a smoke test's (``smoke_training``)."""
     import dataclasses
 
+    return dataclasses.replace(arm, training=smoke_training(arm.training))
+
+
+def smoke_training(training: dict) -> dict:
+    """``training`` with two plain epochs' worth of optimizer steps in each of its stages
+    (``mirror``: one epoch of the doubled set), a final stage of one epoch a cycle when it has
+    cycles, and no early stop."""
     from salt_lib.study import equal_step_epochs
 
-    training = dict(arm.training)
-    policy = training.get("augment", "flip")
-    epochs = equal_step_epochs(policy, 2)
+    epochs = equal_step_epochs(training.get("augment", "flip"), 2)
     lovasz = training.get("cycles") or (epochs if training.get("lovasz_epochs") else 0)
-    return dataclasses.replace(arm, training=training | {"epochs": epochs, "lovasz_epochs": lovasz, "patience": 8})
+    return dict(training) | {"epochs": epochs, "lovasz_epochs": lovasz, "patience": 8}
 
 
 CROSSVAL = {"crossval_unet": "unet", "crossval_resunet": "resunet"}  # --runs names of the fold models
@@ -112,15 +115,12 @@ PORTABLE = "best.portable.keras"  # a finished fold's best model without optimiz
 def fold_settings(args) -> tuple[dict, dict]:
     """The fold models' network options and training settings: the default recipe's with
     ``--overrides`` and ``--training`` (JSON) over them, as ``python -m salt_lib crossval`` builds
-    them; with ``--smoke``, two epochs a stage."""
+    them; with ``--smoke``, cut as the studies' arms are (``smoke_training``)."""
     from salt_lib.recipes import DEFAULT
 
     overrides = dict(DEFAULT.overrides) | json.loads(args.overrides or "{}")
     training = dict(DEFAULT.training) | json.loads(args.training or "{}")
-    if args.smoke:
-        training |= {"epochs": 2, "lovasz_epochs": 2 if training.get("lovasz_epochs") else 0, "patience": 8}
-        training.pop("cycles", None)
-    return overrides, training
+    return overrides, smoke_training(training) if args.smoke else training
 
 
 def run_fold(spec: str, dataset, args) -> None:

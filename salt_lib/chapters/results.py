@@ -367,8 +367,8 @@ def submission_candidates(candidates: dict[str, list[str]], paths: dict[str, str
     if unknown or not candidates or not all(candidates.values()):
         raise ValueError(f"submission candidates need one or more members each, named in the model paths "
                          f"({', '.join(paths)}); unknown: {', '.join(unknown) or 'none'}")
-    scored = {name: evaluate.evaluate_model([paths[member] for member in members] if len(members) > 1 else paths[members[0]],
-                                            val, cache_dir, name, val=val) for name, members in candidates.items()}
+    scored = {name: evaluate.evaluate_model([paths[member] for member in members], val, cache_dir, name, val=val)
+              for name, members in candidates.items()}
     table = evaluate.score_intervals(scored, scores=("tgs_score",), n_resamples=n_resamples, seed=seed)
     table.insert(1, "members", [len(candidates[name]) for name in table["model"]])
     return table
@@ -382,13 +382,14 @@ def submission_choice(table: pd.DataFrame) -> str:
 
 def submission_choice_sentence(table: pd.DataFrame) -> str:
     """Which candidate is submitted and why, from ``submission_candidates``' table."""
-    chosen = table.set_index("model").loc[submission_choice(table)]
-    others = table[table["model"] != submission_choice(table)]
+    name = submission_choice(table)
+    chosen = table.set_index("model").loc[name]
+    others = table[table["model"] != name]
     runner = others.loc[others["tgs_score"].idxmax()] if len(others) else None
     margin = "" if runner is None else f"; the next best, {runner['model']}, scores {runner['tgs_score']:.3f}" + (
         ", inside that interval" if runner["tgs_score"] >= chosen["tgs_score_ci_low"] else "")
     members = int(chosen["members"])
-    return (f"Submitted: {submission_choice(table)} ({members} model{'s' * (members > 1)}), the candidate with the highest "
+    return (f"Submitted: {name} ({members} model{'s' * (members > 1)}), the candidate with the highest "
             f"validation tgs_score, {with_interval(chosen['tgs_score'], chosen['tgs_score_ci_low'], chosen['tgs_score_ci_high'])}"
             f"{margin}. The choice is made on the validation tiles alone; the test tiles score it once.")
 
