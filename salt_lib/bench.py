@@ -36,6 +36,7 @@ import pandas as pd
 
 from salt_lib.augment import POLICIES, augmentation_cost
 from salt_lib.data import TGSData
+from salt_lib.hardware import cpu_info, native_bfloat16
 from salt_lib.losses import get_loss
 from salt_lib.models import build_model
 from salt_lib.report.tables import markdown_table
@@ -184,8 +185,7 @@ def run(rounds: int = 5, steps: int = 4, include_thesis: bool = True) -> dict:
     presets = compare([v for v in PRESET_MODELS if include_thesis or v.preset == "lite"], rounds=max(2, rounds // 2), steps=2, warmup=1)
     step_seconds = 32 / baseline
     return {
-        "machine": {"processor": platform.processor() or platform.machine(), "cores": _cores(), "keras": keras.__version__,
-                    "backend": keras.backend.backend()},
+        "machine": machine(),
         "method": f"{rounds} interleaved rounds x {steps} steps per variant; medians (min-max in the JSON)",
         "levers": levers,
         "presets": presets,
@@ -196,6 +196,14 @@ def run(rounds: int = 5, steps: int = 4, include_thesis: bool = True) -> dict:
 
 def _cores() -> int:
     return len(os.sched_getaffinity(0))
+
+
+def machine() -> dict:
+    """What the figures were measured on: the processor, its model and whether it computes
+    bfloat16 natively (``salt_lib.hardware``), the cores this process may use, Keras and its backend."""
+    return {"processor": platform.processor() or platform.machine(), "cpu_model": cpu_info()["model"],
+            "native_bfloat16": native_bfloat16(), "cores": _cores(), "keras": keras.__version__,
+            "backend": keras.backend.backend()}
 
 
 NATIVE_101 = {"input_size": 101, "upsampling": "transpose"}
@@ -223,12 +231,31 @@ def run_real_loop(epochs: int = 4, train_tiles: int = 640) -> list[dict]:
     return [real_loop(variant, train_tiles=train_tiles, epochs=epochs, workers=workers) for variant, workers in REAL_LOOP]
 
 
+def machines_table(results: list[dict]) -> str:
+    """The speed levers side by side on several machines (``results``: what ``run`` returned on
+    each): train images/s of each variant and its speed-up over that machine's float32 baseline,
+    one column per machine named by what its ``machine`` record says, as a Markdown table."""
+    columns = {}
+    for result in results:
+        baseline = result["levers"][0]["train_images_per_s"]
+        columns[machine_name(result["machine"])] = {
+            row["variant"]: f"{row['train_images_per_s']:.1f} ({row['train_images_per_s'] / baseline:.2f}x)" for row in result["levers"]}
+    return markdown_table(pd.DataFrame(columns).rename_axis("variant").reset_index())
+
+
+def machine_name(machine: dict) -> str:
+    """A ``machine`` record in words: '2 cores, AMD EPYC, no native bfloat16'; what it lacks is
+    said as not recorded."""
+    native = machine.get("native_bfloat16", "not recorded")
+    bf16 = {True: "native bfloat16", False: "no native bfloat16"}.get(native, "bfloat16 support not recorded")
+    return f"{machine['cores']} cores, {machine.get('cpu_model') or 'CPU model not recorded'}, {bf16}"
+
+
 def main(out: str | None, rounds: int, steps: int, include_thesis: bool, real_loop_epochs: int = 0) -> dict:
     if real_loop_epochs:
         rows = run_real_loop(epochs=real_loop_epochs)
         print(markdown_table(pd.DataFrame(rows), float_digits=2))
-        result = {"machine": {"processor": platform.processor() or platform.machine(), "cores": _cores(),
-                              "keras": keras.__version__, "backend": keras.backend.backend()},
+        result = {"machine": machine(),
                   "method": f"salt_lib.train.fit for {real_loop_epochs} epochs of 640 synthetic tiles (batch 32, flip_geo, "
                             "validation on 320 tiles every epoch); loop figures over the epochs after the first",
                   "real_loop": rows}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -40,10 +41,13 @@ from salt_lib import __version__
 from salt_lib.augment import RANDOM_POLICIES, TileBatches, check_policy
 from salt_lib.files import REPO, atomic_write
 from salt_lib.geometry import to_model
+from salt_lib.hardware import bfloat16_warning, describe_cpu
 from salt_lib.losses import get_loss
 from salt_lib.models import model_config, model_from_config
 from salt_lib.predict import choose_empty_cut, choose_min_size, choose_threshold, model_geometry, predict, predict_with_head
 from salt_lib.records import config_path, history_path, load_model, read_history, run_key, write_json, write_record
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,8 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         elif verbose:
             print(f"{out_dir}: run already finished (best val tgs_score {state['best_score']:.4f}); nothing to do")
         return read_history(out_dir / "best.keras")
+    if warning := bfloat16_warning(model_config(model).get("precision", "float32"), compute_device()):
+        log.warning(warning)
     stages = stages_of(config)
     full = model  # the network at its own input size: what is scored and kept
     if config.early_crop and len(model.outputs) > 1:
@@ -617,7 +623,8 @@ def library_versions() -> dict:
 
 def compute_device() -> str:
     """What trained the model, in words: the first accelerator the backend sees (e.g. 'gpu NVIDIA
-    H200'), else 'cpu' and the processor's core count. Provenance only: no run key holds it."""
+    H200'), else the CPU (``hardware.describe_cpu``: its model, cores and whether it computes
+    bfloat16 natively). Provenance only: no run key holds it."""
     import os
 
     if keras.backend.backend() == "jax":
@@ -632,7 +639,7 @@ def compute_device() -> str:
         gpus = tf.config.list_logical_devices("GPU")
         if gpus:
             return f"gpu {gpus[0].name}"
-    return f"cpu ({os.cpu_count()} cores)"
+    return describe_cpu(os.cpu_count())
 
 
 def use_devices(spec: str | None) -> list[str]:

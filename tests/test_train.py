@@ -71,6 +71,22 @@ def test_a_time_cap_that_cuts_the_run_says_so_in_output_history_and_record(tmp_p
     assert "TIME CAP" in capsys.readouterr().out  # printed even with verbose=False
 
 
+def test_a_bfloat16_model_on_a_cpu_without_native_bfloat16_is_warned_about_once_at_the_start(tmp_path, monkeypatch, caplog):
+    from salt_lib import train
+    from salt_lib.models import build_model
+
+    asked = []
+    monkeypatch.setattr(train, "bfloat16_warning", lambda precision, device: asked.append((precision, device)) or "emulated bfloat16")
+    monkeypatch.setattr(train, "compute_device", lambda: "cpu AMD EPYC (2 cores, no native bfloat16)")
+    config = train.TrainConfig(epochs=1, batch_size=8)
+    with caplog.at_level("WARNING", logger="salt_lib.train"):
+        train.fit(build_model("unet", "lite", TINY), tiles(16, 1), tiles(8, 2), config, tmp_path / "run", verbose=False)
+    assert asked == [("float32", "cpu AMD EPYC (2 cores, no native bfloat16)")]  # the model's own precision
+    assert [r.getMessage() for r in caplog.records if r.name == "salt_lib.train"] == ["emulated bfloat16"]
+    train.fit(build_model("unet", "lite", TINY), tiles(16, 1), tiles(8, 2), config, tmp_path / "run", verbose=False)
+    assert len(asked) == 1  # a finished run trains nothing and warns of nothing
+
+
 def test_export_drops_optimizer_and_keeps_record_history_and_split_hash(tmp_path):
     from salt_lib.models import build_model
     from salt_lib.records import export_model, load_model
