@@ -427,6 +427,54 @@ def test_seed_scores_of_networks_show_the_paired_differences_per_seed_in_the_net
     matplotlib.pyplot.close(fig)
 
 
+def test_seed_scores_against_a_long_reference_on_validation_name_it_once_and_draw_validation_differences():
+    report.use_thesis_style()
+    seeds = pd.DataFrame({"policy": ["flip_geo", "flip_geo", "flip_alternate", "flip_alternate"], "seed": [0, 1, 0, 1],
+                          "val_tgs_score": [0.78, 0.79, 0.80, 0.78], "test_tgs_score": [0.77, 0.76, 0.70, 0.70]})
+    summary = pd.DataFrame({"policy": ["flip_geo", "flip_alternate"], "val_mean": [0.785, 0.79], "test_mean": [0.765, 0.70],
+                            "test_ci_low": [0.74, 0.67], "test_ci_high": [0.79, 0.73]})
+    paired = pd.DataFrame({"comparison": ["flip_alternate - flip_geo"], "split": ["val"], "difference": [0.005],
+                           "ci_low": [-0.01], "ci_high": [0.02]})
+    fig = report.plot_seed_scores(seeds, summary, "augmentation policy", paired=paired)
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_xticklabels()] == ["flip_geo", "flip\nalternate"]  # fits under its tick
+    assert [t.get_text() for t in right.get_xticklabels()] == ["flip\nalternate"] and right.get_xlabel() == "each minus flip_geo"
+    assert right.get_ylabel() == "difference in\nvalidation TGS score"
+    per_seed = [line for line in right.get_lines() if line.get_marker() == "s"][0]
+    assert np.allclose(sorted(per_seed.get_ydata()), [-0.01, 0.02])  # validation, seed by seed: +0.02, -0.01
+    assert _inside_canvas(fig)
+    matplotlib.pyplot.close(fig)
+    report.use_thesis_style(language="zh")
+    fig = report.plot_seed_scores(seeds, summary, "augmentation policy", paired=paired)
+    assert fig.axes[1].get_xlabel() == "各项减去 flip_geo" and fig.axes[1].get_ylabel() == "验证集\nTGS 得分之差"
+    matplotlib.pyplot.close(fig)
+    report.use_thesis_style()
+
+
+def test_the_committed_policy_is_judged_on_validation_by_the_two_level_interval_and_holm():
+    def table(rows):
+        return pd.DataFrame([{"comparison": c, "split": "val", "seeds_paired": n, "difference_seeds_tiles": d,
+                              "difference_seeds_tiles_low": low, "difference_seeds_tiles_high": high, "p_holm": p}
+                             for c, n, d, low, high, p in rows])
+
+    kept = augmentation_chapter.committed_policy_findings(table([
+        ("none - flip_geo", 3, -0.012, -0.020, -0.004, 0.01), ("flip - flip_geo", 3, 0.004, -0.002, 0.010, 0.40)]), "flip_geo")
+    assert kept == [
+        "On validation, with 3 paired seeds per comparison, resampling seeds, then mosaics, and Holm's correction for the 2 "
+        "comparisons with flip_geo, no policy scores higher than flip_geo (the closest, flip: +0.004 [-0.002, +0.010]), so the "
+        "recipe keeps flip_geo: the study does not contradict the policy of chapters 4 and 5.",
+        "On the same footing, none (-0.012 [-0.020, -0.004]) scores lower than flip_geo."]
+    # above 0 but not held after Holm's correction: not a reason to change the recipe
+    unheld = table([("flip - flip_geo", 1, 0.006, 0.001, 0.011, 0.08)])
+    assert "no policy scores higher than flip_geo" in augmentation_chapter.committed_policy_findings(unheld, "flip_geo")[0]
+    changed = augmentation_chapter.committed_policy_findings(table([
+        ("mirror - flip_geo", 2, 0.009, 0.002, 0.016, 0.02), ("flip - flip_geo", 3, 0.012, 0.004, 0.020, 0.01)]), "flip_geo")
+    assert changed == [
+        "On validation, with 2 to 3 paired seeds per comparison, resampling seeds, then mosaics, and Holm's correction for the 2 "
+        "comparisons with flip_geo, mirror (+0.009 [+0.002, +0.016]); flip (+0.012 [+0.004, +0.020]) score higher than flip_geo, "
+        "the policy of the recipe: this study does not support it, and the models of chapters 4 and 5 would be retrained with flip."]
+
+
 def test_learning_curves_name_the_losses_and_the_shaded_stage():
     report.use_thesis_style()
     history = pd.DataFrame({"epoch": [1, 2, 3, 4], "stage": ["main", "main", "lovasz", "lovasz"],

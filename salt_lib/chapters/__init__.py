@@ -7,6 +7,8 @@ sentences, figure tools), ``salt_lib.evaluate`` (scoring), ``salt_lib.study`` (s
 * ``model``: chapters 4 and 5, one network each (rendered from one template);
 * ``comparison``: chapter 6, the U-Net beside the ResUNet;
 * ``results``: chapter 7, post-processing, the source thesis beside this workbook, the submission.
+* ``choices``: the choices chapters 3 and 7 make on validation (pandas only), read by ``summary``
+  too, which writes the README's findings from the chapters' tables.
 """
 
 

@@ -1,6 +1,7 @@
-"""Chapter 3, data augmentation: what each policy does, and the policy grid (the same tiles under
-every policy). The policy study's tables and findings are ``salt_lib.study``'s, shared with
-chapter 6's architecture study."""
+"""Chapter 3, data augmentation: what each policy does, the policy grid (the same tiles under
+every policy), and whether the policy study at the final models' budget supports the recipe's
+policy. The policy studies' tables and findings are ``salt_lib.study``'s, shared with chapter 6's
+architecture study."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from salt_lib.augment import DESCRIPTIONS, augment_batch, check_policy, expand_offline
+from salt_lib.chapters.choices import closest_alternative
 from salt_lib.report.figures import draw_tile, wrapped
+from salt_lib.report.sentences import HIGHER, LOWER, verdict, with_interval
 from salt_lib.report.style import FULL_WIDTH
 from salt_lib.report.words import tr
 
@@ -48,3 +51,36 @@ def budget_sentence(seeds: int, optimizer_steps: int) -> str:
     """What every run of the policy study was given: its training seeds and optimizer steps."""
     return (f"Each policy was trained with {seeds} training seed{'s' if seeds != 1 else ''}, every run for the same "
             f"{optimizer_steps:,} optimizer steps.")
+
+
+def committed_policy_findings(on_validation: pd.DataFrame, committed: str) -> list[str]:
+    """Whether the policy study at the final models' budget supports ``committed``, the policy of
+    the recipe (``recipes.DEFAULT``), read from ``study.pairwise_table(..., reference=committed,
+    split="val")``: every choice is made on validation. A policy decides against ``committed``
+    only when the interval that draws seeds, then mosaics, lies on one side of 0 and its
+    Holm-adjusted p is under 0.05; otherwise the sentence names the policy that came closest."""
+    rows = on_validation.assign(word=[verdict(low, high) if low == low else "" for low, high in
+                                      zip(on_validation["difference_seeds_tiles_low"], on_validation["difference_seeds_tiles_high"])])
+    held = rows["p_holm"] < 0.05
+
+    def named(part):
+        return "; ".join(f"{r.comparison.split(' - ')[0]} ({with_interval(r.difference_seeds_tiles, r.difference_seeds_tiles_low, r.difference_seeds_tiles_high, signed=True)})"
+                         for r in part.itertuples())
+
+    higher, lower = rows[held & (rows["word"] == HIGHER)], rows[held & (rows["word"] == LOWER)]
+    seeds = f"{rows['seeds_paired'].min()}" + (f" to {rows['seeds_paired'].max()}" if rows["seeds_paired"].nunique() > 1 else "")
+    plural = "s" if rows["seeds_paired"].max() > 1 else ""
+    basis = (f"On validation, with {seeds} paired seed{plural} per comparison, resampling seeds, then mosaics, "
+             f"and Holm's correction for the {len(rows)} comparisons with {committed}")
+    if len(higher):
+        sentences = [f"{basis}, {named(higher)} score{'s' if len(higher) == 1 else ''} higher than {committed}, the policy of the "
+                     f"recipe: this study does not support it, and the models of chapters 4 and 5 would be retrained with "
+                     f"{closest_alternative(higher)['comparison'].split(' - ')[0]}."]
+    else:
+        closest = closest_alternative(rows)
+        interval = with_interval(closest.difference_seeds_tiles, closest.difference_seeds_tiles_low, closest.difference_seeds_tiles_high, signed=True)
+        sentences = [f"{basis}, no policy scores higher than {committed} (the closest, {closest.comparison.split(' - ')[0]}: {interval}), "
+                     f"so the recipe keeps {committed}: the study does not contradict the policy of chapters 4 and 5."]
+    if len(lower):
+        sentences.append(f"On the same footing, {named(lower)} score{'s' if len(lower) == 1 else ''} lower than {committed}.")
+    return sentences

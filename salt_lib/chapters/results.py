@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from salt_lib import metrics
+from salt_lib.chapters.choices import submission_choice
 from salt_lib.data import TGSData
 from salt_lib.dataset import Dataset
 from salt_lib.evaluate import model_paths, model_record, paired_bootstrap, predictions
@@ -372,12 +373,6 @@ def submission_candidates(candidates: dict[str, list[str]], paths: dict[str, str
     table = evaluate.score_intervals(scored, scores=("tgs_score",), n_resamples=n_resamples, seed=seed)
     table.insert(1, "members", [len(candidates[name]) for name in table["model"]])
     return table
-
-
-def submission_choice(table: pd.DataFrame) -> str:
-    """The candidate of ``submission_candidates``' table with the highest validation tgs_score (the
-    first listed of equals)."""
-    return str(table.loc[table["tgs_score"].idxmax(), "model"])
 
 
 def submission_choice_sentence(table: pd.DataFrame) -> str:

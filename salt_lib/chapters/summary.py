@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from salt_lib.chapters.choices import closest_alternative, submission_choice
 from salt_lib.files import REPO
 from salt_lib.report.sentences import verdict, with_interval
 from salt_lib.report.words import network_name
@@ -25,6 +26,10 @@ END = "<!-- end of findings -->"
 def _difference(value, low, high) -> str:
     word = verdict(low, high)
     return f"{with_interval(value, low, high, signed=True)}, {'not distinguishable from 0' if word == 'not distinguishable' else word + ' than 0'}"
+
+
+def _seeds(n) -> str:
+    return f"{n} seed{'s' * (int(n) != 1)}"
 
 
 def findings_rows(tables_dir) -> list[tuple[str, str, str]]:
@@ -74,13 +79,23 @@ def findings_rows(tables_dir) -> list[tuple[str, str, str]]:
         for row in table[table["comparison"] == "mirror - none"].itertuples():
             rows.append((f"augmentation: the thesis's mirror expansion - none, {row.seeds_paired} seeds, short budget",
                          _difference(row.difference, row.ci_low, row.ci_high), "03_policy_vs_none"))
+    if (table := read("03_final_pairs")) is not None:
+        for row in table[table["comparison"] == "mirror - none"].itertuples():
+            rows.append((f"augmentation: the thesis's mirror expansion - none, {_seeds(row.seeds_paired)}, the final models' budget",
+                         _difference(row.difference, row.ci_low, row.ci_high), "03_final_pairs"))
+    if (table := read("03_final_vs_committed")) is not None:
+        closest = closest_alternative(table)
+        rows.append((f"augmentation at the final models' budget, validation: the best other policy, {closest['comparison']} "
+                     f"(the recipe's), {_seeds(closest['seeds_paired'])}, seeds and mosaics resampled",
+                     _difference(closest["difference_seeds_tiles"], closest["difference_seeds_tiles_low"],
+                                 closest["difference_seeds_tiles_high"]), "03_final_vs_committed"))
     if (table := read("07_postprocessing")) is not None:
         for model, steps in table.groupby("model", sort=False):
             last = steps.iloc[-1]
             rows.append((f"{model}: flip TTA, tuned threshold and min size over the bare network (validation)",
                          _difference(last["total_gain"], last["total_low"], last["total_high"]), "07_postprocessing"))
     if (candidates := read("07_submission_candidates")) is not None and (submitted := read("07_submitted_model")) is not None:
-        chosen = candidates.loc[candidates["tgs_score"].idxmax()]  # as chapter 7 chose: the best on validation
+        chosen = candidates[candidates["model"] == submission_choice(candidates)].iloc[0]
         members = int(chosen["members"])
         for row in submitted[submitted["model"] == chosen["model"]].itertuples():
             rows.append((f"the submitted model, chosen on validation among {len(candidates)} candidates: {row.model} "

@@ -126,8 +126,9 @@ def plot_seed_scores(seeds: pd.DataFrame, summary: pd.DataFrame, xlabel: str = "
     square), a bar at each split's mean over seeds, and for test the 95 % bootstrap interval over
     tiles of the seed-averaged scores. Right, with ``paired`` (``study.pairwise_table`` against one
     reference, its ``comparison`` column 'arm - reference'): what the conclusions rest on, each
-    arm minus the reference in test score, one dot per seed (the same seed of both arms), the mean
-    and the paired 95 % interval of the table, zero marked. A network keeps its colour
+    arm minus the reference in test score (in validation score for a table of ``split`` val), one
+    dot per seed (the same seed of both arms), the mean and the paired 95 % interval of the table,
+    zero marked. A network keeps its colour
     (``network_colour``); a policy is drawn in the neutral colour."""
     arms = list(summary.iloc[:, 0])  # the arm column, however the chapter names it (arm, policy, model)
     if paired is not None and len(paired):
@@ -153,7 +154,7 @@ def plot_seed_scores(seeds: pd.DataFrame, summary: pd.DataFrame, xlabel: str = "
                 ax.errorbar([position + offset + 0.13], [mean], capsize=2.5, color=network_colour(arm), lw=0.9, fmt="none",
                             yerr=[[mean - summary["test_ci_low"].iloc[position]], [summary["test_ci_high"].iloc[position] - mean]],
                             label=tr("test: 95 % interval over tiles") if position == 0 else None)
-    ax.set_xticks(x, [wrapped(arm_label(arm), 14) for arm in arms])
+    ax.set_xticks(x, [wrapped(arm_label(arm), 12) for arm in arms])
     ax.set_xlim(-0.5, len(arms) - 0.5)
     ax.set(xlabel=tr(xlabel), ylabel=tr("TGS score"))
     if right is not None:
@@ -172,13 +173,18 @@ def plot_seed_scores(seeds: pd.DataFrame, summary: pd.DataFrame, xlabel: str = "
     return fig
 
 
+SHORT_REFERENCE = 5  # characters: a reference this short ('none', 'U-Net') is named under each tick of the paired panel
+
+
 def _plot_paired(ax, seeds: pd.DataFrame, paired: pd.DataFrame) -> None:
     """``plot_seed_scores``'s right panel: per comparison 'arm - reference', the per-seed
-    differences, the mean difference and its paired interval."""
+    differences, the mean difference and its paired interval, in the score of the table's split
+    (its ``split`` column: test, or val for a study that chooses on validation)."""
+    split = paired["split"].iloc[0] if "split" in paired else "test"
     for position, row in enumerate(paired.itertuples()):
         arm, reference = str(row.comparison).split(" - ")
         colour = network_colour(arm)
-        differences = seed_differences(seeds, arm, reference)
+        differences = seed_differences(seeds, arm, reference, score=f"{split}_tgs_score")
         ax.plot(np.full(len(differences), position - 0.12), differences, "s", ms=3.5, color=colour, alpha=0.8,
                 label=tr("difference of one seed") if position == 0 else None)
         ax.errorbar([position + 0.12], [row.difference], yerr=[[row.difference - row.ci_low], [row.ci_high - row.difference]],
@@ -187,8 +193,13 @@ def _plot_paired(ax, seeds: pd.DataFrame, paired: pd.DataFrame) -> None:
     ax.axhline(0, color="black", lw=0.8)
     ax.margins(y=0.12)
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:+.3f}"))
-    names = [f"{wrapped(arm_label(arm), 10)}\n\u2212 {arm_label(reference)}"
-             for arm, reference in (str(c).split(" - ") for c in paired["comparison"])]
+    sides = [str(c).split(" - ") for c in paired["comparison"]]
+    references = {arm_label(reference) for _, reference in sides}
+    if len(references) == 1 and len(next(iter(references))) > SHORT_REFERENCE:  # too wide under every tick: said once
+        names = [wrapped(arm_label(arm), 10) for arm, _ in sides]
+        ax.set_xlabel(tr("each minus {reference}", reference=references.pop()), fontsize=8)
+    else:
+        names = [f"{wrapped(arm_label(arm), 10)}\n\u2212 {arm_label(reference)}" for arm, reference in sides]
     ax.set_xticks(np.arange(len(paired)), names, fontsize=7)
     ax.set_xlim(-0.6, len(paired) - 0.4)
-    ax.set_ylabel(tr("difference in\ntest TGS score"))
+    ax.set_ylabel(tr("difference in\ntest TGS score") if split == "test" else tr("difference in\nvalidation TGS score"))

@@ -11,6 +11,8 @@ inches.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from pathlib import Path
 
@@ -133,12 +135,27 @@ def use_thesis_style(language: str = "en") -> None:
 def save_figure(fig, name: str, figures_dir) -> list[Path]:
     """Write ``fig`` as ``figures_dir/<name>.png`` (300 dpi) and ``.pdf``; return both paths.
 
-    The figure stays open, so a notebook still shows it. The PDF carries no creation date, so
-    rerunning a figure with the same content gives the same file.
+    The figure stays open, so a notebook still shows it. The PDF carries no creation date, and the
+    fonts it embeds carry the fixed date of ``SOURCE_DATE_EPOCH`` (0 unless the environment sets
+    one; fontTools stamps a font subset with it, else with the time of drawing), so rerunning a
+    figure with the same content gives the same file.
     """
     folder = Path(figures_dir)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{check_name(name)}.png", folder / f"{name}.pdf"]
     fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
-    fig.savefig(paths[1], metadata={"CreationDate": None, "Creator": None, "Producer": None})
+    with _source_date():
+        fig.savefig(paths[1], metadata={"CreationDate": None, "Creator": None, "Producer": None})
     return paths
+
+
+@contextlib.contextmanager
+def _source_date():
+    """``SOURCE_DATE_EPOCH`` set (to 0 unless it is) while the block runs, then as it was."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = before or "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]

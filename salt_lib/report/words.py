@@ -58,7 +58,7 @@ TRANSLATIONS = {"zh": {
     "mean tgs_score": "平均 tgs_score", "zero: no difference": "零：无差异", "mean difference": "平均差值",
     "95 % interval bounds": "95% 置信区间边界", "{label} (tgs_score)": "{label}（tgs_score）", "bootstrap resamples": "自助重采样次数",
     "95 % bootstrap interval over the class's tiles": "该等级图块上的 95% bootstrap 区间",
-    "difference in\ntest TGS score": "测试集\nTGS 得分之差", "difference of one seed": "单个种子的差值",
+    "difference in\ntest TGS score": "测试集\nTGS 得分之差", "difference in\nvalidation TGS score": "验证集\nTGS 得分之差", "each minus {reference}": "各项减去 {reference}", "difference of one seed": "单个种子的差值",
     "paired 95 % interval over tiles (seed means)": "按图块配对的 95% 区间（种子均值）",
     "mean test TGS score": "测试集平均 TGS 得分", "{split}: one mark per seed": "{split}：每个随机种子一个标记",
     "training loss: {loss}": "训练损失：{loss}", "{loss} (left axis)": "{loss}（左轴）", "{loss} (right axis)": "{loss}（右轴）",

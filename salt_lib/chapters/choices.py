@@ -1,0 +1,20 @@
+"""The choices the chapters make from their validation tables, in one place and with pandas alone,
+so that the README's findings (``chapters.summary``) read the same choice as the chapter that made
+it instead of repeating its rule."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def submission_choice(table: pd.DataFrame) -> str:
+    """Chapter 7: the candidate of ``results.submission_candidates``' table with the highest
+    validation tgs_score (the first listed of equals)."""
+    return str(table.loc[table["tgs_score"].idxmax(), "model"])
+
+
+def closest_alternative(on_validation: pd.DataFrame) -> pd.Series:
+    """Chapter 3: the row of ``study.pairwise_table(..., reference=<the recipe's policy>, split="val")``
+    whose policy comes closest to (or furthest above) the recipe's, by the difference over seeds
+    and mosaics (the first listed of equals)."""
+    return on_validation.loc[on_validation["difference_seeds_tiles"].idxmax()]
