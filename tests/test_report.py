@@ -329,6 +329,18 @@ def test_save_figure_writes_png_at_300_dpi_and_a_stable_pdf(tmp_path):
     assert pdf.read_bytes() == first  # no creation date: same figure, same file
 
 
+def test_the_chinese_font_cut_keeps_the_source_fonts_dates_so_its_pdfs_are_the_same_everywhere():
+    from importlib.resources import files
+
+    from fontTools.ttLib import TTFont
+
+    from salt_lib.report.style import cjk_font_path
+
+    source = TTFont(str(files("justmytype_intl_cjk") / "fonts" / "ofl" / "notosanssc" / "NotoSansSC[wght].ttf"), lazy=True)
+    cut = TTFont(str(cjk_font_path()), lazy=True)  # made once per cache, at whatever time
+    assert (cut["head"].created, cut["head"].modified) == (source["head"].created, source["head"].modified)
+
+
 def test_names_must_be_chapter_prefixed(tmp_path):
     with pytest.raises(ValueError, match="chapter"):
         report.save_table(pd.DataFrame({"a": [1]}), "Comparison Table", tmp_path)

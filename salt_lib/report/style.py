@@ -11,8 +11,6 @@ inches.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 from pathlib import Path
 
@@ -75,8 +73,10 @@ def network_colour(name: str) -> str:
 def cjk_font_path(cache_dir=None) -> Path:
     """A static Regular (weight 400) Noto Sans SC, cut from the variable font that the
     ``justmytype-intl-cjk`` package installs (SIL Open Font License 1.1) and cached: matplotlib
-    draws a variable font at its default instance, which for Noto Sans SC is Thin. The first call
-    takes about 20 s; the result lives in ``<cache>/fonts/``."""
+    draws a variable font at its default instance, which for Noto Sans SC is Thin. The cut keeps
+    the source font's dates instead of the time it was made, so the Chinese figures' PDFs (which
+    embed a subset of it) are the same bytes on every machine. The first call takes about 20 s;
+    the result lives in ``<cache>/fonts/``."""
     from importlib.resources import files
 
     from salt_lib.data import default_cache_dir
@@ -89,13 +89,17 @@ def cjk_font_path(cache_dir=None) -> Path:
     if source is None or not source.is_file():
         raise RuntimeError("language='zh' needs the Noto Sans SC font of the justmytype-intl-cjk package: "
                            "run `make` (or `pip install -r requirements.lock`) to install it.")
-    target = Path(cache_dir or default_cache_dir()) / "fonts" / f"NotoSansSC-Regular-{source.stat().st_size}-v2.ttf"
+    target = Path(cache_dir or default_cache_dir()) / "fonts" / f"NotoSansSC-Regular-{source.stat().st_size}-v3.ttf"
     if not target.is_file():
         from fontTools.ttLib import TTFont
         from fontTools.varLib import instancer
 
         target.parent.mkdir(parents=True, exist_ok=True)
-        regular = instancer.instantiateVariableFont(TTFont(source), {"wght": 400}, updateFontNames=True)
+        variable = TTFont(source)
+        dates = variable["head"].created, variable["head"].modified
+        regular = instancer.instantiateVariableFont(variable, {"wght": 400}, updateFontNames=True)
+        regular.recalcTimestamp = False  # else saving stamps the file with the time it was made
+        regular["head"].created, regular["head"].modified = dates
         with atomic_write(target) as tmp:
             regular.save(tmp)
     return target
@@ -136,26 +140,12 @@ def save_figure(fig, name: str, figures_dir) -> list[Path]:
     """Write ``fig`` as ``figures_dir/<name>.png`` (300 dpi) and ``.pdf``; return both paths.
 
     The figure stays open, so a notebook still shows it. The PDF carries no creation date, and the
-    fonts it embeds carry the fixed date of ``SOURCE_DATE_EPOCH`` (0 unless the environment sets
-    one; fontTools stamps a font subset with it, else with the time of drawing), so rerunning a
-    figure with the same content gives the same file.
+    fonts it embeds carry their files' own dates (``cjk_font_path`` fixes the one it makes), so
+    rerunning a figure with the same content gives the same file, on any machine.
     """
     folder = Path(figures_dir)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{check_name(name)}.png", folder / f"{name}.pdf"]
     fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
-    with _source_date():
-        fig.savefig(paths[1], metadata={"CreationDate": None, "Creator": None, "Producer": None})
+    fig.savefig(paths[1], metadata={"CreationDate": None, "Creator": None, "Producer": None})
     return paths
-
-
-@contextlib.contextmanager
-def _source_date():
-    """``SOURCE_DATE_EPOCH`` set (to 0 unless it is) while the block runs, then as it was."""
-    before = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = before or "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
