@@ -383,6 +383,29 @@ FINAL_POLICY_STUDY = final_policy_study()
 LONG_SCHEDULE_STUDY = long_schedule_study()
 STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY, FINAL_POLICY_STUDY, final_policy_study(arch="resunet"),
                                            LONG_SCHEDULE_STUDY, learning_rate_study("unet"), learning_rate_study("resunet"))}
+# What each network's recipe is tuned with, on validation: (network, the choice) -> the study
+# that makes that choice for it.
+TUNING_STUDIES = {("unet", "policy"): "policies_final", ("unet", "learning rate"): "learning_rate_unet",
+                  ("resunet", "policy"): "policies_final_resunet", ("resunet", "learning rate"): "learning_rate_resunet"}
+
+
+def tuning_results(results_root) -> dict:
+    """``TUNING_STUDIES`` with each study and its records, ``{(arch, choice): (study, results)}``,
+    read from ``results_root/seeds_<name>`` where ``python -m salt_lib study <name>`` writes them
+    (None where a study has not run), for ``chapters.comparison.tuning_table``."""
+    return {key: (STUDIES[name], read_results(Path(results_root) / f"seeds_{name}", f"python -m salt_lib study {name} --data DIR"))
+            for key, name in TUNING_STUDIES.items()}
+
+
+def recipe_arm(study: Study) -> str:
+    """The name of the arm of ``study`` that is ``recipes.DEFAULT`` itself (its network options
+    and every training setting), the arm a tuning study's alternatives are measured against; a
+    ValueError if there is none."""
+    recipe = TrainConfig.from_dict(DEFAULT.training)
+    for arm in study.arms:
+        if arm.overrides == DEFAULT.overrides and TrainConfig.from_dict(arm.training) == recipe:
+            return arm.name
+    raise ValueError(f"study {study.name} has no arm with exactly the default recipe (arms: {', '.join(a.name for a in study.arms)})")
 
 
 # --------------------------------------------------------------------------------------------

@@ -701,3 +701,45 @@ def test_the_long_schedule_study_varies_the_recipe_on_one_u_net_and_never_scores
     assert "paired (val):" in out and "cycles_ds - default" in out and "end-of-cycle snapshots" in out
     assert "paired (test)" not in out and not (tmp_path / "no-runs").exists()
     assert study.run_study(tiny, dataset, tmp_path / "runs", tmp_path / "results").keys() == results.keys()  # reused
+
+
+def test_the_recipe_arm_of_every_tuning_study_is_the_default_recipe_itself():
+    assert {study.recipe_arm(study.STUDIES[name]) for name in study.TUNING_STUDIES.values()} <= {"flip_geo", "default"}
+    assert study.recipe_arm(study.STUDIES["policies_final"]) == "flip_geo"
+    assert study.recipe_arm(study.STUDIES["learning_rate_resunet"]) == "default"
+    with pytest.raises(ValueError, match="no arm with exactly the default recipe"):
+        study.recipe_arm(TINY_STUDY)
+
+
+def test_what_was_tuned_for_which_network_is_read_from_the_tuning_studies_on_validation(tmp_path):
+    from salt_lib.chapters.comparison import tuning_findings, tuning_table
+
+    def lr_run(arm, seed, val, rate):
+        record = hand_result(arm, seed, [1.0, 0.0], val=val, arch="resunet", factor="recipe",
+                             training={"learning_rate": rate}).record
+        return Result(record | {"study": {"name": "learning_rate_resunet", "factor": "recipe"}},
+                      hand_result(arm, seed, [1.0, 0.0], val=val).tiles, pd.DataFrame({"epoch": [1]}))
+
+    # Four validation tiles; lr_double is higher on every tile of both seeds, lr_half equal to the default.
+    runs = {f"{arm}-s{s}": lr_run(arm, s, val, rate) for s in (0, 1) for arm, val, rate in (
+        ("default", [0.5, 0.5, 0.0, 1.0], 1e-3), ("lr_half", [0.5, 0.5, 0.0, 1.0], 5e-4), ("lr_double", [1.0, 1.0, 0.5, 1.0], 2e-3))}
+    tuning = {("unet", "policy"): (study.STUDIES["policies_final"], None),
+              ("resunet", "learning rate"): (study.STUDIES["learning_rate_resunet"], runs)}
+    table = tuning_table(tuning, n_resamples=400)
+    assert list(table["model"]) == ["U-Net", "ResUNet"] and list(table["outcome"]) == ["not run", "beaten"]
+    unet, resunet = table.iloc[0], table.iloc[1]
+    assert unet["seeds"] == 0 and np.isnan(unet["difference"]) and unet["alternatives"] == "none, mirror, flip, flip_alternate"
+    assert resunet["recipe"] == "default" and resunet["closest"] == "lr_double" and resunet["seeds"] == 2
+    assert resunet["difference"] == pytest.approx(0.375) and resunet["difference_low"] > 0 and resunet["p_holm"] < 0.05
+    assert tuning_findings(table) == [
+        "U-Net: its policy was not tested for it (python -m salt_lib study policies_final would).",
+        "ResUNet: its learning rate was tested on validation, the recipe's default against lr_half, lr_double "
+        f"(learning_rate_resunet, 2 paired seeds): lr_double scores higher (+0.375 [{resunet['difference_low']:+.3f}, "
+        f"{resunet['difference_high']:+.3f}], Holm p {resunet['p_holm']:.2f})."]
+    # equal scores keep the recipe's arm, and naming the closest alternative
+    equal = {name: run for name, run in runs.items() if not name.startswith("lr_double")}
+    kept = tuning_table({("resunet", "learning rate"): (study.STUDIES["learning_rate_resunet"], equal)}, n_resamples=200)
+    assert list(kept["outcome"]) == ["kept"] and kept["closest"][0] == "lr_half" and kept["difference"][0] == 0
+    assert "no alternative scores higher (the closest, lr_half: +0.000" in tuning_findings(kept)[0]
+    # a study's folder that does not exist yet reads as not run
+    assert all(results is None for _, results in study.tuning_results(tmp_path).values())

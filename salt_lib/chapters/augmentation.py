@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from salt_lib.augment import DESCRIPTIONS, augment_batch, check_policy, expand_offline
-from salt_lib.chapters.choices import closest_alternative
+from salt_lib.chapters.choices import beats_recipe, closest_alternative
 from salt_lib.report.figures import draw_tile, wrapped
-from salt_lib.report.sentences import HIGHER, LOWER, verdict, with_interval
+from salt_lib.report.sentences import LOWER, verdict, with_interval
 from salt_lib.report.style import FULL_WIDTH
 from salt_lib.report.words import tr
 
@@ -67,7 +67,7 @@ def committed_policy_findings(on_validation: pd.DataFrame, committed: str) -> li
         return "; ".join(f"{r.comparison.split(' - ')[0]} ({with_interval(r.difference_seeds_tiles, r.difference_seeds_tiles_low, r.difference_seeds_tiles_high, signed=True)})"
                          for r in part.itertuples())
 
-    higher, lower = rows[held & (rows["word"] == HIGHER)], rows[held & (rows["word"] == LOWER)]
+    higher, lower = beats_recipe(rows), rows[held & (rows["word"] == LOWER)]
     seeds = f"{rows['seeds_paired'].min()}" + (f" to {rows['seeds_paired'].max()}" if rows["seeds_paired"].nunique() > 1 else "")
     plural = "s" if rows["seeds_paired"].max() > 1 else ""
     basis = (f"On validation, with {seeds} paired seed{plural} per comparison, resampling seeds, then mosaics, "

@@ -389,3 +389,61 @@ def same_tiles_findings(table: pd.DataFrame, split_optimism: pd.DataFrame) -> li
                          f"{row.score_random:.3f} from the random split's models, {row.score_mosaic:.3f} from the mosaic "
                          f"split's, random minus mosaic {with_interval(row.difference, row.difference_low, row.difference_high, signed=True)}.")
     return sentences
+
+
+def tuning_table(tuning: dict, clusters: pd.Series | None = None, n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """What each network's recipe was tuned on: one row per (network, choice) of ``tuning``
+    (``{(arch, choice): (study, results)}``, e.g. from ``study.TUNING_STUDIES``; ``results`` the
+    study's records, or None where it has not run). Each row names the study, the recipe's arm
+    (``study.recipe_arm``) and the alternatives (those compared, once any is), and, over the alternatives with seeds paired
+    with the recipe's, on validation (``study.pairwise_table``, seeds then ``clusters``, Holm's
+    correction within the study): the paired seeds, the alternative that came closest to (or
+    furthest above) the recipe and its difference, and the ``outcome``: ``kept`` (no alternative
+    higher by ``choices.beats_recipe``), ``beaten`` (the closest is higher) or ``not run``."""
+    from salt_lib.chapters.choices import beats_recipe, closest_alternative
+    from salt_lib.report.words import network_name
+    from salt_lib.study import arm_names, pairwise_table, recipe_arm
+
+    rows = []
+    for (arch, choice), (study, results) in tuning.items():
+        recipe = recipe_arm(study)
+        row = {"model": network_name(arch), "choice": choice, "study": study.name, "recipe": recipe,
+               "alternatives": ", ".join(arm.name for arm in study.arms if arm.name != recipe),
+               "seeds": 0, "closest": "", "difference": np.nan, "difference_low": np.nan, "difference_high": np.nan,
+               "p_holm": np.nan, "outcome": "not run"}
+        pairs = pairwise_table(results, reference=recipe, split="val", n_resamples=n_resamples, seed=seed,
+                               clusters=clusters) if results and recipe in arm_names(results) else None
+        if pairs is not None and len(pairs):
+            pairs = pairs[pairs["seeds_paired"] > 0]
+        if pairs is not None and len(pairs):
+            closest, beaten = closest_alternative(pairs), len(beats_recipe(pairs)) > 0
+            row |= {"alternatives": ", ".join(pairs["comparison"].str.split(" - ").str[0]),
+                    "seeds": int(pairs["seeds_paired"].min()), "closest": closest.comparison.split(" - ")[0],
+                    "difference": closest.difference_seeds_tiles, "difference_low": closest.difference_seeds_tiles_low,
+                    "difference_high": closest.difference_seeds_tiles_high, "p_holm": closest.p_holm,
+                    "outcome": "beaten" if beaten else "kept"}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def tuning_findings(table: pd.DataFrame) -> list[str]:
+    """One sentence per network from ``tuning_table``: which of its recipe's choices were tested
+    on validation for it, against what and with what outcome, and which were not (and the study
+    that would test them)."""
+    sentences = []
+    for model, rows in table.groupby("model", sort=False):
+        parts = []
+        for row in rows[rows["outcome"] != "not run"].itertuples():
+            interval = with_interval(row.difference, row.difference_low, row.difference_high, signed=True)
+            tested = (f"its {row.choice} was tested on validation, the recipe's {row.recipe} against {row.alternatives} "
+                      f"({row.study}, {row.seeds} paired seed{'s' if row.seeds != 1 else ''})")
+            if row.outcome == "kept":
+                parts.append(f"{tested}: no alternative scores higher (the closest, {row.closest}: {interval}, Holm p {row.p_holm:.2f})")
+            else:
+                parts.append(f"{tested}: {row.closest} scores higher ({interval}, Holm p {row.p_holm:.2f})")
+        missing = rows[rows["outcome"] == "not run"]
+        if len(missing):
+            parts.append(f"its {' and '.join(missing['choice'])} {'were' if len(missing) > 1 else 'was'} not tested for it "
+                         f"({' and '.join(f'python -m salt_lib study {name}' for name in missing['study'])} would)")
+        sentences.append(f"{model}: " + "; ".join(parts) + ".")
+    return sentences

@@ -69,6 +69,8 @@ HEADERS = {
     "seed_difference_max": "Max. difference per seed", "seeds_b_higher": "Seeds left higher", "per_seed": "Per seed",
     "difference_seeds_tiles": "Difference over seeds and tiles", "p_value": "P-value", "p_holm": "P-value (Holm)",
     "resampled": "Resampled",
+    # what was tuned for which network (chapter 6)
+    "choice": "Choice", "recipe": "Recipe's arm", "closest": "Closest alternative", "outcome": "Outcome",
 }
 
 
