@@ -182,7 +182,7 @@ def cmd_study(args) -> None:
     from salt_lib import study as studies
 
     study = studies.STUDIES[args.name]
-    results_dir = Path(args.results or f"results/seeds_{study.name}")
+    results_dir = Path(args.results) if args.results else studies.results_folder(study.name)
     print(f"study {study.name}: arms {', '.join(arm.name for arm in study.arms)} differing in {study.factor}; "
           f"seeds {' '.join(map(str, args.seeds or study.seeds))}; {dataset.describe()}; runs in {args.runs}, "
           f"results in {results_dir}", flush=True)

@@ -389,11 +389,17 @@ TUNING_STUDIES = {("unet", "policy"): "policies_final", ("unet", "learning rate"
                   ("resunet", "policy"): "policies_final_resunet", ("resunet", "learning rate"): "learning_rate_resunet"}
 
 
+def results_folder(name: str, results_root="results") -> Path:
+    """Where ``python -m salt_lib study <name>`` writes its result records by default:
+    ``results_root/seeds_<name>``."""
+    return Path(results_root) / f"seeds_{name}"
+
+
 def tuning_results(results_root) -> dict:
     """``TUNING_STUDIES`` with each study and its records, ``{(arch, choice): (study, results)}``,
     read from ``results_root/seeds_<name>`` where ``python -m salt_lib study <name>`` writes them
     (None where a study has not run), for ``chapters.comparison.tuning_table``."""
-    return {key: (STUDIES[name], read_results(Path(results_root) / f"seeds_{name}", f"python -m salt_lib study {name} --data DIR"))
+    return {key: (STUDIES[name], read_results(results_folder(name, results_root), f"python -m salt_lib study {name} --data DIR"))
             for key, name in TUNING_STUDIES.items()}
 
 

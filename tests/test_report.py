@@ -223,6 +223,16 @@ def test_tables_name_the_networks_in_words_while_the_csv_keeps_the_code_names(tm
         report.use_thesis_style(language="en")
 
 
+def test_a_table_word_in_a_cell_is_translated_while_ids_and_arm_names_stay():
+    cells = ["kept", "not run", "learning rate", "flip_geo", "lr_half", "unet-s2"]
+    assert [report.readable(c) for c in cells] == cells
+    report.use_thesis_style(language="zh")
+    try:
+        assert [report.readable(c) for c in cells] == ["保留", "未运行", "学习率", "flip_geo", "lr_half", "unet-s2"]
+    finally:
+        report.use_thesis_style(language="en")
+
+
 def test_headers_in_words_and_unknown_names_made_readable():
     assert [report.header(c) for c in ("tgs_score", "training_minutes", "train_images_per_s", "empty_tile_accuracy",
                                        "iou", "dice", "min_size", "thesis_iou_metric")] == [

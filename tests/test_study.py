@@ -743,3 +743,8 @@ def test_what_was_tuned_for_which_network_is_read_from_the_tuning_studies_on_val
     assert "no alternative scores higher (the closest, lr_half: +0.000" in tuning_findings(kept)[0]
     # a study's folder that does not exist yet reads as not run
     assert all(results is None for _, results in study.tuning_results(tmp_path).values())
+
+
+def test_the_tuning_tables_words_read_in_chinese():
+    choices = {choice for _, choice in study.TUNING_STUDIES}
+    assert choices | {"kept", "beaten", "not run"} <= report.TRANSLATIONS["zh"].keys()

@@ -108,6 +108,8 @@ TRANSLATIONS = {"zh": {
     "Difference over seeds and tiles": "跨种子与图块的差值", "P-value": "P 值", "P-value (Holm)": "P 值（Holm 校正）",
     "Resampled": "重抽样方式",
     "Choice": "选择项", "Recipe's arm": "训练方案的实验组", "Closest alternative": "最接近的备选", "Outcome": "结果",
+    # cells of the tuning table (chapters.comparison.tuning_table)
+    "policy": "增强策略", "learning rate": "学习率", "kept": "保留", "beaten": "被超过", "not run": "未运行",
     "{value} [95 % CI]": "{value} [95% 置信区间]", "(seed ensemble)": "（种子集成）", "{caption} (part {part} of {parts})": "{caption}（第 {part} 部分，共 {parts} 部分）",
 }}
 
@@ -139,14 +141,15 @@ def network_name(arch: str) -> str:
 def readable(cell):
     """A table cell as a reader names it: a network's code name leading the cell ('unet',
     'resunet (seed ensemble)') or each side of a comparison ('resunet - unet') in words
-    ('ResUNet (seed ensemble)', 'ResUNet - U-Net'), the rest translated; anything else as it is."""
+    ('ResUNet (seed ensemble)', 'ResUNet - U-Net'), the rest translated; any other cell translated
+    where ``TRANSLATIONS`` has it (a table's words, e.g. 'kept'), else as it is (ids, arm names)."""
     if not isinstance(cell, str):
         return cell
     if " - " in cell:  # a comparison: 'resunet - unet'
         return " - ".join(readable(part) for part in cell.split(" - "))
     head, space, rest = cell.partition(" ")
     if head not in NETWORK_NAMES:
-        return cell
+        return tr(cell)
     return network_name(head) + space + tr(rest) if rest else network_name(head)
 
 
