@@ -748,3 +748,27 @@ def test_what_was_tuned_for_which_network_is_read_from_the_tuning_studies_on_val
 def test_the_tuning_tables_words_read_in_chinese():
     choices = {choice for _, choice in study.TUNING_STUDIES}
     assert choices | {"kept", "beaten", "not run"} <= report.TRANSLATIONS["zh"].keys()
+
+
+def test_both_orientations_are_each_compared_with_a_random_flip_on_validation():
+    from salt_lib.chapters import augmentation as augmentation_chapter
+
+    def run(arm, seed, shift):
+        val = [min(1.0, 0.5 + 0.05 * tile + shift) for tile in range(8)]
+        return hand_result(arm, seed, [0.5] * 4, val=val, arch="unet", training={"augment": "flip" if arm == "flip_alternate" else arm, "alternate_flips": arm == "flip_alternate",
+                                     "epochs": 2 if arm == "mirror" else 4}, factor="augment")
+
+    results = {f"{arm}-s{seed}": run(arm, seed, shift + 0.01 * seed)
+               for arm, shift in (("none", -0.2), ("flip", 0.0), ("mirror", 0.1), ("flip_alternate", 0.0)) for seed in (0, 1)}
+    table = augmentation_chapter.both_orientations_table(results, n_resamples=200)
+    assert list(table["comparison"]) == ["mirror - flip", "flip_alternate - flip"]  # none is not one of them
+    assert set(table["split"]) == {"val"} and list(table["seeds_paired"]) == [2, 2]
+    assert table["difference_seeds_tiles"].iloc[0] > 0.05 and table["difference_seeds_tiles"].iloc[1] == pytest.approx(0)
+    assert list(table["p_holm"]) == sorted(table["p_holm"])  # Holm over these two comparisons only
+    [finding] = augmentation_chapter.both_orientations_findings(table)
+    assert finding.startswith("Both orientations of every tile against a random flip, on validation: mirror - flip +0.")
+    assert "flip_alternate - flip +0.000" in finding and "(2 paired seeds, Holm p " in finding
+    assert "flip_alternate scores" not in finding
+    without_flip = {name: result for name, result in results.items() if not name.startswith("flip-")}
+    assert augmentation_chapter.both_orientations_table(without_flip).empty
+    assert augmentation_chapter.both_orientations_findings(augmentation_chapter.both_orientations_table(without_flip)) == []

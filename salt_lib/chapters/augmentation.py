@@ -12,7 +12,7 @@ import pandas as pd
 from salt_lib.augment import DESCRIPTIONS, augment_batch, check_policy, expand_offline
 from salt_lib.chapters.choices import beats_recipe, closest_alternative
 from salt_lib.report.figures import draw_tile, wrapped
-from salt_lib.report.sentences import LOWER, verdict, with_interval
+from salt_lib.report.sentences import LOWER, NOT_DISTINGUISHABLE, verdict, with_interval
 from salt_lib.report.style import FULL_WIDTH
 from salt_lib.report.words import tr
 
@@ -84,3 +84,43 @@ def committed_policy_findings(on_validation: pd.DataFrame, committed: str) -> li
     if len(lower):
         sentences.append(f"On the same footing, {named(lower)} score{'s' if len(lower) == 1 else ''} lower than {committed}.")
     return sentences
+
+
+# Two ways of showing every training tile in both orientations, each against a random flip
+# (``flip``): both in every epoch (``mirror``, the source thesis's 1:1 expansion) or one in each
+# of alternate epochs (``flip_alternate``, derandomized flips).
+BOTH_ORIENTATIONS = ("mirror", "flip_alternate")
+
+
+def both_orientations_table(results: dict, n_resamples: int = 2000, clusters: pd.Series | None = None) -> pd.DataFrame:
+    """On validation, each policy of ``BOTH_ORIENTATIONS`` in ``results`` (the policy study at
+    the final budget) minus ``flip`` (``study.pairwise_table`` with ``flip`` the reference: seeds,
+    then ``clusters``, Holm's correction over these comparisons). Empty when ``flip`` or both
+    others have no runs."""
+    from salt_lib.study import arm_names, pairwise_table
+
+    present = [name for name in arm_names(results) if name in ("flip", *BOTH_ORIENTATIONS)]
+    if "flip" not in present or len(present) < 2:
+        return pd.DataFrame(columns=["comparison", "p_value", "p_holm"])
+    chosen = {name: run for name, run in results.items() if run.record["arm"] in present}
+    return pairwise_table(chosen, reference="flip", split="val", n_resamples=n_resamples, clusters=clusters)
+
+
+def both_orientations_findings(table: pd.DataFrame) -> list[str]:
+    """What ``both_orientations_table`` says of the source thesis's mirror expansion: whether
+    showing each tile in both orientations beats a random flip on validation, every epoch
+    (``mirror``) or in alternate epochs (``flip_alternate``), and so whether a gain of ``mirror``
+    is more data or the even showing of both orientations. A comparison is decided when its
+    interval over seeds, then mosaics, lies on one side of 0 and its Holm-adjusted p is under 0.05."""
+    if not len(table):
+        return []
+    parts, decided = [], []
+    for row in table.itertuples():
+        arm = row.comparison.split(" - ")[0]
+        interval = with_interval(row.difference_seeds_tiles, row.difference_seeds_tiles_low, row.difference_seeds_tiles_high, signed=True)
+        parts.append(f"{arm} - flip {interval} ({row.seeds_paired} paired seed{'s' if row.seeds_paired != 1 else ''}, Holm p {row.p_holm:.2f})")
+        word = verdict(row.difference_seeds_tiles_low, row.difference_seeds_tiles_high)
+        if row.p_holm < 0.05 and word != NOT_DISTINGUISHABLE:
+            decided.append(f"{arm} scores {word} than flip")
+    outcome = "; ".join(decided) if decided else "neither way of showing both orientations is distinguishable from a random flip"
+    return [f"Both orientations of every tile against a random flip, on validation: {'; '.join(parts)}: {outcome}."]
