@@ -981,3 +981,11 @@ def test_a_section_with_nothing_to_show_is_left_out_of_the_executed_copy(tmp_pat
     assert workbook.section_spans(cells) == [(1, 5), (5, 7)]
     assert workbook.drop_empty_sections(path) == 4
     assert [cell.source for cell in nbformat.read(path, 4).cells] == ["# Chapter", "## Kept", "x", "## Findings", "z"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_cell_carries_its_own_id(path):
+    # A cell without an id gets a random one each time papermill runs it: the executed chapter
+    # would then differ from run to run, and the workbook would no longer rewrite it byte for byte.
+    ids = [cell.get("id") for cell in nbformat.read(path, as_version=4).cells]
+    assert all(ids) and len(set(ids)) == len(ids), ids

@@ -772,3 +772,18 @@ def test_both_orientations_are_each_compared_with_a_random_flip_on_validation():
     without_flip = {name: result for name, result in results.items() if not name.startswith("flip-")}
     assert augmentation_chapter.both_orientations_table(without_flip).empty
     assert augmentation_chapter.both_orientations_findings(augmentation_chapter.both_orientations_table(without_flip)) == []
+
+
+def test_a_comparison_decides_only_with_its_interval_on_one_side_of_zero_and_holm_p_under_005():
+    from salt_lib.chapters.choices import beats_recipe, decided
+
+    table = pd.DataFrame({"comparison": ["a - r", "b - r", "c - r", "d - r", "e - r"],
+                          "difference_seeds_tiles": [0.02, -0.02, 0.01, -0.01, float("nan")],
+                          "difference_seeds_tiles_low": [0.01, -0.03, 0.001, -0.02, float("nan")],
+                          "difference_seeds_tiles_high": [0.03, -0.01, 0.02, 0.001, float("nan")],
+                          "p_holm": [0.01, 0.02, 0.20, 0.01, float("nan")]})
+    assert list(decided(table, "higher")["comparison"]) == ["a - r"]  # c is above 0 but Holm p 0.20
+    assert list(decided(table, "lower")["comparison"]) == ["b - r"]  # d's interval reaches above 0
+    assert beats_recipe(table).equals(decided(table, "higher"))
+    with pytest.raises(ValueError, match="'higher' or 'lower'"):
+        decided(table, "same")

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from salt_lib.augment import DESCRIPTIONS, augment_batch, check_policy, expand_offline
-from salt_lib.chapters.choices import beats_recipe, closest_alternative
+from salt_lib.chapters.choices import beats_recipe, closest_alternative, decided
 from salt_lib.report.figures import draw_tile, wrapped
-from salt_lib.report.sentences import LOWER, NOT_DISTINGUISHABLE, verdict, with_interval
+from salt_lib.report.sentences import HIGHER, LOWER, with_interval
 from salt_lib.report.style import FULL_WIDTH
 from salt_lib.report.words import tr
 
@@ -59,15 +59,13 @@ def committed_policy_findings(on_validation: pd.DataFrame, committed: str) -> li
     split="val")``: every choice is made on validation. A policy decides against ``committed``
     only when the interval that draws seeds, then mosaics, lies on one side of 0 and its
     Holm-adjusted p is under 0.05; otherwise the sentence names the policy that came closest."""
-    rows = on_validation.assign(word=[verdict(low, high) if low == low else "" for low, high in
-                                      zip(on_validation["difference_seeds_tiles_low"], on_validation["difference_seeds_tiles_high"])])
-    held = rows["p_holm"] < 0.05
+    rows = on_validation
 
     def named(part):
         return "; ".join(f"{r.comparison.split(' - ')[0]} ({with_interval(r.difference_seeds_tiles, r.difference_seeds_tiles_low, r.difference_seeds_tiles_high, signed=True)})"
                          for r in part.itertuples())
 
-    higher, lower = beats_recipe(rows), rows[held & (rows["word"] == LOWER)]
+    higher, lower = beats_recipe(rows), decided(rows, LOWER)
     seeds = f"{rows['seeds_paired'].min()}" + (f" to {rows['seeds_paired'].max()}" if rows["seeds_paired"].nunique() > 1 else "")
     plural = "s" if rows["seeds_paired"].max() > 1 else ""
     basis = (f"On validation, with {seeds} paired seed{plural} per comparison, resampling seeds, then mosaics, "
@@ -114,13 +112,11 @@ def both_orientations_findings(table: pd.DataFrame) -> list[str]:
     interval over seeds, then mosaics, lies on one side of 0 and its Holm-adjusted p is under 0.05."""
     if not len(table):
         return []
-    parts, decided = [], []
+    parts = []
     for row in table.itertuples():
-        arm = row.comparison.split(" - ")[0]
         interval = with_interval(row.difference_seeds_tiles, row.difference_seeds_tiles_low, row.difference_seeds_tiles_high, signed=True)
-        parts.append(f"{arm} - flip {interval} ({row.seeds_paired} paired seed{'s' if row.seeds_paired != 1 else ''}, Holm p {row.p_holm:.2f})")
-        word = verdict(row.difference_seeds_tiles_low, row.difference_seeds_tiles_high)
-        if row.p_holm < 0.05 and word != NOT_DISTINGUISHABLE:
-            decided.append(f"{arm} scores {word} than flip")
-    outcome = "; ".join(decided) if decided else "neither way of showing both orientations is distinguishable from a random flip"
+        parts.append(f"{row.comparison.split(' - ')[0]} - flip {interval} ({row.seeds_paired} paired seed{'s' if row.seeds_paired != 1 else ''}, Holm p {row.p_holm:.2f})")
+    outcomes = [f"{row.comparison.split(' - ')[0]} scores {word} than flip" for word in (HIGHER, LOWER)
+                for row in decided(table, word).itertuples()]
+    outcome = "; ".join(outcomes) if outcomes else "neither way of showing both orientations is distinguishable from a random flip"
     return [f"Both orientations of every tile against a random flip, on validation: {'; '.join(parts)}: {outcome}."]

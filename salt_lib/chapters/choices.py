@@ -20,8 +20,19 @@ def closest_alternative(on_validation: pd.DataFrame) -> pd.Series:
     return on_validation.loc[on_validation["difference_seeds_tiles"].idxmax()]
 
 
+def decided(on_validation: pd.DataFrame, direction: str) -> pd.DataFrame:
+    """The rows of a validation comparison table (``study.pairwise_table(..., split="val")`` or
+    one built from it) that decide ``direction`` (``"higher"`` or ``"lower"``): the interval that
+    draws seeds, then mosaics, lies on that side of 0 and the Holm-adjusted p is under 0.05
+    (chapters 3 and 6). The one rule every choice and finding of those chapters reads."""
+    if direction not in ("higher", "lower"):
+        raise ValueError(f"direction {direction!r}: choose 'higher' or 'lower'")
+    side = (on_validation["difference_seeds_tiles_low"] > 0 if direction == "higher"
+            else on_validation["difference_seeds_tiles_high"] < 0)
+    return on_validation[side & (on_validation["p_holm"] < 0.05)]
+
+
 def beats_recipe(on_validation: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``study.pairwise_table(..., reference=<the recipe's arm>, split="val")`` whose
-    arm scores higher than the recipe's, as a choice needs it: the interval that draws seeds,
-    then mosaics, lies above 0 and the Holm-adjusted p is under 0.05 (chapters 3 and 6)."""
-    return on_validation[(on_validation["difference_seeds_tiles_low"] > 0) & (on_validation["p_holm"] < 0.05)]
+    arm scores higher than the recipe's, as a choice needs it (``decided``)."""
+    return decided(on_validation, "higher")
