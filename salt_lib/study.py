@@ -67,7 +67,7 @@ from salt_lib.records import IGNORED_TRAINING_KEYS, config_path, network_fields,
 from salt_lib import result_folders
 from salt_lib.result_folders import is_result, read_record, read_result
 from salt_lib.report.sentences import NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
-from salt_lib.report.words import readable
+from salt_lib.report.words import compared_arms, comparison_label, readable
 from salt_lib.stats import holm, two_level_difference, two_level_interval
 from salt_lib.train import TrainConfig
 
@@ -273,7 +273,7 @@ def pair_findings(pairs: pd.DataFrame, score: str = "tgs_score") -> list[str]:
     the per-seed differences."""
     sentences = []
     for row in pairs.itertuples():
-        a, b = (readable(name) for name in reversed(row.comparison.split(" - ")))
+        b, a = (readable(name) for name in compared_arms(row.comparison))
         sentence = compare_sentence(b, a, row.difference, row.ci_low, row.ci_high, score)
         if row.seeds_paired:
             sentence += (f" Seed by seed, {b} scored higher in {row.seeds_b_higher} of {row.seeds_paired} "
@@ -888,7 +888,7 @@ def paired_arm_table(results: dict[str, dict], a: str, b: str, split: str = "tes
         together = two_level_difference([tile_scores(runs_b[s], split) for s in common],
                                         [tile_scores(runs_a[s], split) for s in common], n_resamples, seed=seed, cluster=cluster)
     return pd.DataFrame([{
-        "comparison": f"{b} - {a}", "split": split, "seeds_a": len(runs_a), "seeds_b": len(runs_b), "tiles": paired["tiles"],
+        "comparison": comparison_label(b, a), "split": split, "seeds_a": len(runs_a), "seeds_b": len(runs_b), "tiles": paired["tiles"],
         "difference": paired["mean_difference"], "ci_low": paired["low"], "ci_high": paired["high"],
         "share_resamples_positive": paired["share_positive"], "verdict": verdict(paired["low"], paired["high"]),
         "seeds_paired": len(common),

@@ -223,6 +223,16 @@ def test_tables_name_the_networks_in_words_while_the_csv_keeps_the_code_names(tm
         report.use_thesis_style(language="en")
 
 
+def test_a_comparison_label_names_its_two_arms_in_order_and_reads_in_words():
+    from salt_lib.report.words import compared_arms, comparison_label
+
+    label = comparison_label("flip_alternate", "flip")
+    assert label == "flip_alternate - flip" and compared_arms(label) == ("flip_alternate", "flip")
+    assert report.readable(comparison_label("resunet", "unet")) == "ResUNet - U-Net"
+    with pytest.raises(ValueError):
+        compared_arms("flip")
+
+
 def test_a_table_word_in_a_cell_is_translated_while_ids_and_arm_names_stay():
     cells = ["kept", "not run", "learning rate", "flip_geo", "lr_half", "unet-s2"]
     assert [report.readable(c) for c in cells] == cells

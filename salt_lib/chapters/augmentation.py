@@ -14,7 +14,7 @@ from salt_lib.chapters.choices import beats_recipe, closest_alternative, decided
 from salt_lib.report.figures import draw_tile, wrapped
 from salt_lib.report.sentences import HIGHER, LOWER, with_interval
 from salt_lib.report.style import FULL_WIDTH
-from salt_lib.report.words import tr
+from salt_lib.report.words import compared_arms, tr
 
 
 def policy_descriptions(policies) -> pd.DataFrame:
@@ -53,16 +53,14 @@ def budget_sentence(seeds: int, optimizer_steps: int) -> str:
             f"{optimizer_steps:,} optimizer steps.")
 
 
-def committed_policy_findings(on_validation: pd.DataFrame, committed: str) -> list[str]:
-    """Whether the policy study at the final models' budget supports ``committed``, the policy of
+def committed_policy_findings(rows: pd.DataFrame, committed: str) -> list[str]:
+    """Whether ``rows``, the policy study at the final models' budget, supports ``committed``, the policy of
     the recipe (``recipes.DEFAULT``), read from ``study.pairwise_table(..., reference=committed,
     split="val")``: every choice is made on validation. A policy decides against ``committed``
     only when the interval that draws seeds, then mosaics, lies on one side of 0 and its
     Holm-adjusted p is under 0.05; otherwise the sentence names the policy that came closest."""
-    rows = on_validation
-
     def named(part):
-        return "; ".join(f"{r.comparison.split(' - ')[0]} ({with_interval(r.difference_seeds_tiles, r.difference_seeds_tiles_low, r.difference_seeds_tiles_high, signed=True)})"
+        return "; ".join(f"{compared_arms(r.comparison)[0]} ({with_interval(r.difference_seeds_tiles, r.difference_seeds_tiles_low, r.difference_seeds_tiles_high, signed=True)})"
                          for r in part.itertuples())
 
     higher, lower = beats_recipe(rows), decided(rows, LOWER)
@@ -73,11 +71,11 @@ def committed_policy_findings(on_validation: pd.DataFrame, committed: str) -> li
     if len(higher):
         sentences = [f"{basis}, {named(higher)} score{'s' if len(higher) == 1 else ''} higher than {committed}, the policy of the "
                      f"recipe: this study does not support it, and the models of chapters 4 and 5 would be retrained with "
-                     f"{closest_alternative(higher)['comparison'].split(' - ')[0]}."]
+                     f"{compared_arms(closest_alternative(higher)['comparison'])[0]}."]
     else:
         closest = closest_alternative(rows)
         interval = with_interval(closest.difference_seeds_tiles, closest.difference_seeds_tiles_low, closest.difference_seeds_tiles_high, signed=True)
-        sentences = [f"{basis}, no policy scores higher than {committed} (the closest, {closest.comparison.split(' - ')[0]}: {interval}), "
+        sentences = [f"{basis}, no policy scores higher than {committed} (the closest, {compared_arms(closest.comparison)[0]}: {interval}), "
                      f"so the recipe keeps {committed}: the study does not contradict the policy of chapters 4 and 5."]
     if len(lower):
         sentences.append(f"On the same footing, {named(lower)} score{'s' if len(lower) == 1 else ''} lower than {committed}.")
@@ -115,8 +113,8 @@ def both_orientations_findings(table: pd.DataFrame) -> list[str]:
     parts = []
     for row in table.itertuples():
         interval = with_interval(row.difference_seeds_tiles, row.difference_seeds_tiles_low, row.difference_seeds_tiles_high, signed=True)
-        parts.append(f"{row.comparison.split(' - ')[0]} - flip {interval} ({row.seeds_paired} paired seed{'s' if row.seeds_paired != 1 else ''}, Holm p {row.p_holm:.2f})")
-    outcomes = [f"{row.comparison.split(' - ')[0]} scores {word} than flip" for word in (HIGHER, LOWER)
+        parts.append(f"{compared_arms(row.comparison)[0]} - flip {interval} ({row.seeds_paired} paired seed{'s' if row.seeds_paired != 1 else ''}, Holm p {row.p_holm:.2f})")
+    outcomes = [f"{compared_arms(row.comparison)[0]} scores {word} than flip" for word in (HIGHER, LOWER)
                 for row in decided(table, word).itertuples()]
     outcome = "; ".join(outcomes) if outcomes else "neither way of showing both orientations is distinguishable from a random flip"
     return [f"Both orientations of every tile against a random flip, on validation: {'; '.join(parts)}: {outcome}."]

@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from salt_lib.evaluate import Evaluation, bootstrap_ci, ids_digest
 from salt_lib.report.sentences import compare_sentence, verdict, with_interval
 from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, NEUTRAL_COLOUR, network_colour
-from salt_lib.report.words import NETWORK_NAMES, tr
+from salt_lib.report.words import NETWORK_NAMES, compared_arms, tr
 from salt_lib.result_folders import Result
 from salt_lib.study import epoch_factor
 
@@ -139,7 +139,7 @@ def comparison_findings(paired: pd.DataFrame, bins: pd.DataFrame, models) -> lis
     ``challenger - baseline``, with ``mean_difference``, ``ci_low``, ``ci_high``) and its coverage
     bins (one column of mean scores per model)."""
     row = paired.iloc[0]
-    challenger, baseline = str(row["difference"]).split(" - ")
+    challenger, baseline = compared_arms(row["difference"])
     sentences = [compare_sentence(challenger, baseline, row["mean_difference"], row["ci_low"], row["ci_high"])
                  + f" The challenger is ahead in {row['share_resamples_positive']:.0%} of the resamples; one training run each."]
     counted = bins[bins["tiles"] > 0]
@@ -417,8 +417,8 @@ def tuning_table(tuning: dict, clusters: pd.Series | None = None, n_resamples: i
             pairs = pairs[pairs["seeds_paired"] > 0]
         if pairs is not None and len(pairs):
             closest, beaten = closest_alternative(pairs), len(beats_recipe(pairs)) > 0
-            row |= {"alternatives": ", ".join(pairs["comparison"].str.split(" - ").str[0]),
-                    "seeds": int(pairs["seeds_paired"].min()), "closest": closest.comparison.split(" - ")[0],
+            row |= {"alternatives": ", ".join(compared_arms(label)[0] for label in pairs["comparison"]),
+                    "seeds": int(pairs["seeds_paired"].min()), "closest": compared_arms(closest.comparison)[0],
                     "difference": closest.difference_seeds_tiles, "difference_low": closest.difference_seeds_tiles_low,
                     "difference_high": closest.difference_seeds_tiles_high, "p_holm": closest.p_holm,
                     "outcome": "beaten" if beaten else "kept"}

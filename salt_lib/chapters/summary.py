@@ -17,7 +17,7 @@ import pandas as pd
 from salt_lib.chapters.choices import closest_alternative, submission_choice
 from salt_lib.files import REPO
 from salt_lib.report.sentences import verdict, with_interval
-from salt_lib.report.words import network_name
+from salt_lib.report.words import compared_arms, network_name
 
 START = "<!-- findings: generated from tables/ by `python -m salt_lib.chapters.summary`; do not edit by hand -->"
 END = "<!-- end of findings -->"
@@ -52,7 +52,7 @@ def findings_rows(tables_dir) -> list[tuple[str, str, str]]:
                          with_interval(row.test_mean, row.test_ci_low, row.test_ci_high), "06_seeds_summary"))
     if (table := read("06_seeds_paired")) is not None:
         row = table.iloc[0]
-        b, a = (network_name(name) for name in str(row["comparison"]).split(" - "))
+        b, a = (network_name(name) for name in compared_arms(row["comparison"]))
         rows.append((f"{b} - {a} over the seeds ({b} higher in {row['seeds_b_higher']} of {row['seeds_paired']})",
                      _difference(row["difference"], row["ci_low"], row["ci_high"]), "06_seeds_paired"))
     if (table := read("06_seed_ensembles")) is not None:

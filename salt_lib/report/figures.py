@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 
 from salt_lib.report.sentences import percent
 from salt_lib.report.style import FULL_WIDTH, PREDICTION_COLOUR, NEUTRAL_COLOUR, SPLIT_MARKERS, TRUTH_COLOUR, network_colour
-from salt_lib.report.words import NETWORK_NAMES, tr
+from salt_lib.report.words import NETWORK_NAMES, compared_arms, tr
 
 
 def draw_tile(ax, image, truth=None, prediction=None, title: str | None = None) -> None:
@@ -182,7 +182,7 @@ def _plot_paired(ax, seeds: pd.DataFrame, paired: pd.DataFrame) -> None:
     (its ``split`` column: test, or val for a study that chooses on validation)."""
     split = paired["split"].iloc[0] if "split" in paired else "test"
     for position, row in enumerate(paired.itertuples()):
-        arm, reference = str(row.comparison).split(" - ")
+        arm, reference = compared_arms(row.comparison)
         colour = network_colour(arm)
         differences = seed_differences(seeds, arm, reference, score=f"{split}_tgs_score")
         ax.plot(np.full(len(differences), position - 0.12), differences, "s", ms=3.5, color=colour, alpha=0.8,
@@ -193,7 +193,7 @@ def _plot_paired(ax, seeds: pd.DataFrame, paired: pd.DataFrame) -> None:
     ax.axhline(0, color="black", lw=0.8)
     ax.margins(y=0.12)
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:+.3f}"))
-    sides = [str(c).split(" - ") for c in paired["comparison"]]
+    sides = [compared_arms(c) for c in paired["comparison"]]
     references = {arm_label(reference) for _, reference in sides}
     if len(references) == 1 and len(next(iter(references))) > SHORT_REFERENCE:  # too wide under every tick: said once
         names = [wrapped(arm_label(arm), 10) for arm, _ in sides]

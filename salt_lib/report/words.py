@@ -138,6 +138,21 @@ def network_name(arch: str) -> str:
     return NETWORK_NAMES.get(arch, arch)
 
 
+# A comparison of two arms, as the study tables name it: 'arm - reference' (arm minus reference).
+COMPARED = " - "
+
+
+def comparison_label(arm: str, reference: str) -> str:
+    """The ``comparison`` cell of a study table: ``arm`` minus ``reference``, 'resunet - unet'."""
+    return f"{arm}{COMPARED}{reference}"
+
+
+def compared_arms(label: str) -> tuple[str, str]:
+    """The two arms of a ``comparison_label``: 'resunet - unet' -> ('resunet', 'unet')."""
+    arm, reference = str(label).split(COMPARED)
+    return arm, reference
+
+
 def readable(cell):
     """A table cell as a reader names it: a network's code name leading the cell ('unet',
     'resunet (seed ensemble)') or each side of a comparison ('resunet - unet') in words
@@ -145,8 +160,8 @@ def readable(cell):
     where ``TRANSLATIONS`` has it (a table's words, e.g. 'kept'), else as it is (ids, arm names)."""
     if not isinstance(cell, str):
         return cell
-    if " - " in cell:  # a comparison: 'resunet - unet'
-        return " - ".join(readable(part) for part in cell.split(" - "))
+    if COMPARED in cell:  # a comparison: 'resunet - unet'
+        return comparison_label(*(readable(part) for part in compared_arms(cell)))
     head, space, rest = cell.partition(" ")
     if head not in NETWORK_NAMES:
         return tr(cell)
