@@ -395,36 +395,50 @@ def test_the_policy_study_gives_every_policy_the_same_optimizer_steps():
         study.equal_step_epochs("mirror", 7)
 
 
-def check_study_records(definition: Study, results: dict, min_seeds: int = 3, same_seeds: bool = True) -> None:
+def check_study_records(definition: Study, results: dict, min_seeds: int = 3, same_seeds: bool = True,
+                        every_arm: bool = True) -> None:
     """What a committed study must hold: >= ``min_seeds`` seeds of every arm, the same seeds
     for every arm (paired; ``same_seeds=False`` for a study whose later seeds are still being
-    added), each the defined run (its run key), none cut by time, test scored; arms identical but
-    for the factor; equal steps."""
+    added), each the defined run (its run key), none cut by time, validation scored and test scored
+    only by a study that scores it (``Study.score_test``); arms identical but for the factor; equal
+    steps."""
     records = {key: run.record for key, run in results.items()}
     assert study.differences_besides(records, definition.factor) == {}
-    seeds = {arm.name: sorted(study.runs_of(results, arm.name)) for arm in definition.arms}
+    seeds = {name: sorted(study.runs_of(results, name)) for name in study.arm_names(results)}
     assert not same_seeds or len({tuple(s) for s in seeds.values()}) == 1, f"arms with different seeds: {seeds}"
-    for arm in definition.arms:
+    present = study.arm_names(results)
+    assert definition.reference in present and (not every_arm or len(present) == len(definition.arms)), present
+    for arm in (arm for arm in definition.arms if arm.name in present):
         runs = study.runs_of(results, arm.name)
         assert len(runs) >= min_seeds, f"{arm.name}: {len(runs)} seeds"
         for seed, run in runs.items():
             record = run.record
-            assert not record["cut_by_time"] and "scored_at" in record["test"]
+            assert not record["cut_by_time"] and record["val"]["tiles"] > 0
+            if definition.score_test:
+                assert "scored_at" in record["test"]
+            else:  # a study that chooses a recipe trains without looking at test; a reused committed model brings its own
+                assert record.get("model_reused") or not record.get("test"), f"{arm.name} seed {seed}: test scored"
             assert record["run_key"] == study.run_key(arm.network(), arm.settings(seed), record["provenance"]["data_fingerprint"],
                                                       record["provenance"]["split_hash"]), f"{arm.name} seed {seed}: not the defined run"
     assert len({record["optimizer_steps"] for record in records.values()}) == 1  # equal steps, no early stop
-    study.pairwise_table(results, definition.reference, n_resamples=200)  # pairs on the same tiles
+    split = "test" if definition.score_test else "val"
+    study.pairwise_table(results, definition.reference, split=split, n_resamples=200)  # pairs on the same tiles
 
 
-# The architecture and the short-budget policy study are complete, three seeds each; the policy
-# study at the final budget has every arm's seed 0, and its later seeds arm by arm.
-@pytest.mark.parametrize("name,folder,min_seeds,same_seeds", [("architecture", "results/seeds_architecture", 3, True),
-                                                              ("policies", "results/seeds_policies", 3, True),
-                                                              ("policies_final", "results/seeds_policies_final", 1, False)])
-def test_committed_seed_studies(name, folder, min_seeds, same_seeds):
+# The architecture and both U-Net policy studies are complete, three seeds each; the learning-rate
+# studies have every arm's seed 0, and their later seeds arm by arm; the ResUNet's policy study is
+# committed arm by arm as its runs finish.
+@pytest.mark.parametrize("name,folder,min_seeds,same_seeds,every_arm", [
+    ("architecture", "results/seeds_architecture", 3, True, True),
+    ("policies", "results/seeds_policies", 3, True, True),
+    ("policies_final", "results/seeds_policies_final", 3, True, True),
+    ("policies_final_resunet", "results/seeds_policies_final_resunet", 1, False, False),
+    ("learning_rate_unet", "results/seeds_learning_rate_unet", 1, False, True),
+    ("learning_rate_resunet", "results/seeds_learning_rate_resunet", 1, False, True)])
+def test_committed_seed_studies(name, folder, min_seeds, same_seeds, every_arm):
     if not (REPO / folder).is_dir():
         pytest.skip(f"{folder} is not committed yet (python -m salt_lib study {name} --data ../shared/tgs-salt)")
-    check_study_records(study.STUDIES[name], result_folders.read_results(REPO / folder), min_seeds, same_seeds)
+    check_study_records(study.STUDIES[name], result_folders.read_results(REPO / folder), min_seeds, same_seeds, every_arm)
 
 
 def test_the_committed_mosaic_split_runs_are_the_architecture_studys_runs_on_the_mosaic_split():
@@ -479,7 +493,8 @@ def planned_results(definition: Study, seeds=(0, 1, 2)) -> dict:
             result = hand_result(arm.name, seed, [1.0, 0.5 * (index % 2)])
             result.record.update(arm.planned_record(seed, "f", "s") | {
                 "study": {"factor": definition.factor, "arms": [a.name for a in definition.arms]},
-                "cut_by_time": False, "test": {"scored_at": "now"}, "optimizer_steps": 600,
+                "cut_by_time": False, "val": {"tiles": 2}, "test": {"scored_at": "now"} if definition.score_test else {},
+                "optimizer_steps": 600,
                 "run_key": study.run_key(arm.network(), arm.settings(seed), "f", "s")})
             results[f"{arm.name}-s{seed}"] = result
     return results
@@ -500,6 +515,20 @@ def test_the_committed_records_check_passes_the_defined_runs_and_catches_others(
     changed["training"] = changed["training"] | {"batch_size": 16}
     with pytest.raises(AssertionError):
         check_study_records(definition, results)
+
+
+def test_the_committed_records_check_takes_a_study_arm_by_arm_and_a_tuning_study_without_test():
+    definition = study.STUDIES["learning_rate_unet"]
+    assert not definition.score_test
+    results = planned_results(definition, seeds=(0,))
+    check_study_records(definition, results, min_seeds=1)
+    partial = {key: run for key, run in results.items() if not key.startswith("lr_double")}
+    with pytest.raises(AssertionError):
+        check_study_records(definition, partial, min_seeds=1)
+    check_study_records(definition, partial, min_seeds=1, every_arm=False)
+    results["lr_half-s0"].record["test"] = {"scored_at": "now", "tgs_score": 0.8}  # a tuning run that looked at test
+    with pytest.raises(AssertionError, match="test scored"):
+        check_study_records(definition, results, min_seeds=1)
 
 
 def test_the_study_command(dataset, trained, tmp_path, monkeypatch, capsys):
