@@ -45,6 +45,15 @@ def test_the_findings_rows_follow_the_tables(tmp_path):
     assert summary.findings_rows(tmp_path / "none") == []
 
 
+def test_each_tuned_choice_of_a_recipe_is_a_row_and_a_choice_not_run_is_none(tmp_path):
+    (tmp_path / "06_tuning.csv").write_text(
+        "model,choice,recipe,seeds,closest,difference,difference_low,difference_high,p_holm,outcome\n"
+        "U-Net,policy,flip_geo,3,flip,-0.001,-0.01,0.007,1.0,kept\nResUNet,policy,flip_geo,0,,,,,,not run\n")
+    assert summary.findings_rows(tmp_path) == [
+        ("U-Net's recipe at the final budget, policy, validation: the closest alternative, flip - flip_geo (the recipe's), "
+         "3 seeds, seeds and mosaics resampled, Holm p 1.00: kept", "-0.001 [-0.010, +0.007], not distinguishable from 0", "06_tuning")]
+
+
 def test_the_submitted_model_s_row_is_the_one_validation_chose(tmp_path):
     (tmp_path / "07_submission_candidates.csv").write_text(
         "model,members,tiles,tgs_score,tgs_score_ci_low,tgs_score_ci_high\nU-Net,1,9,0.78,0.75,0.81\nU-Net ×3,3,9,0.79,0.76,0.82\n")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from salt_lib.chapters.choices import closest_alternative, submission_choice
+from salt_lib.chapters.choices import submission_choice
 from salt_lib.files import REPO
 from salt_lib.report.sentences import verdict, with_interval
 from salt_lib.report.words import compared_arms, network_name
@@ -70,6 +70,12 @@ def findings_rows(tables_dir) -> list[tuple[str, str, str]]:
             rows.append((f"{row.model}: random-split models - mosaic-split models on the {row.tiles} test tiles both splits "
                          f"hold out, {row.seeds_random} and {row.seeds_mosaic} seeds",
                          _difference(row.difference, row.difference_low, row.difference_high), "06_same_tiles"))
+    if (table := read("06_tuning")) is not None:
+        for row in table[table["outcome"] != "not run"].itertuples():
+            rows.append((f"{row.model}'s recipe at the final budget, {row.choice}, validation: the closest alternative, "
+                         f"{row.closest} - {row.recipe} (the recipe's), {_seeds(row.seeds)}, seeds and mosaics resampled, "
+                         f"Holm p {row.p_holm:.2f}: {row.outcome}",
+                         _difference(row.difference, row.difference_low, row.difference_high), "06_tuning"))
     if (table := read("06_thesis_networks")) is not None:
         for row in table[table["model"].str.endswith(" thesis")].itertuples():
             rows.append((f"the source thesis's {network_name(row.model.split()[0])} ({row.parameters / 1e6:.1f} M parameters, "
@@ -83,12 +89,6 @@ def findings_rows(tables_dir) -> list[tuple[str, str, str]]:
         for row in table[table["comparison"] == "mirror - none"].itertuples():
             rows.append((f"augmentation: the thesis's mirror expansion - none, {_seeds(row.seeds_paired)}, the final models' budget",
                          _difference(row.difference, row.ci_low, row.ci_high), "03_final_pairs"))
-    if (table := read("03_final_vs_committed")) is not None:
-        closest = closest_alternative(table)
-        rows.append((f"augmentation at the final models' budget, validation: the best other policy, {closest['comparison']} "
-                     f"(the recipe's), {_seeds(closest['seeds_paired'])}, seeds and mosaics resampled",
-                     _difference(closest["difference_seeds_tiles"], closest["difference_seeds_tiles_low"],
-                                 closest["difference_seeds_tiles_high"]), "03_final_vs_committed"))
     if (table := read("07_postprocessing")) is not None:
         for model, steps in table.groupby("model", sort=False):
             last = steps.iloc[-1]
