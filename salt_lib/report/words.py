@@ -111,6 +111,155 @@ TRANSLATIONS = {"zh": {
     # cells of the tuning table (chapters.comparison.tuning_table)
     "policy": "增强策略", "learning rate": "学习率", "kept": "保留", "beaten": "被超过", "not run": "未运行",
     "{value} [95 % CI]": "{value} [95% 置信区间]", "(seed ensemble)": "（种子集成）", "{caption} (part {part} of {parts})": "{caption}（第 {part} 部分，共 {parts} 部分）",
+    # findings (generated sentences): whole sentences and clauses, their numbers in {fields}
+    "; ": "；", ", ": "、", " and ": "和", " or ": "或", "{a} and {b}": "{a} 和 {b}", "{sentence}.": "{sentence}。", "{clause}.": "{clause}。",
+    "{low} to {high}": "{low} 至 {high}", "{arm} ({interval})": "{arm}（{interval}）",
+    "higher": "更高", "lower": "更低", "not distinguishable": "无法区分",
+    "seeds, then mosaics": "先种子、后拼图", "seeds, then tiles": "先种子、后图块", "test tgs_score": "测试集 tgs_score",
+    # report.sentences
+    "{name}: {number}, higher than {reference}.": "{name}：{number}，高于 {reference}。",
+    "{name}: {number}, lower than {reference}.": "{name}：{number}，低于 {reference}。",
+    "{name}: {number}, not distinguishable from {reference}.": "{name}：{number}，与 {reference} 无法区分。",
+    "{a}'s {score} is higher than {b}'s: {a} - {b} = {difference}.": "{a} 的 {score} 高于 {b}：{a} - {b} = {difference}。",
+    "{a}'s {score} is lower than {b}'s: {a} - {b} = {difference}.": "{a} 的 {score} 低于 {b}：{a} - {b} = {difference}。",
+    "{a}'s {score} is not distinguishable from {b}'s: {a} - {b} = {difference}.":
+        "{a} 的 {score} 与 {b} 无法区分：{a} - {b} = {difference}。",
+    # chapter 3: chapters.augmentation
+    "Each policy was trained with {seeds} training seed, every run for the same {steps:,} optimizer steps.":
+        "每种策略用 {seeds} 个训练种子训练，每次运行的优化步数相同，均为 {steps:,} 步。",
+    "Each policy was trained with {seeds} training seeds, every run for the same {steps:,} optimizer steps.":
+        "每种策略用 {seeds} 个训练种子训练，每次运行的优化步数相同，均为 {steps:,} 步。",
+    "On validation, with {seeds} paired seed per comparison, resampling seeds, then mosaics, and Holm's correction "
+    "for the {comparisons} comparisons with {committed}":
+        "在验证集上，每组比较配对 {seeds} 个种子，先重采样种子、再重采样拼图，并对与 {committed} 的 {comparisons} 组比较做 Holm 校正",
+    "On validation, with {seeds} paired seeds per comparison, resampling seeds, then mosaics, and Holm's correction "
+    "for the {comparisons} comparisons with {committed}":
+        "在验证集上，每组比较配对 {seeds} 个种子，先重采样种子、再重采样拼图，并对与 {committed} 的 {comparisons} 组比较做 Holm 校正",
+    "{basis}, {named} scores higher than {committed}, the policy of the recipe: this study does not support it, and "
+    "the models of chapters 4 and 5 would be retrained with {alternative}.":
+        "{basis}，{named}的得分高于训练方案的策略 {committed}：本研究不支持该策略，第 4、5 章的模型应改用 {alternative} 重新训练。",
+    "{basis}, {named} score higher than {committed}, the policy of the recipe: this study does not support it, and "
+    "the models of chapters 4 and 5 would be retrained with {alternative}.":
+        "{basis}，{named}的得分高于训练方案的策略 {committed}：本研究不支持该策略，第 4、5 章的模型应改用 {alternative} 重新训练。",
+    "{basis}, no policy scores higher than {committed} (the closest, {closest}: {interval}), so the recipe "
+    "keeps {committed}: the study does not contradict the policy of chapters 4 and 5.":
+        "{basis}，没有策略的得分高于 {committed}（最接近的是 {closest}：{interval}），因此训练方案保留 {committed}："
+        "本研究与第 4、5 章所用的策略并不矛盾。",
+    "On the same footing, {named} scores lower than {committed}.": "在相同条件下，{named}的得分低于 {committed}。",
+    "On the same footing, {named} score lower than {committed}.": "在相同条件下，{named}的得分低于 {committed}。",
+    "{arm} - flip {interval} ({seeds} paired seed, Holm p {p_holm:.2f})": "{arm} - flip {interval}（{seeds} 个配对种子，Holm p {p_holm:.2f}）",
+    "{arm} - flip {interval} ({seeds} paired seeds, Holm p {p_holm:.2f})": "{arm} - flip {interval}（{seeds} 个配对种子，Holm p {p_holm:.2f}）",
+    "{arm} scores higher than flip": "{arm} 的得分高于 flip", "{arm} scores lower than flip": "{arm} 的得分低于 flip",
+    "neither way of showing both orientations is distinguishable from a random flip": "两种展示双向的方式都与随机翻转无法区分",
+    "Both orientations of every tile against a random flip, on validation: {parts}: {outcome}.":
+        "在验证集上，以两种方向展示每个图块与随机翻转相比：{parts}。结论：{outcome}。",
+    # chapters 3 and 6: study
+    "{arm}: {seeds} seed(s), {score} {interval}": "{arm}：{seeds} 个种子，{score} {interval}",
+    "{sentence}, standard deviation over seeds {sd:.3f} (range {low:.3f} to {high:.3f})":
+        "{sentence}，种子间标准差 {sd:.3f}（范围 {low:.3f} 至 {high:.3f}）",
+    "{sentence}; resampling {resampled} together, the interval is [{low:.3f}, {high:.3f}]":
+        "{sentence}；一并重采样（{resampled}）时区间为 [{low:.3f}, {high:.3f}]",
+    "{comparison} is higher than 0": "{comparison} 高于 0", "{comparison} is lower than 0": "{comparison} 低于 0",
+    "Of the {pairs} pairs, {decided} can be told apart on these tiles: {listed}.":
+        "在 {pairs} 组比较中，有 {decided} 组能在这些图块上区分：{listed}。",
+    "Of the {pairs} pairs, {decided} can be told apart on these tiles.": "在 {pairs} 组比较中，有 {decided} 组能在这些图块上区分。",
+    "{sentence} With this many comparisons at 95 % each, about one in twenty would be decided by chance alone.":
+        "{sentence}比较这么多组、每组取 95% 区间时，约二十分之一的比较会仅凭偶然被判定。",
+    "{sentence} With seeds and tiles resampled together and Holm's correction for the {pairs} comparisons, "
+    "{held} keep an adjusted p under 0.05: {names}.":
+        "{sentence}将种子与图块一并重采样并对 {pairs} 组比较做 Holm 校正后，有 {held} 组的校正 p 值低于 0.05：{names}。",
+    "{sentence} With seeds and tiles resampled together and Holm's correction for the {pairs} comparisons, "
+    "{held} keep an adjusted p under 0.05.":
+        "{sentence}将种子与图块一并重采样并对 {pairs} 组比较做 Holm 校正后，有 {held} 组的校正 p 值低于 0.05。",
+    "{sentence} Seed by seed, {b} scored higher in {higher} of {paired} (differences {low:+.3f} to {high:+.3f}).":
+        "{sentence}逐个种子看，{b} 在 {paired} 个种子中有 {higher} 个得分更高（差值 {low:+.3f} 至 {high:+.3f}）。",
+    "{sentence} Resampling {resampled} together: {interval} (p = {p_value:.3f}, Holm-adjusted p = {p_holm:.3f}).":
+        "{sentence}一并重采样（{resampled}）：{interval}（p = {p_value:.3f}，Holm 校正后 p = {p_holm:.3f}）。",
+    "{sentence} Resampling {resampled} together: {interval} (p = {p_value:.3f}).":
+        "{sentence}一并重采样（{resampled}）：{interval}（p = {p_value:.3f}）。",
+    "{name}, {seeds} seed models averaged: {score} {interval}": "{name}，{seeds} 个种子模型取平均：{score} {interval}",
+    "{sentence}, {difference:+.3f} against the mean of its seeds ({mean:.3f})":
+        "{sentence}，相对其各种子模型的均值（{mean:.3f}）为 {difference:+.3f}",
+    # chapter 6: chapters.comparison
+    "{comparison} The challenger is ahead in {share:.0%} of the resamples; one training run each.":
+        "{comparison}挑战者在 {share:.0%} 的重采样中领先；每个网络各训练一次。",
+    "{model} does best on {best} tiles ({best_score:.3f}, {best_tiles} tiles) and "
+    "worst on {worst} tiles ({worst_score:.3f}, {worst_tiles} tiles).":
+        "{model} 在“{best}”类图块上表现最好（{best_score:.3f}，{best_tiles} 个图块），"
+        "在“{worst}”类图块上表现最差（{worst_score:.3f}，{worst_tiles} 个图块）。",
+    "{model}: {millions:.1f} M parameters, {epochs} epochs (kept {best_epoch}), test tgs_score {interval}.":
+        "{model}：{millions:.1f} M 个参数，训练轮数 {epochs}，保留第 {best_epoch} 轮，测试集 tgs_score {interval}。",
+    "{trained} of {budget}": "{trained}/{budget}", "{trained} of {budget} (time cap)": "{trained}/{budget}（受时间上限截断）",
+    "{model}: the {tiles_with} test tiles with a training neighbour score {difference} against the "
+    "{tiles_without} without one ({verdict}); that makes the random split's test mean optimistic by {optimism}.":
+        "{model}：在训练集中有邻居的 {tiles_with} 个测试图块与没有邻居的 {tiles_without} 个图块相比，得分之差为 {difference}（{verdict}）；"
+        "这使随机划分的测试均值偏乐观 {optimism}。",
+    "the interval lies above 0": "区间位于 0 之上", "the interval lies below 0": "区间位于 0 之下",
+    "not distinguishable from 0": "与 0 无法区分",
+    "{model} trained on the mosaic split scores {mosaic} on its test tiles ({seeds_mosaic} seeds) against {random} "
+    "on the random split ({seeds_random} seeds): random minus mosaic {optimism} ({verdict}).":
+        "在拼图划分上训练的 {model} 在其测试图块上得分 {mosaic}（{seeds_mosaic} 个种子），在随机划分上为 {random}"
+        "（{seeds_random} 个种子）：随机减拼图为 {optimism}（{verdict}）。",
+    "{model} on the {tiles} test tiles that both splits hold out for test: trained on the random split "
+    "{score_random:.3f}, on the mosaic split {score_mosaic:.3f}, random minus mosaic {difference} ({verdict})":
+        "{model} 在两种划分都留作测试的 {tiles} 个测试图块上：在随机划分上训练得 {score_random:.3f}，"
+        "在拼图划分上训练得 {score_mosaic:.3f}，随机减拼图为 {difference}（{verdict}）",
+    "{clause}; the two splits' whole test means differ by {gap:+.3f}, inside this interval: these tiles are too few "
+    "to tell the models' own difference from which tiles each test set drew.":
+        "{clause}；两种划分的整体测试均值相差 {gap:+.3f}，落在该区间之内：这些图块太少，"
+        "无法把模型本身的差异与各测试集抽到了哪些图块区分开。",
+    "{clause}; the two splits' whole test means differ by {gap:+.3f}, outside this interval: on the same tiles the "
+    "models differ by less, so most of the gap between the splits' test means is which tiles each test set drew.":
+        "{clause}；两种划分的整体测试均值相差 {gap:+.3f}，落在该区间之外：在相同图块上模型之间的差异更小，"
+        "因此两种划分测试均值之差大多来自各测试集抽到了哪些图块。",
+    "{model} on the {tiles} validation tiles that both splits hold out for validation: "
+    "{score_random:.3f} from the random split's models, {score_mosaic:.3f} from the mosaic split's, "
+    "random minus mosaic {difference}.":
+        "{model} 在两种划分都留作验证的 {tiles} 个验证图块上：随机划分的模型得 {score_random:.3f}，"
+        "拼图划分的模型得 {score_mosaic:.3f}，随机减拼图为 {difference}。",
+    "its {choice} was tested on validation, the recipe's {recipe} against {alternatives} ({study}, "
+    "{seeds} paired seed)":
+        "其{choice}已在验证集上检验，训练方案的 {recipe} 对比 {alternatives}（{study}，{seeds} 个配对种子）",
+    "its {choice} was tested on validation, the recipe's {recipe} against {alternatives} ({study}, "
+    "{seeds} paired seeds)":
+        "其{choice}已在验证集上检验，训练方案的 {recipe} 对比 {alternatives}（{study}，{seeds} 个配对种子）",
+    "{tested}: no alternative scores higher (the closest, {closest}: {interval}, Holm p {p_holm:.2f})":
+        "{tested}：没有备选的得分更高（最接近的是 {closest}：{interval}，Holm p {p_holm:.2f}）",
+    "{tested}: {closest} scores higher ({interval}, Holm p {p_holm:.2f})":
+        "{tested}：{closest} 的得分更高（{interval}，Holm p {p_holm:.2f}）",
+    "its {choices} was not tested for it ({commands} would)": "其{choices}尚未针对它检验（{commands} 可以检验）",
+    "its {choices} were not tested for it ({commands} would)": "其{choices}尚未针对它检验（{commands} 可以检验）",
+    "{model}: {parts}.": "{model}：{parts}。",
+    # chapters 4 and 5: chapters.model
+    "{main} {loss}": "{main} 轮 {loss}", "{main} {loss} + {lovasz} Lovasz hinge": "{main} 轮 {loss} + {lovasz} 轮 Lovasz hinge",
+    "Trained {epochs} epochs ({losses}) in {minutes:.1f} minutes; the kept weights are from epoch {best_epoch}":
+        "共训练 {epochs} 轮（{losses}），用时 {minutes:.1f} 分钟；保留的权重来自第 {best_epoch} 轮",
+    "Trained {epochs} epochs ({losses}) in {minutes:.1f} minutes (cut short by the time cap); the kept weights are "
+    "from epoch {best_epoch}":
+        "共训练 {epochs} 轮（{losses}），用时 {minutes:.1f} 分钟（因时间上限提前结束）；保留的权重来自第 {best_epoch} 轮",
+    "{sentence}; the validation score of the last five epochs averages {change:.3f} above that of the five before":
+        "{sentence}；最后五轮的验证得分平均比此前五轮高 {change:.3f}",
+    "{sentence}; the validation score of the last five epochs averages {change:.3f} below that of the five before":
+        "{sentence}；最后五轮的验证得分平均比此前五轮低 {change:.3f}",
+    "Validation chose the threshold {threshold} and the minimum salt region {min_size} px; there the "
+    "model scores {score:.3f} (flip TTA), an optimistic number since the same tiles chose the epoch "
+    "and both settings.":
+        "验证集选定了阈值 {threshold} 和最小盐体区域 {min_size} 像素；模型在验证集上得分 {score:.3f}（翻转 TTA），"
+        "这个数字偏乐观，因为轮次和这两项设置都是在同一批图块上选出的。",
+    "On the test tiles, scored once: tgs_score {interval}, {gap:.3f} below the validation score.":
+        "在测试图块上（只评分一次）：tgs_score {interval}，比验证集得分低 {gap:.3f}。",
+    "On the test tiles, scored once: tgs_score {interval}, {gap:.3f} above the validation score.":
+        "在测试图块上（只评分一次）：tgs_score {interval}，比验证集得分高 {gap:.3f}。",
+    "On the test tiles, scored once: tgs_score {interval}.": "在测试图块上（只评分一次）：tgs_score {interval}。",
+    "The source thesis's stepwise IoU metric gives {value:.3f}, the same: the two differ only for a tile "
+    "whose IoU is exactly one of the thresholds 0.50, 0.55, ..., 0.95 (chapter 7).":
+        "原论文的分段 IoU 指标给出 {value:.3f}，两者相同：只有当某个图块的 IoU 恰好等于阈值 0.50, 0.55, ..., 0.95 之一时，"
+        "两者才会不同（第 7 章）。",
+    "The source thesis's stepwise IoU metric gives {value:.3f}, not the same: some tiles have an IoU "
+    "exactly on a threshold (chapter 7).":
+        "原论文的分段 IoU 指标给出 {value:.3f}，两者不同：有些图块的 IoU 恰好落在某个阈值上（第 7 章）。",
+    "Within {tolerance:g} of its best, the validation score holds for thresholds from {low:.2f} to {high:.2f}.":
+        "阈值在 {low:.2f} 到 {high:.2f} 之间时，验证得分与其最佳值相差不超过 {tolerance:g}。",
 }}
 
 
