@@ -995,6 +995,19 @@ def test_model_chapter_findings_read_in_chinese_with_the_english_numbers():
     assert chinese[0].startswith("共训练 44 轮（22 轮 BCE + Dice + 22 轮 Lovasz hinge），用时 45.0 分钟")
 
 
+def test_the_sample_tiles_caption_reads_in_chinese_with_the_english_numbers():
+    def build():
+        return [data_chapter.sample_tiles_caption(groups) for groups in (
+            {"no salt": np.arange(4), "partial": np.arange(4), "full": np.array([])},
+            {"no salt": np.arange(3), "partial": np.arange(3), "full": np.arange(2)},
+            {"no salt": np.array([]), "partial": np.arange(3), "full": np.array([])})]
+
+    english, chinese = in_both_languages(build)
+    assert english[2].endswith("(partial); no tile of this set is in the group 'no salt' or 'full', so it has no row.")
+    assert_chinese_with_the_same_numbers(english, chinese)
+    assert "“无盐”或“全为盐”" in chinese[2]
+
+
 def test_english_is_the_default_and_unknown_languages_are_refused():
     report.use_thesis_style()
     assert report.tr("epoch") == "epoch" and report.tr("best (epoch {epoch})", epoch=3) == "best (epoch 3)"

@@ -260,6 +260,83 @@ TRANSLATIONS = {"zh": {
         "原论文的分段 IoU 指标给出 {value:.3f}，两者不同：有些图块的 IoU 恰好落在某个阈值上（第 7 章）。",
     "Within {tolerance:g} of its best, the validation score holds for thresholds from {low:.2f} to {high:.2f}.":
         "阈值在 {low:.2f} 到 {high:.2f} 之间时，验证得分与其最佳值相差不超过 {tolerance:g}。",
+    # chapter 7: chapters.results
+    "no TTA, threshold 0.5": "无 TTA，阈值 0.5", "flip TTA, threshold 0.5": "翻转 TTA，阈值 0.5",
+    "flip TTA, tuned threshold": "翻转 TTA，调优阈值", "+ tuned min size": "+ 调优的最小连通域", "not available here": "本工作簿中没有",
+    "{model}, {step} (over {before}, validation)": "{model}，{step}（相对于{before}，验证集）",
+    "{model}, all post-processing (over {first}, validation, tuned there: optimistic)":
+        "{model}，全部后处理（相对于{first}，验证集，且在验证集上调优：偏乐观）",
+    "{model} on the test tiles (nothing tuned there): tgs_score {tgs_score}, thesis_iou_metric {thesis}.":
+        "{model} 在测试图块上（未在其上调优任何设置）：tgs_score {tgs_score}，thesis_iou_metric {thesis}。",
+    "{model}'s test thesis_iou_metric here, against the source thesis's reported": "{model} 在本工作簿中的测试 thesis_iou_metric 对比原论文报告的值",
+    "The source thesis's reported scores are {reported}: the comparison with it is of "
+    "setup (networks, input, split, augmentation, training, metric), not of scores.":
+        "原论文报告的得分：{reported}；因此与它的比较是设置上的比较（网络、输入、划分、数据增强、训练、指标），而不是得分上的比较。",
+    "; the next best, {runner}, scores {score:.3f}": "；次优的 {runner} 得分 {score:.3f}",
+    "; the next best, {runner}, scores {score:.3f}, inside that interval": "；次优的 {runner} 得分 {score:.3f}，落在该区间之内",
+    "Submitted: {name} ({members} model), the candidate with the highest validation tgs_score, {interval}{margin}. "
+    "The choice is made on the validation tiles alone; the test tiles score it once.":
+        "提交：{name}（{members} 个模型），即验证集 tgs_score 最高的候选，{interval}{margin}。该选择只依据验证图块；测试图块只为它评分一次。",
+    "Submitted: {name} ({members} models), the candidate with the highest validation tgs_score, {interval}{margin}. "
+    "The choice is made on the validation tiles alone; the test tiles score it once.":
+        "提交：{name}（{members} 个模型），即验证集 tgs_score 最高的候选，{interval}{margin}。该选择只依据验证图块；测试图块只为它评分一次。",
+    "The submission of {submitted} holds {rows:,} rows, one per test tile, cut at the threshold {threshold} and "
+    "minimum salt region {min_size} px chosen on validation.":
+        "{submitted} 的提交文件共 {rows:,} 行，每个测试图块一行，使用在验证集上选定的阈值 {threshold} 和最小盐体区域 {min_size} 像素。",
+    "step {step}": "第 {step} 步", "steps {steps} and {last}": "第 {steps} 和 {last} 步",
+    "{model} step {number} ({step}), {gain}, higher than 0": "{model} 第 {number} 步（{step}），{gain}，高于 0",
+    "{model} step {number} ({step}), {gain}, lower than 0": "{model} 第 {number} 步（{step}），{gain}，低于 0",
+    "None of the {total} step gains on validation has a 95 % interval that excludes zero: "
+    "this validation set cannot tell any step from doing nothing.":
+        "验证集上 {total} 个步骤的提升中，没有一个的 95% 区间排除零：这个验证集无法把任何一步与不做处理区分开。",
+    "{clear} of the {total} step gains on validation has a 95 % interval that excludes zero: {steps}.":
+        "验证集上 {total} 个步骤的提升中，有 {clear} 个的 95% 区间排除零：{steps}。",
+    "{clear} of the {total} step gains on validation have a 95 % interval that excludes zero: {steps}.":
+        "验证集上 {total} 个步骤的提升中，有 {clear} 个的 95% 区间排除零：{steps}。",
+    "The other {others} interval contains zero, so this validation set cannot tell those steps "
+    "from doing nothing: {steps}.":
+        "其余 {others} 个区间包含零，因此这个验证集无法把这些步骤与不做处理区分开：{steps}。",
+    "The other {others} intervals contain zero, so this validation set cannot tell those steps "
+    "from doing nothing: {steps}.":
+        "其余 {others} 个区间包含零，因此这个验证集无法把这些步骤与不做处理区分开：{steps}。",
+    # chapters 1 and 2: eda, chapters.data
+    "{tiles:,} labelled tiles; {empty:.1%} of them have no salt, and a tile with salt is on average "
+    "{coverage:.1%} salt.":
+        "共 {tiles:,} 个标注图块；其中 {empty:.1%} 无盐，含盐图块平均有 {coverage:.1%} 的面积是盐体。",
+    "{full:,} masks are salt in every pixel.": "{full:,} 个掩码的每个像素都是盐体。",
+    "No mask is salt in every pixel, although salt bodies larger than a tile are common in seismic "
+    "sections: tiles lying wholly inside one were most likely labelled empty, so an empty mask may "
+    "not always mean no salt.":
+        "没有一个掩码的每个像素都是盐体，尽管地震剖面中比图块更大的盐体很常见：完全位于盐体内部的图块很可能被标成了无盐，"
+        "因此空掩码未必总是意味着没有盐。",
+    "{strips:,} masks ({share:.1%}) are vertical strips, the same in every row: a pattern of the "
+    "labelling rather than a shape of salt.":
+        "{strips:,} 个掩码（{share:.1%}）是竖条，每一行都相同：这是标注留下的模式，而不是盐体的形状。",
+    "Depths are known for these tiles.": "这些图块的深度已知。",
+    "This copy has no depths.csv, so depth plays no part here.": "这份数据没有 depths.csv，因此深度在这里不起作用。",
+    "{low} in every part": "在各部分中均为 {low}", "{low} to {high} across the parts": "在各部分中介于 {low} 与 {high} 之间",
+    "{split} {tiles:,} ({share:.1%})": "{split} {tiles:,}（{share:.1%}）", "Parts: {sizes}.": "各部分：{sizes}。",
+    "The share of empty tiles is {empty}, and the mean coverage is {coverage}: the stratification kept the "
+    "parts alike.":
+        "无盐图块的占比{empty}，平均覆盖率{coverage}：分层抽样让各部分保持相似。",
+    "Every coverage class that occurs is in every part.": "出现的每个覆盖率等级在每个部分中都有。",
+    "{coverage} in {split}": "{split}中的 {coverage}", "Missing from a part: {missing}.": "某些部分缺少以下等级：{missing}。",
+    "On {sections} synthetic sections cut into shuffled tiles, the edges recover the true neighbours with a "
+    "precision of {precision_low:.2f} to {precision_high:.2f} and a recall of {recall_low:.2f} to {recall_high:.2f}.":
+        "在 {sections} 个切成图块并打乱的合成剖面上，按边缘匹配找回真实邻居的精确率为 {precision_low:.2f} 至 {precision_high:.2f}，"
+        "召回率为 {recall_low:.2f} 至 {recall_high:.2f}。",
+    "Among these {tiles:,} tiles it finds {pairs:,} neighbour pairs, joining {joined:,} tiles into {mosaics:,} "
+    "mosaics of two to {largest} tiles; the other tiles have no neighbour here.":
+        "在这 {tiles:,} 个图块中，边缘匹配找到 {pairs:,} 对相邻图块，把 {joined:,} 个图块拼成 {mosaics:,} 个拼图，"
+        "每个拼图含两个到 {largest} 个图块；其余图块在这里没有邻居。",
+    "Under the random split {random:,} test tiles have a neighbour in the training tiles; under the mosaic "
+    "split {mosaic:,} do.":
+        "在随机划分下，有 {random:,} 个测试图块在训练图块中有邻居；在拼图划分下有 {mosaic:,} 个。",
+    "Figure: up to {per_row} tiles of each coverage group, one row each ({groups})":
+        "图：每个覆盖率分组最多 {per_row} 个图块，每组一行（{groups}）",
+    "{caption}; no tile of this set is in the group {groups}, so it has no row":
+        "{caption}；这组数据中没有图块属于{groups}分组，因此该分组没有对应的行",
+    "'{group}'": "“{group}”", "{caption}.": "{caption}。",
 }}
 
 
