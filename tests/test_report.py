@@ -900,7 +900,7 @@ def test_every_sentence_template_has_a_chinese_translation_with_the_same_fields_
 
     package = REPO / "salt_lib"
     paths = [*sorted((package / "report").glob("*.py")), *sorted((package / "chapters").glob("*.py")),
-             package / "study.py", package / "eda.py"]
+             package / "study.py", package / "eda.py", package / "submission.py"]
     templates = sentence_templates(paths)
     assert {"{name}: {number}, higher than {reference}.", "On the same footing, {named} score lower than {committed}.",
             "{comparison} is lower than 0"} <= templates

@@ -267,6 +267,9 @@ def test_check_submission_accepts_a_good_file_and_names_each_problem(tmp_path):
     good = write_csv(tmp_path / "good.csv", [("a1", ""), ("b2", rle_encode(disc)), ("c3", "1 101")])
     assert check_submission(good, ids) == ("good.csv: header id,rle_mask; 3 rows, one per test tile, ids unique and "
                                            "the tiles' own; every rle_mask decodes to a 101x101 mask.")
+    from conftest import assert_chinese_with_the_same_numbers, in_both_languages
+
+    assert_chinese_with_the_same_numbers(*in_both_languages(lambda: check_submission(good, ids)))
     with pytest.raises(ValueError, match=r"1 test tiles have no row \(e.g. \['c3'\]\)"):
         check_submission(write_csv(tmp_path / "missing.csv", [("a1", ""), ("b2", "")]), ids)
     with pytest.raises(ValueError, match="id 'b2' has more than one row"):

@@ -1,6 +1,6 @@
-"""The words a figure or a table shows, in the chosen language: ``TRANSLATIONS`` (English ->
-Chinese, the one place to add or change a translation), read through ``tr``; and how the text
-names the networks and the losses. Standard library only, so table writing and sentences load
+"""The words a figure, a table or a finding shows, in the chosen language: ``TRANSLATIONS``
+(English -> Chinese, the one place to add or change a translation), read through ``tr``; and how
+the text names the networks and the losses. Standard library only, so table writing and sentences load
 neither matplotlib nor Keras.
 
 ``salt_lib.report.style.use_thesis_style(language=...)`` is the one switch; ``set_language`` is
@@ -13,9 +13,11 @@ from __future__ import annotations
 LANGUAGES = ("en", "zh")
 
 
-# Every word a figure or a table header shows, English -> Chinese: the one place to add or change
-# a translation. Keys with {fields} are templates (``tr("best (epoch {epoch})", epoch=12)``);
-# words not listed (ids, policy names, numbers) are shown as they are in both languages.
+# Every word a figure, a table header or a finding shows, English -> Chinese: the one place to add
+# or change a translation. Keys with {fields} are templates (``tr("best (epoch {epoch})", epoch=12)``),
+# each translation with the same fields and formats; a finding is one whole template per wording
+# (singular or plural, higher or lower), so that each translates as one phrase. Words not listed
+# (ids, policy names, numbers) are shown as they are in both languages.
 TRANSLATIONS = {"zh": {
     # tiles, legends and groups
     "labelled salt": "标注的盐体", "prediction": "预测", "no salt": "无盐", "partial": "部分含盐", "full": "全为盐",
@@ -337,6 +339,11 @@ TRANSLATIONS = {"zh": {
     "{caption}; no tile of this set is in the group {groups}, so it has no row":
         "{caption}；这组数据中没有图块属于{groups}分组，因此该分组没有对应的行",
     "'{group}'": "“{group}”", "{caption}.": "{caption}。",
+    # chapter 7: submission.check_submission
+    "{name}: header id,rle_mask; {rows} rows, one per test tile, ids unique and the tiles' own; "
+    "every rle_mask decodes to a {height}x{width} mask.":
+        "{name}：表头为 id,rle_mask；共 {rows} 行，每个测试图块一行，id 唯一且都是这些测试图块的；"
+        "每个 rle_mask 都能解码为 {height}x{width} 的掩码。",
 }}
 
 
