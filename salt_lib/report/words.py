@@ -152,9 +152,9 @@ TRANSLATIONS = {"zh": {
     "{arm} - flip {interval} ({seeds} paired seed, Holm p {p_holm:.2f})": "{arm} - flip {interval}（{seeds} 个配对种子，Holm p {p_holm:.2f}）",
     "{arm} - flip {interval} ({seeds} paired seeds, Holm p {p_holm:.2f})": "{arm} - flip {interval}（{seeds} 个配对种子，Holm p {p_holm:.2f}）",
     "{arm} scores higher than flip": "{arm} 的得分高于 flip", "{arm} scores lower than flip": "{arm} 的得分低于 flip",
-    "neither way of showing both orientations is distinguishable from a random flip": "两种展示双向的方式都与随机翻转无法区分",
+    "neither way of showing both orientations is distinguishable from a random flip": "两种让每个图块两个方向都出现的方式都与随机翻转无法区分",
     "Both orientations of every tile against a random flip, on validation: {parts}: {outcome}.":
-        "在验证集上，以两种方向展示每个图块与随机翻转相比：{parts}。结论：{outcome}。",
+        "在验证集上，让每个图块两个方向都出现，与随机翻转相比：{parts}。结论：{outcome}。",
     # chapters 3 and 6: study
     "{arm}: {seeds} seed(s), {score} {interval}": "{arm}：{seeds} 个种子，{score} {interval}",
     "{sentence}, standard deviation over seeds {sd:.3f} (range {low:.3f} to {high:.3f})":
