@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salt_lib.report.words import tr
 from salt_lib.split import COVERAGE_CLASS_LABELS, SPLITS, coverage_class
 
 GROUPS = ("no salt", "partial", "full")
@@ -132,18 +133,19 @@ def label_checks(masks) -> pd.DataFrame:
 def findings(overview_table: pd.DataFrame, checks: pd.DataFrame) -> list[str]:
     """Chapter 1's findings, every number from its tables (``overview`` and ``label_checks``)."""
     row, check = overview_table.iloc[0], checks.iloc[0]
-    sentences = [f"{row['tiles']:,} labelled tiles; {row['empty_share']:.1%} of them have no salt, and a tile with salt "
-                 f"is on average {row['mean_coverage_of_salt_tiles']:.1%} salt."]
+    sentences = [tr("{tiles:,} labelled tiles; {empty:.1%} of them have no salt, and a tile with salt is on average "
+                    "{coverage:.1%} salt.", tiles=row["tiles"], empty=row["empty_share"], coverage=row["mean_coverage_of_salt_tiles"])]
     if check["full_masks"]:
-        sentences.append(f"{check['full_masks']:,} masks are salt in every pixel.")
+        sentences.append(tr("{full:,} masks are salt in every pixel.", full=check["full_masks"]))
     else:
-        sentences.append("No mask is salt in every pixel, although salt bodies larger than a tile are common in seismic "
-                         "sections: tiles lying wholly inside one were most likely labelled empty, so an empty mask may "
-                         "not always mean no salt.")
-    sentences.append(f"{check['vertical_strip_masks']:,} masks ({check['vertical_strip_masks'] / check['tiles']:.1%}) are "
-                     "vertical strips, the same in every row: a pattern of the labelling rather than a shape of salt.")
-    sentences.append("Depths are known for these tiles." if row["depths"] == "yes" else
-                     "This copy has no depths.csv, so depth plays no part here.")
+        sentences.append(tr("No mask is salt in every pixel, although salt bodies larger than a tile are common in seismic "
+                            "sections: tiles lying wholly inside one were most likely labelled empty, so an empty mask may "
+                            "not always mean no salt."))
+    sentences.append(tr("{strips:,} masks ({share:.1%}) are vertical strips, the same in every row: a pattern of the "
+                        "labelling rather than a shape of salt.", strips=check["vertical_strip_masks"],
+                        share=check["vertical_strip_masks"] / check["tiles"]))
+    sentences.append(tr("Depths are known for these tiles." if row["depths"] == "yes" else
+                        "This copy has no depths.csv, so depth plays no part here."))
     return sentences
 
 
@@ -151,7 +153,7 @@ def span(values, fmt: str) -> str:
     """'a to b across the parts' of ``values`` formatted with ``fmt``, or 'a in every part' when
     both ends read the same."""
     low, high = format(min(values), fmt), format(max(values), fmt)
-    return f"{low} in every part" if low == high else f"{low} to {high} across the parts"
+    return tr("{low} in every part", low=low) if low == high else tr("{low} to {high} across the parts", low=low, high=high)
 
 
 def split_findings(summary: pd.DataFrame, class_counts: pd.DataFrame) -> list[str]:
@@ -159,15 +161,17 @@ def split_findings(summary: pd.DataFrame, class_counts: pd.DataFrame) -> list[st
     how close their empty shares and mean coverages are, and whether every coverage class is in
     every part."""
     parts = summary[summary["split"].isin(SPLITS)]
-    sizes = ", ".join(f"{row.split} {row.tiles:,} ({row.share:.1%})" for row in parts.itertuples())
+    sizes = tr(", ").join(tr("{split} {tiles:,} ({share:.1%})", split=tr(row.split), tiles=row.tiles, share=row.share)
+                          for row in parts.itertuples())
     empty, coverage = parts["empty_share"], parts["mean_coverage"]
     missing = [(row.coverage, split) for row in class_counts.itertuples() for split in SPLITS if getattr(row, split) == 0
                and sum(getattr(row, s) for s in SPLITS) > 0]
-    sentences = [f"Parts: {sizes}.",
-                 f"The share of empty tiles is {span(empty, '.1%')}, and the mean coverage is "
-                 f"{span(coverage, '.3f')}: the stratification kept the parts alike."]
-    sentences.append("Every coverage class that occurs is in every part." if not missing else
-                     "Missing from a part: " + "; ".join(f"{label} in {split}" for label, split in missing) + ".")
+    sentences = [tr("Parts: {sizes}.", sizes=sizes),
+                 tr("The share of empty tiles is {empty}, and the mean coverage is {coverage}: the stratification kept the "
+                    "parts alike.", empty=span(empty, ".1%"), coverage=span(coverage, ".3f"))]
+    sentences.append(tr("Every coverage class that occurs is in every part.") if not missing else
+                     tr("Missing from a part: {missing}.", missing=tr("; ").join(
+                         tr("{coverage} in {split}", coverage=tr(label), split=tr(split)) for label, split in missing)))
     return sentences
 
 
@@ -178,11 +182,13 @@ def neighbour_findings(recovery: pd.DataFrame, summary: pd.DataFrame) -> list[st
     counts = dict(zip(summary["quantity"], summary["count"]))
     random_touch = counts["test tiles with a train neighbour, random split"]
     mosaic_touch = counts["test tiles with a train neighbour, mosaic split"]
-    return [f"On {len(recovery)} synthetic sections cut into shuffled tiles, the edges recover the true neighbours "
-            f"with a precision of {recovery['precision'].min():.2f} to {recovery['precision'].max():.2f} and a recall "
-            f"of {recovery['recall'].min():.2f} to {recovery['recall'].max():.2f}.",
-            f"Among these {counts['tiles']:,} tiles it finds {counts['pairs side by side'] + counts['pairs one above the other']:,} "
-            f"neighbour pairs, joining {counts['tiles in mosaics']:,} tiles into {counts['mosaics of two or more tiles']:,} "
-            f"mosaics of two to {counts['tiles in the largest mosaic']} tiles; the other tiles have no neighbour here.",
-            f"Under the random split {random_touch:,} test tiles have a neighbour in the training tiles; under the mosaic "
-            f"split {mosaic_touch:,} do."]
+    return [tr("On {sections} synthetic sections cut into shuffled tiles, the edges recover the true neighbours with a "
+               "precision of {precision_low:.2f} to {precision_high:.2f} and a recall of {recall_low:.2f} to {recall_high:.2f}.",
+               sections=len(recovery), precision_low=recovery["precision"].min(), precision_high=recovery["precision"].max(),
+               recall_low=recovery["recall"].min(), recall_high=recovery["recall"].max()),
+            tr("Among these {tiles:,} tiles it finds {pairs:,} neighbour pairs, joining {joined:,} tiles into {mosaics:,} "
+               "mosaics of two to {largest} tiles; the other tiles have no neighbour here.", tiles=counts["tiles"],
+               pairs=counts["pairs side by side"] + counts["pairs one above the other"], joined=counts["tiles in mosaics"],
+               mosaics=counts["mosaics of two or more tiles"], largest=counts["tiles in the largest mosaic"]),
+            tr("Under the random split {random:,} test tiles have a neighbour in the training tiles; under the mosaic "
+               "split {mosaic:,} do.", random=random_touch, mosaic=mosaic_touch)]

@@ -66,8 +66,8 @@ from salt_lib.recipes import DEFAULT
 from salt_lib.records import IGNORED_TRAINING_KEYS, config_path, network_fields, reuse_problems, run_folder_name, run_key
 from salt_lib import result_folders
 from salt_lib.result_folders import is_result, read_record, read_result
-from salt_lib.report.sentences import NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
-from salt_lib.report.words import compared_arms, comparison_label, readable
+from salt_lib.report.sentences import HIGHER, LOWER, NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
+from salt_lib.report.words import compared_arms, comparison_label, readable, tr
 from salt_lib.stats import holm, two_level_difference, two_level_interval
 from salt_lib.train import TrainConfig
 
@@ -242,27 +242,39 @@ def summary_findings(summary: pd.DataFrame, score: str = "test tgs_score") -> li
     resamples seeds and tiles (or mosaics) together."""
     sentences = []
     for arm, row in zip(summary.iloc[:, 0], summary.itertuples()):
-        sentence = f"{readable(arm)}: {row.seeds} seed(s), {score} {with_interval(row.test_mean, row.test_ci_low, row.test_ci_high)}"
+        sentence = tr("{arm}: {seeds} seed(s), {score} {interval}", arm=readable(arm), seeds=row.seeds, score=tr(score),
+                      interval=with_interval(row.test_mean, row.test_ci_low, row.test_ci_high))
         if row.seeds > 1:
-            sentence += f", standard deviation over seeds {row.test_sd:.3f} (range {row.test_min:.3f} to {row.test_max:.3f})"
+            sentence = tr("{sentence}, standard deviation over seeds {sd:.3f} (range {low:.3f} to {high:.3f})",
+                          sentence=sentence, sd=row.test_sd, low=row.test_min, high=row.test_max)
             if getattr(row, "resampled", ""):
-                low, high = row.test_seeds_tiles_low, row.test_seeds_tiles_high
-                sentence += f"; resampling {row.resampled} together, the interval is [{low:.3f}, {high:.3f}]"
-        sentences.append(sentence + ".")
+                sentence = tr("{sentence}; resampling {resampled} together, the interval is [{low:.3f}, {high:.3f}]",
+                              sentence=sentence, resampled=tr(row.resampled), low=row.test_seeds_tiles_low,
+                              high=row.test_seeds_tiles_high)
+        sentences.append(tr("{sentence}.", sentence=sentence))
     return sentences
+
+
+# A decided comparison as ``distinguishable_pairs`` lists it, for each verdict.
+DECIDED_PAIRS = {HIGHER: "{comparison} is higher than 0", LOWER: "{comparison} is lower than 0"}
 
 
 def distinguishable_pairs(pairs: pd.DataFrame) -> str:
     """How many of ``pairwise_table``'s comparisons the interval can decide, and which."""
     decided = pairs[pairs["verdict"] != NOT_DISTINGUISHABLE]
-    listed = "; ".join(f"{readable(row.comparison)} is {row.verdict} than 0" for row in decided.itertuples())
-    sentence = (f"Of the {len(pairs)} pairs, {len(decided)} can be told apart on these tiles" + (f": {listed}." if listed else ".")
-                + (" With this many comparisons at 95 % each, about one in twenty would be decided by chance alone." if len(pairs) >= 5 else ""))
+    listed = tr("; ").join(tr(DECIDED_PAIRS[row.verdict], comparison=readable(row.comparison)) for row in decided.itertuples())
+    sentence = tr("Of the {pairs} pairs, {decided} can be told apart on these tiles: {listed}." if listed else
+                  "Of the {pairs} pairs, {decided} can be told apart on these tiles.", pairs=len(pairs), decided=len(decided), listed=listed)
+    if len(pairs) >= 5:
+        sentence = tr("{sentence} With this many comparisons at 95 % each, about one in twenty would be decided by chance alone.",
+                      sentence=sentence)
     if "p_holm" in pairs and pairs["p_value"].notna().any():
         held = pairs[pairs["p_holm"] < 0.05]
-        names = "; ".join(readable(c) for c in held["comparison"])
-        sentence += (f" With seeds and tiles resampled together and Holm's correction for the {len(pairs)} comparisons, "
-                     f"{len(held)} keep an adjusted p under 0.05" + (f": {names}." if names else "."))
+        names = tr("; ").join(readable(c) for c in held["comparison"])
+        sentence = tr("{sentence} With seeds and tiles resampled together and Holm's correction for the {pairs} comparisons, "
+                      "{held} keep an adjusted p under 0.05: {names}." if names else
+                      "{sentence} With seeds and tiles resampled together and Holm's correction for the {pairs} comparisons, "
+                      "{held} keep an adjusted p under 0.05.", sentence=sentence, pairs=len(pairs), held=len(held), names=names)
     return sentence
 
 
@@ -276,13 +288,15 @@ def pair_findings(pairs: pd.DataFrame, score: str = "tgs_score") -> list[str]:
         b, a = (readable(name) for name in compared_arms(row.comparison))
         sentence = compare_sentence(b, a, row.difference, row.ci_low, row.ci_high, score)
         if row.seeds_paired:
-            sentence += (f" Seed by seed, {b} scored higher in {row.seeds_b_higher} of {row.seeds_paired} "
-                         f"(differences {row.seed_difference_min:+.3f} to {row.seed_difference_max:+.3f}).")
+            sentence = tr("{sentence} Seed by seed, {b} scored higher in {higher} of {paired} (differences {low:+.3f} to {high:+.3f}).",
+                          sentence=sentence, b=b, higher=row.seeds_b_higher, paired=row.seeds_paired,
+                          low=row.seed_difference_min, high=row.seed_difference_max)
         if getattr(row, "resampled", "") and row.difference_seeds_tiles == row.difference_seeds_tiles:
-            held = f", Holm-adjusted p = {row.p_holm:.3f}" if hasattr(row, "p_holm") else ""
-            sentence += (f" Resampling {row.resampled} together: "
-                         f"{with_interval(row.difference_seeds_tiles, row.difference_seeds_tiles_low, row.difference_seeds_tiles_high, signed=True)}"
-                         f" (p = {row.p_value:.3f}{held}).")
+            sentence = tr("{sentence} Resampling {resampled} together: {interval} (p = {p_value:.3f}, Holm-adjusted p = {p_holm:.3f})."
+                          if hasattr(row, "p_holm") else "{sentence} Resampling {resampled} together: {interval} (p = {p_value:.3f}).",
+                          sentence=sentence, resampled=tr(row.resampled), p_value=row.p_value, p_holm=getattr(row, "p_holm", None),
+                          interval=with_interval(row.difference_seeds_tiles, row.difference_seeds_tiles_low,
+                                                 row.difference_seeds_tiles_high, signed=True))
         sentences.append(sentence)
     return sentences
 
@@ -294,11 +308,12 @@ def ensemble_findings(ensembles: pd.DataFrame, summary: pd.DataFrame | None = No
     sentences = []
     for row in ensembles.itertuples():
         arm = row[1].removesuffix(" (seed ensemble)")
-        sentence = (f"{readable(row[1])}, {row.seeds} seed models averaged: {score} "
-                    f"{with_interval(row.test_tgs_score, row.test_ci_low, row.test_ci_high)}")
+        sentence = tr("{name}, {seeds} seed models averaged: {score} {interval}", name=readable(row[1]), seeds=row.seeds,
+                      score=tr(score), interval=with_interval(row.test_tgs_score, row.test_ci_low, row.test_ci_high))
         if arm in means:
-            sentence += f", {row.test_tgs_score - means[arm]:+.3f} against the mean of its seeds ({means[arm]:.3f})"
-        sentences.append(sentence + ".")
+            sentence = tr("{sentence}, {difference:+.3f} against the mean of its seeds ({mean:.3f})",
+                          sentence=sentence, difference=row.test_tgs_score - means[arm], mean=means[arm])
+        sentences.append(tr("{sentence}.", sentence=sentence))
     return sentences
 
 

@@ -25,6 +25,7 @@ from salt_lib.evaluate import model_paths, model_record
 from salt_lib.files import atomic_write
 from salt_lib.predict import predict_ensemble, predict_with_head, to_masks
 from salt_lib.records import load_model
+from salt_lib.report.words import tr
 from salt_lib.rle import RLEError, rle_decode, rle_encode
 from salt_lib.synthetic import write_synthetic_folder
 from salt_lib.tile import TILE_SHAPE
@@ -124,7 +125,8 @@ def check_submission(path, ids) -> str:
     """Check a submission CSV against the ids of the tiles it is for: the header is exactly
     ``id,rle_mask``; one row per tile, ids unique and the same as ``ids``; every ``rle_mask``
     decodes (``salt_lib.rle.rle_decode``) to a 101x101 mask. Returns a one-line summary that
-    depends only on the file's format and size; raises ValueError naming the first problem."""
+    depends only on the file's format and size, in ``use_thesis_style``'s language; raises
+    ValueError naming the first problem."""
     path = Path(path)
     with path.open(newline="") as handle:
         header = next(csv.reader(handle), None)
@@ -144,5 +146,6 @@ def check_submission(path, ids) -> str:
             rle_decode(rle, TILE_SHAPE)
         except RLEError as error:
             raise ValueError(f"{path}: the rle_mask of {tile_id} is invalid: {error}") from None
-    return (f"{path.name}: header id,rle_mask; {len(table)} rows, one per test tile, ids unique and the tiles' own; "
-            f"every rle_mask decodes to a {TILE_SHAPE[0]}x{TILE_SHAPE[1]} mask.")
+    return tr("{name}: header id,rle_mask; {rows} rows, one per test tile, ids unique and the tiles' own; "
+              "every rle_mask decodes to a {height}x{width} mask.", name=path.name, rows=len(table),
+              height=TILE_SHAPE[0], width=TILE_SHAPE[1])

@@ -1,7 +1,9 @@
-"""Shared fixtures: the real TGS tiles beside the repository, and tiny Kaggle-layout folders."""
+"""Shared fixtures: the real TGS tiles beside the repository, tiny Kaggle-layout folders, and the
+check that a sentence in Chinese keeps the numbers of its English one."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -67,3 +69,29 @@ def tiny_root(tmp_path) -> Path:
     root = tmp_path / "tgs"
     write_tiny_tgs(root)
     return root
+
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*")
+
+
+def in_both_languages(build):
+    """``build()`` (sentences) in English, then in Chinese; the style is English again after."""
+    from salt_lib import report
+
+    english = build()
+    report.use_thesis_style(language="zh")
+    try:
+        chinese = build()
+    finally:
+        report.use_thesis_style(language="en")
+    return english, chinese
+
+
+def assert_chinese_with_the_same_numbers(english, chinese):
+    """Each sentence of ``chinese`` (a str or a list) is Chinese and holds the numbers of its English one."""
+    english, chinese = ([text] if isinstance(text, str) else list(text) for text in (english, chinese))
+    assert len(chinese) == len(english) > 0
+    for en, zh in zip(english, chinese):
+        assert CHINESE.search(zh) and not CHINESE.search(en), (en, zh)
+        assert sorted(NUMBER.findall(zh)) == sorted(NUMBER.findall(en)), (en, zh)

@@ -48,3 +48,24 @@ def test_split_findings_name_the_parts_and_a_missing_class():
     assert sentences[2] == "Missing from a part: (90, 100] % in test."
     classes.loc[1, "test"] = 1
     assert eda.split_findings(summary, classes)[2] == "Every coverage class that occurs is in every part."
+
+
+def test_the_chapter_1_and_2_findings_read_in_chinese_with_the_english_numbers():
+    from pathlib import Path
+
+    from conftest import assert_chinese_with_the_same_numbers, in_both_languages
+
+    tables = {name: pd.read_csv(Path(__file__).resolve().parents[1] / "tables" / f"{name}.csv") for name in (
+        "01_overview", "01_label_checks", "02_split_summary", "02_split_classes", "02_neighbour_recovery", "02_neighbours")}
+    overview, checks, summary, classes = (tables[name] for name in ("01_overview", "01_label_checks", "02_split_summary", "02_split_classes"))
+    missing = classes.assign(val=classes["val"].where(classes.index != 3, 0))
+
+    def build():
+        return [*eda.findings(overview, checks), *eda.findings(overview.assign(depths="yes"), checks.assign(full_masks=1234)),
+                *eda.split_findings(summary, classes), *eda.split_findings(summary.assign(empty_share=0.38), missing),
+                *eda.neighbour_findings(tables["02_neighbour_recovery"], tables["02_neighbours"])]
+
+    english, chinese = in_both_languages(build)
+    assert "Missing from a part: " in english[13] and "in every part" in english[12]
+    assert_chinese_with_the_same_numbers(english, chinese)
+    assert chinese[8] == "各部分：训练集 1,919（60.0%）、验证集 641（20.0%）、测试集 640（20.0%）。"

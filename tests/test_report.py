@@ -24,7 +24,7 @@ from salt_lib.chapters import augmentation as augmentation_chapter
 from salt_lib.chapters import comparison as comparison_chapter
 from salt_lib.chapters import data as data_chapter
 from salt_lib.chapters import model as model_chapter
-from conftest import disk_mask
+from conftest import assert_chinese_with_the_same_numbers, disk_mask, in_both_languages
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -870,6 +870,142 @@ def test_every_label_the_figures_use_has_a_chinese_translation_with_the_same_fie
     assert sorted(keys - set(zh)) == []
     fields = lambda text: sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)  # noqa: E731
     assert all(fields(zh[key]) == fields(key) for key in zh)
+
+
+def sentence_templates(paths) -> set[str]:
+    """Every English template the modules at ``paths`` pass to ``tr``: a string, either string of
+    ``a if ... else b``, or every string of a module-level dict indexed in the call (``tr(WORDS[word])``)."""
+    templates = set()
+    for path in paths:
+        source = ast.parse(Path(path).read_text())
+        tables = {target.id: node.value for node in source.body if isinstance(node, ast.Assign)
+                  for target in node.targets if isinstance(target, ast.Name) and isinstance(node.value, ast.Dict)}
+
+        def strings(node):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                return {node.value}
+            if isinstance(node, ast.IfExp):
+                return strings(node.body) | strings(node.orelse)
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in tables:
+                return {value.value for value in tables[node.value.id].values if isinstance(value, ast.Constant)}
+            return set()
+
+        templates |= {key for node in ast.walk(source) if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr"
+                      and node.args for key in strings(node.args[0])}
+    return templates
+
+
+def test_every_sentence_template_has_a_chinese_translation_with_the_same_fields_and_formats():
+    import string
+
+    package = REPO / "salt_lib"
+    paths = [*sorted((package / "report").glob("*.py")), *sorted((package / "chapters").glob("*.py")),
+             package / "study.py", package / "eda.py", package / "submission.py"]
+    templates = sentence_templates(paths)
+    assert {"{name}: {number}, higher than {reference}.", "On the same footing, {named} score lower than {committed}.",
+            "{comparison} is lower than 0"} <= templates
+    zh = report.TRANSLATIONS["zh"]
+    assert sorted(templates - set(zh)) == []
+    fields = lambda text: {(name, spec) for _, name, spec, _ in string.Formatter().parse(text) if name is not None}  # noqa: E731
+    assert {key: fields(zh[key]) for key in zh if fields(zh[key]) != fields(key)} == {}
+
+
+def test_sentences_of_report_sentences_read_in_chinese_with_the_english_numbers():
+    def build():
+        return [report.finding("flip - none", 0.033, 0.010, 0.056), report.finding("a", -0.02, -0.03, -0.01),
+                report.finding("x", 0.6, 0.55, 0.65, reference=0.6, unit="px"),
+                *report.findings(pd.DataFrame({"n": ["a", "b"], "v": [0.1, -0.1], "ci_low": [0.05, -0.2], "ci_high": [0.2, 0.1]}), "n", "v"),
+                *(report.compare_sentence("ResUNet", "U-Net", *interval) for interval in
+                  ((0.008, -0.004, 0.021), (0.03, 0.01, 0.05), (-0.03, -0.05, -0.01)))]
+
+    english, chinese = in_both_languages(build)
+    assert_chinese_with_the_same_numbers(english, chinese)
+    assert chinese[0] == "flip - none：+0.033 [+0.010, +0.056]，高于 0。"
+    assert chinese[-1] == "ResUNet 的 tgs_score 低于 U-Net：ResUNet - U-Net = -0.030 [-0.050, -0.010]。"
+    assert english == build()  # and English again after
+
+
+def test_chapter_3_findings_read_in_chinese_with_the_english_numbers():
+    committed = pd.read_csv(REPO / "tables" / "03_final_vs_committed.csv")
+    orientations = pd.read_csv(REPO / "tables" / "03_final_orientations.csv")
+    beaten = committed.copy()  # two policies above the recipe's, decided, and one seed paired
+    beaten.loc[[1, 2], ["difference_seeds_tiles", "difference_seeds_tiles_low", "difference_seeds_tiles_high", "p_holm"]] = [0.02, 0.01, 0.03, 0.01]
+    beaten["seeds_paired"] = [1, 1, 2, 1]
+    decided = orientations.assign(difference_seeds_tiles_low=[0.001, -0.013], difference_seeds_tiles_high=[0.004, -0.001],
+                                  p_holm=0.01, seeds_paired=[3, 1])
+
+    def build():
+        return [augmentation_chapter.budget_sentence(1, 12_345), augmentation_chapter.budget_sentence(3, 12_345),
+                *augmentation_chapter.committed_policy_findings(committed, "flip_geo"),
+                *augmentation_chapter.committed_policy_findings(beaten, "flip_geo"),
+                *augmentation_chapter.both_orientations_findings(orientations),
+                *augmentation_chapter.both_orientations_findings(decided)]
+
+    english, chinese = in_both_languages(build)
+    assert len(english) == 8 and "scores lower than flip_geo" in english[3] and "1 to 2 paired seeds" in english[4]
+    assert_chinese_with_the_same_numbers(english, chinese)
+    assert chinese[3] == "在相同条件下，none（-0.013 [-0.024, -0.004]）的得分低于 flip_geo。"
+
+
+def test_chapter_6_findings_read_in_chinese_with_the_english_numbers():
+    tables = {name: pd.read_csv(REPO / "tables" / f"06_{name}.csv") for name in (
+        "paired_bootstrap", "coverage_bins", "thesis_networks", "neighbour_gap", "split_optimism", "same_tiles", "tuning")}
+    optimism = pd.concat([tables["split_optimism"], tables["split_optimism"].assign(optimism_low=0.01)])
+    tuning = tables["tuning"].assign(study=["policies_final", "learning_rate_unet", "policies_final_resunet", "learning_rate_resunet"],
+                                     alternatives="none, mirror")
+    beaten = tuning.assign(outcome=["not run", "not run", "not run", "beaten"], seeds=[0, 0, 0, 2])
+
+    def build():
+        return [*comparison_chapter.comparison_findings(tables["paired_bootstrap"], tables["coverage_bins"], ["U-Net", "ResUNet"]),
+                *comparison_chapter.network_findings(tables["thesis_networks"]),
+                *comparison_chapter.neighbour_findings(tables["neighbour_gap"]),
+                *comparison_chapter.split_optimism_findings(optimism),
+                *comparison_chapter.same_tiles_findings(tables["same_tiles"], tables["split_optimism"]),
+                *comparison_chapter.same_tiles_findings(tables["same_tiles"].assign(difference_low=-0.05, difference_high=0.05),
+                                                        tables["split_optimism"]),
+                *comparison_chapter.same_tiles_findings(tables["same_tiles"], tables["split_optimism"].iloc[:0]),
+                *comparison_chapter.tuning_findings(tuning), *comparison_chapter.tuning_findings(beaten)]
+
+    english, chinese = in_both_languages(build)
+    assert any("policies_final and python -m salt_lib study learning_rate_unet would" in s for s in english)
+    assert any("inside this interval" in s for s in english) and any("outside this interval" in s for s in english)
+    assert_chinese_with_the_same_numbers(english, chinese)
+
+
+def test_model_chapter_findings_read_in_chinese_with_the_english_numbers():
+    record = {"training": {"loss": "bce_dice"}, "wall_seconds": 2700, "best_epoch": 40, "cut_by_time": False,
+              "threshold": 0.5, "min_size": 20, "val": {"tgs_score_min_size": 0.80}}
+    history = pd.DataFrame({"epoch": range(1, 45), "stage": ["main"] * 22 + ["lovasz"] * 22,
+                            "val_tgs_score": np.linspace(0.5, 0.8, 44)})
+    scores = pd.DataFrame({"score": ["tgs_score", "thesis_iou_metric"], "value": [0.78, 0.78],
+                           "ci_low": [0.75, 0.75], "ci_high": [0.81, 0.81]})
+    sweep = pd.DataFrame({"threshold": np.linspace(0.1, 0.9, 9), "tgs_score": [0.7, 0.75, 0.79, 0.8, 0.799, 0.79, 0.75, 0.7, 0.6]})
+
+    def build():
+        return [*model_chapter.model_findings(record, history, scores),
+                *model_chapter.model_findings(record | {"cut_by_time": True, "val": {"tgs_score_min_size": 0.7}},
+                                              history.iloc[:8].assign(stage="main"), scores.assign(value=[0.78, 0.77])),
+                *model_chapter.model_findings(record | {"val": {}}, history.assign(val_tgs_score=np.linspace(0.8, 0.5, 44)),
+                                              scores.iloc[:1]),
+                model_chapter.plateau_sentence(sweep)]
+
+    english, chinese = in_both_languages(build)
+    assert len(english) == 11 and "(cut short by the time cap)" in english[4] and english[-1].startswith("Within 0.005")
+    assert_chinese_with_the_same_numbers(english, chinese)
+    assert chinese[0].startswith("共训练 44 轮（22 轮 BCE + Dice + 22 轮 Lovasz hinge），用时 45.0 分钟")
+
+
+def test_the_sample_tiles_caption_reads_in_chinese_with_the_english_numbers():
+    def build():
+        return [data_chapter.sample_tiles_caption(groups) for groups in (
+            {"no salt": np.arange(4), "partial": np.arange(4), "full": np.array([])},
+            {"no salt": np.arange(3), "partial": np.arange(3), "full": np.arange(2)},
+            {"no salt": np.array([]), "partial": np.arange(3), "full": np.array([])})]
+
+    english, chinese = in_both_languages(build)
+    assert english[2].endswith("(partial); no tile of this set is in the group 'no salt' or 'full', so it has no row.")
+    assert_chinese_with_the_same_numbers(english, chinese)
+    assert "“无盐”或“全为盐”" in chinese[2]
 
 
 def test_english_is_the_default_and_unknown_languages_are_refused():

@@ -267,6 +267,9 @@ def test_check_submission_accepts_a_good_file_and_names_each_problem(tmp_path):
     good = write_csv(tmp_path / "good.csv", [("a1", ""), ("b2", rle_encode(disc)), ("c3", "1 101")])
     assert check_submission(good, ids) == ("good.csv: header id,rle_mask; 3 rows, one per test tile, ids unique and "
                                            "the tiles' own; every rle_mask decodes to a 101x101 mask.")
+    from conftest import assert_chinese_with_the_same_numbers, in_both_languages
+
+    assert_chinese_with_the_same_numbers(*in_both_languages(lambda: check_submission(good, ids)))
     with pytest.raises(ValueError, match=r"1 test tiles have no row \(e.g. \['c3'\]\)"):
         check_submission(write_csv(tmp_path / "missing.csv", [("a1", ""), ("b2", "")]), ids)
     with pytest.raises(ValueError, match="id 'b2' has more than one row"):
@@ -387,3 +390,31 @@ def test_the_choice_sentence_names_the_best_candidate_and_how_close_the_next_is(
     empty = pd.DataFrame({"model": [], "step": [], "gain": [], "gain_low": [], "gain_high": [], "total_gain": [],
                           "total_low": [], "total_high": []})
     assert sentence in findings(empty, table.iloc[:0], {"U-Net": 0.8}, None, table)
+
+
+def test_the_results_findings_read_in_chinese_with_the_english_numbers():
+    from pathlib import Path
+
+    from conftest import assert_chinese_with_the_same_numbers, in_both_languages
+    from salt_lib.chapters.results import findings, gain_summary, submission_choice_sentence, submission_sentence
+
+    tables = {name: pd.read_csv(Path(__file__).resolve().parents[1] / "tables" / f"07_{name}.csv")
+              for name in ("postprocessing", "test_scores", "submitted_differences", "submission_candidates")}
+    post, candidates = tables["postprocessing"], tables["submission_candidates"]
+    differences = tables["submitted_differences"]
+    differences[["challenger", "baseline"]] = differences["difference"].str.split(" - ", expand=True)
+    clear = post.assign(gain_low=post["gain_low"].where(post["gain"].isna(), 0.0001))
+    apart = candidates.assign(tgs_score=[0.9] + [0.5] * (len(candidates) - 1))
+
+    def build():
+        return [*findings(post, tables["test_scores"], None, differences, candidates),
+                *findings(post, tables["test_scores"], {"U-Net": 0.8, "ResUNet": 0.75}),
+                submission_choice_sentence(candidates), submission_choice_sentence(candidates.iloc[:1]),
+                submission_choice_sentence(apart),
+                submission_sentence("U-Net ×3", {"rows": 18000, "threshold": 0.55, "min_size": 0}),
+                *gain_summary(post), *gain_summary(clear), *gain_summary(post.assign(gain_low=-0.01, gain_high=0.01))]
+
+    english, chinese = in_both_languages(build)
+    assert any("(1 model)" in s for s in english) and any(s.startswith("None of the 6 step gains") for s in english)
+    assert_chinese_with_the_same_numbers(english, chinese)
+    assert "ResUNet 第 2、3 和 4 步" in chinese[-3]

@@ -552,6 +552,30 @@ def test_the_study_command(dataset, trained, tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "no-runs").exists()
 
 
+def test_the_study_findings_read_in_chinese_with_the_english_numbers():
+    from conftest import assert_chinese_with_the_same_numbers, in_both_languages
+
+    tables = {name: pd.read_csv(REPO / "tables" / f"{name}.csv") for name in (
+        "03_final_summary", "03_final_pairs", "03_policy_vs_none", "03_final_vs_committed", "06_seeds_summary", "06_seeds_paired",
+        "06_seed_ensembles")}
+    one_seed = tables["06_seeds_summary"].assign(seeds=[1, 3], resampled=["", ""])
+    unpaired = tables["06_seeds_paired"].drop(columns=["p_holm"]).assign(seeds_paired=0)
+
+    def build():
+        return [*study.summary_findings(tables["03_final_summary"]), *study.summary_findings(one_seed),
+                *study.summary_findings(tables["06_seeds_summary"], score="validation tgs_score"),
+                *study.pair_findings(tables["03_final_pairs"]), *study.pair_findings(unpaired),
+                *(study.distinguishable_pairs(tables[name]) for name in ("03_final_pairs", "03_policy_vs_none", "03_final_vs_committed")),
+                study.distinguishable_pairs(tables["03_final_pairs"].drop(columns=["p_holm"])),
+                *study.ensemble_findings(tables["06_seed_ensembles"], tables["06_seeds_summary"]),
+                *study.ensemble_findings(tables["06_seed_ensembles"])]
+
+    english, chinese = in_both_languages(build)
+    assert "Holm-adjusted p" in english[12] and "Holm-adjusted" not in english[19] and "Seed by seed" not in english[19]
+    assert_chinese_with_the_same_numbers(english, chinese)
+    assert chinese[0].startswith("none：3 个种子，测试集 tgs_score 0.759 [0.730, 0.788]，种子间标准差 0.007（范围 0.751 至 0.763）；")
+
+
 def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, caplog):
     summary = study.seed_summary(hand_results, n_resamples=500)
     sentences = study.summary_findings(summary)

@@ -49,8 +49,26 @@ def plot_augmentation_grid(images, masks, policies, seed: int = 0) -> plt.Figure
 
 def budget_sentence(seeds: int, optimizer_steps: int) -> str:
     """What every run of the policy study was given: its training seeds and optimizer steps."""
-    return (f"Each policy was trained with {seeds} training seed{'s' if seeds != 1 else ''}, every run for the same "
-            f"{optimizer_steps:,} optimizer steps.")
+    template = ("Each policy was trained with {seeds} training seed, every run for the same {steps:,} optimizer steps."
+                if seeds == 1 else
+                "Each policy was trained with {seeds} training seeds, every run for the same {steps:,} optimizer steps.")
+    return tr(template, seeds=seeds, steps=optimizer_steps)
+
+
+# The sentences of ``committed_policy_findings``, keyed by whether they name more than one (seed,
+# policy): whole templates, so that each translates as one phrase.
+COMMITTED_BASIS = {
+    False: "On validation, with {seeds} paired seed per comparison, resampling seeds, then mosaics, and Holm's correction "
+           "for the {comparisons} comparisons with {committed}",
+    True: "On validation, with {seeds} paired seeds per comparison, resampling seeds, then mosaics, and Holm's correction "
+          "for the {comparisons} comparisons with {committed}"}
+COMMITTED_HIGHER = {
+    False: "{basis}, {named} scores higher than {committed}, the policy of the recipe: this study does not support it, and "
+           "the models of chapters 4 and 5 would be retrained with {alternative}.",
+    True: "{basis}, {named} score higher than {committed}, the policy of the recipe: this study does not support it, and "
+          "the models of chapters 4 and 5 would be retrained with {alternative}."}
+COMMITTED_LOWER = {False: "On the same footing, {named} scores lower than {committed}.",
+                   True: "On the same footing, {named} score lower than {committed}."}
 
 
 def committed_policy_findings(rows: pd.DataFrame, committed: str) -> list[str]:
@@ -60,25 +78,24 @@ def committed_policy_findings(rows: pd.DataFrame, committed: str) -> list[str]:
     only when the interval that draws seeds, then mosaics, lies on one side of 0 and its
     Holm-adjusted p is under 0.05; otherwise the sentence names the policy that came closest."""
     def named(part):
-        return "; ".join(f"{compared_arms(r.comparison)[0]} ({with_interval(r.difference_seeds_tiles, r.difference_seeds_tiles_low, r.difference_seeds_tiles_high, signed=True)})"
-                         for r in part.itertuples())
+        return tr("; ").join(tr("{arm} ({interval})", arm=compared_arms(r.comparison)[0], interval=with_interval(
+            r.difference_seeds_tiles, r.difference_seeds_tiles_low, r.difference_seeds_tiles_high, signed=True)) for r in part.itertuples())
 
     higher, lower = beats_recipe(rows), decided(rows, LOWER)
-    seeds = f"{rows['seeds_paired'].min()}" + (f" to {rows['seeds_paired'].max()}" if rows["seeds_paired"].nunique() > 1 else "")
-    plural = "s" if rows["seeds_paired"].max() > 1 else ""
-    basis = (f"On validation, with {seeds} paired seed{plural} per comparison, resampling seeds, then mosaics, "
-             f"and Holm's correction for the {len(rows)} comparisons with {committed}")
+    low, high = rows["seeds_paired"].min(), rows["seeds_paired"].max()
+    seeds = tr("{low} to {high}", low=low, high=high) if rows["seeds_paired"].nunique() > 1 else f"{low}"
+    basis = tr(COMMITTED_BASIS[high > 1], seeds=seeds, comparisons=len(rows), committed=committed)
     if len(higher):
-        sentences = [f"{basis}, {named(higher)} score{'s' if len(higher) == 1 else ''} higher than {committed}, the policy of the "
-                     f"recipe: this study does not support it, and the models of chapters 4 and 5 would be retrained with "
-                     f"{compared_arms(closest_alternative(higher)['comparison'])[0]}."]
+        sentences = [tr(COMMITTED_HIGHER[len(higher) > 1], basis=basis, named=named(higher), committed=committed,
+                        alternative=compared_arms(closest_alternative(higher)["comparison"])[0])]
     else:
         closest = closest_alternative(rows)
         interval = with_interval(closest.difference_seeds_tiles, closest.difference_seeds_tiles_low, closest.difference_seeds_tiles_high, signed=True)
-        sentences = [f"{basis}, no policy scores higher than {committed} (the closest, {compared_arms(closest.comparison)[0]}: {interval}), "
-                     f"so the recipe keeps {committed}: the study does not contradict the policy of chapters 4 and 5."]
+        sentences = [tr("{basis}, no policy scores higher than {committed} (the closest, {closest}: {interval}), so the recipe "
+                        "keeps {committed}: the study does not contradict the policy of chapters 4 and 5.",
+                        basis=basis, committed=committed, closest=compared_arms(closest.comparison)[0], interval=interval)]
     if len(lower):
-        sentences.append(f"On the same footing, {named(lower)} score{'s' if len(lower) == 1 else ''} lower than {committed}.")
+        sentences.append(tr(COMMITTED_LOWER[len(lower) > 1], named=named(lower), committed=committed))
     return sentences
 
 
@@ -102,6 +119,9 @@ def both_orientations_table(results: dict, n_resamples: int = 2000, clusters: pd
     return pairwise_table(chosen, reference="flip", split="val", n_resamples=n_resamples, clusters=clusters)
 
 
+ORIENTATION_OUTCOMES = {HIGHER: "{arm} scores higher than flip", LOWER: "{arm} scores lower than flip"}
+
+
 def both_orientations_findings(table: pd.DataFrame) -> list[str]:
     """What ``both_orientations_table`` says of the source thesis's mirror expansion: whether
     showing each tile in both orientations beats a random flip on validation, every epoch
@@ -113,8 +133,11 @@ def both_orientations_findings(table: pd.DataFrame) -> list[str]:
     parts = []
     for row in table.itertuples():
         interval = with_interval(row.difference_seeds_tiles, row.difference_seeds_tiles_low, row.difference_seeds_tiles_high, signed=True)
-        parts.append(f"{compared_arms(row.comparison)[0]} - flip {interval} ({row.seeds_paired} paired seed{'s' if row.seeds_paired != 1 else ''}, Holm p {row.p_holm:.2f})")
-    outcomes = [f"{compared_arms(row.comparison)[0]} scores {word} than flip" for word in (HIGHER, LOWER)
+        template = ("{arm} - flip {interval} ({seeds} paired seed, Holm p {p_holm:.2f})" if row.seeds_paired == 1 else
+                    "{arm} - flip {interval} ({seeds} paired seeds, Holm p {p_holm:.2f})")
+        parts.append(tr(template, arm=compared_arms(row.comparison)[0], interval=interval, seeds=row.seeds_paired, p_holm=row.p_holm))
+    outcomes = [tr(ORIENTATION_OUTCOMES[word], arm=compared_arms(row.comparison)[0]) for word in (HIGHER, LOWER)
                 for row in decided(table, word).itertuples()]
-    outcome = "; ".join(outcomes) if outcomes else "neither way of showing both orientations is distinguishable from a random flip"
-    return [f"Both orientations of every tile against a random flip, on validation: {'; '.join(parts)}: {outcome}."]
+    outcome = tr("; ").join(outcomes) if outcomes else tr("neither way of showing both orientations is distinguishable from a random flip")
+    return [tr("Both orientations of every tile against a random flip, on validation: {parts}: {outcome}.",
+               parts=tr("; ").join(parts), outcome=outcome)]

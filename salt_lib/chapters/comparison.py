@@ -4,13 +4,15 @@ from their result folders), and the chapter's findings."""
 
 from __future__ import annotations
 
+import functools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
 from salt_lib.evaluate import Evaluation, bootstrap_ci, ids_digest
-from salt_lib.report.sentences import compare_sentence, verdict, with_interval
+from salt_lib.report.sentences import HIGHER, LOWER, NOT_DISTINGUISHABLE, compare_sentence, verdict, with_interval
 from salt_lib.report.style import FULL_WIDTH, HALF_WIDTH, NEUTRAL_COLOUR, network_colour
 from salt_lib.report.words import NETWORK_NAMES, compared_arms, tr
 from salt_lib.result_folders import Result
@@ -117,7 +119,8 @@ def result_runs_table(runs: dict[str, Result], lite: dict[str, Evaluation], test
         scores = run.tiles.query("split == 'test'")["tgs_score"].to_numpy()
         interval = bootstrap_ci(scores, n_resamples)
         rows.append({"model": f"{record['arch']} thesis", "parameters": record["parameters"],
-                     "epochs": f"{record['epochs_trained']} of {record['recipe']['epochs']}" + (" (time cap)" if record.get("cut_by_time") else ""),
+                     "epochs": tr("{trained} of {budget} (time cap)" if record.get("cut_by_time") else "{trained} of {budget}",
+                                  trained=record["epochs_trained"], budget=record["recipe"]["epochs"]),
                      "best_epoch": record["best_epoch"], "trained_on": f"{record['device_kind']}, {record['recipe']['precision']}",
                      "train_images_per_s": record["median_train_images_per_second"],
                      "val_tgs_score": record["val"]["tgs_score_min_size"], "test_tgs_score": interval["mean"],
@@ -140,21 +143,25 @@ def comparison_findings(paired: pd.DataFrame, bins: pd.DataFrame, models) -> lis
     bins (one column of mean scores per model)."""
     row = paired.iloc[0]
     challenger, baseline = compared_arms(row["difference"])
-    sentences = [compare_sentence(challenger, baseline, row["mean_difference"], row["ci_low"], row["ci_high"])
-                 + f" The challenger is ahead in {row['share_resamples_positive']:.0%} of the resamples; one training run each."]
+    sentences = [tr("{comparison} The challenger is ahead in {share:.0%} of the resamples; one training run each.",
+                    comparison=compare_sentence(challenger, baseline, row["mean_difference"], row["ci_low"], row["ci_high"]),
+                    share=row["share_resamples_positive"])]
     counted = bins[bins["tiles"] > 0]
     for model in models:
         best, worst = counted.loc[counted[model].idxmax()], counted.loc[counted[model].idxmin()]
-        sentences.append(f"{model} does best on {best['coverage']} tiles ({best[model]:.3f}, {best['tiles']} tiles) and "
-                         f"worst on {worst['coverage']} tiles ({worst[model]:.3f}, {worst['tiles']} tiles).")
+        sentences.append(tr("{model} does best on {best} tiles ({best_score:.3f}, {best_tiles} tiles) and "
+                            "worst on {worst} tiles ({worst_score:.3f}, {worst_tiles} tiles).",
+                            model=model, best=tr(best["coverage"]), best_score=best[model], best_tiles=best["tiles"],
+                            worst=tr(worst["coverage"]), worst_score=worst[model], worst_tiles=worst["tiles"]))
     return sentences
 
 
 def network_findings(table: pd.DataFrame) -> list[str]:
     """One sentence per network of ``result_runs_table`` (the source thesis's full-size
     networks beside the lite ones): its size, epochs and test score with its interval."""
-    return [f"{row.model}: {row.parameters / 1e6:.1f} M parameters, {row.epochs} epochs (kept {row.best_epoch}), "
-            f"test tgs_score {with_interval(row.test_tgs_score, row.test_ci_low, row.test_ci_high)}."
+    return [tr("{model}: {millions:.1f} M parameters, {epochs} epochs (kept {best_epoch}), test tgs_score {interval}.",
+               model=row.model, millions=row.parameters / 1e6, epochs=row.epochs, best_epoch=row.best_epoch,
+               interval=with_interval(row.test_tgs_score, row.test_ci_low, row.test_ci_high))
             for row in table.itertuples()]
 
 
@@ -264,12 +271,13 @@ def neighbour_findings(table: pd.DataFrame) -> list[str]:
     and the random split's optimism for the whole test mean."""
     sentences = []
     for row in table.itertuples():
-        word = verdict(row.difference_low, row.difference_high)
-        sentences.append(
-            f"{row.model}: the {row.tiles_with_neighbour} test tiles with a training neighbour score "
-            f"{with_interval(row.difference, row.difference_low, row.difference_high, signed=True)} against the "
-            f"{row.tiles_without} without one ({word}); that makes the random split's test mean optimistic by "
-            f"{with_interval(row.optimism, row.optimism_low, row.optimism_high, signed=True)}.")
+        sentences.append(tr(
+            "{model}: the {tiles_with} test tiles with a training neighbour score {difference} against the "
+            "{tiles_without} without one ({verdict}); that makes the random split's test mean optimistic by {optimism}.",
+            model=row.model, tiles_with=row.tiles_with_neighbour, tiles_without=row.tiles_without,
+            difference=with_interval(row.difference, row.difference_low, row.difference_high, signed=True),
+            verdict=tr(verdict(row.difference_low, row.difference_high)),
+            optimism=with_interval(row.optimism, row.optimism_low, row.optimism_high, signed=True)))
     return sentences
 
 
@@ -327,13 +335,14 @@ def split_optimism_table(random_runs: dict[str, Result], mosaic_runs: dict[str, 
 def split_optimism_findings(table: pd.DataFrame) -> list[str]:
     """Sentences from ``split_optimism_table``: each network's test score on the two splits and
     the random split's optimism with its interval and a word chosen from it."""
-    words = {"higher": "the interval lies above 0", "lower": "the interval lies below 0",
-             "not distinguishable": "not distinguishable from 0"}
-    return [f"{row.model} trained on the mosaic split scores {with_interval(row.test_mosaic, row.test_mosaic_low, row.test_mosaic_high)} "
-            f"on its test tiles ({row.seeds_mosaic} seeds) against {with_interval(row.test_random, row.test_random_low, row.test_random_high)} "
-            f"on the random split ({row.seeds_random} seeds): random minus mosaic "
-            f"{with_interval(row.optimism, row.optimism_low, row.optimism_high, signed=True)} "
-            f"({words[verdict(row.optimism_low, row.optimism_high)]})."
+    words = {HIGHER: "the interval lies above 0", LOWER: "the interval lies below 0",
+             NOT_DISTINGUISHABLE: "not distinguishable from 0"}
+    return [tr("{model} trained on the mosaic split scores {mosaic} on its test tiles ({seeds_mosaic} seeds) against {random} "
+               "on the random split ({seeds_random} seeds): random minus mosaic {optimism} ({verdict}).",
+               model=row.model, mosaic=with_interval(row.test_mosaic, row.test_mosaic_low, row.test_mosaic_high),
+               seeds_mosaic=row.seeds_mosaic, random=with_interval(row.test_random, row.test_random_low, row.test_random_high),
+               seeds_random=row.seeds_random, optimism=with_interval(row.optimism, row.optimism_low, row.optimism_high, signed=True),
+               verdict=tr(words[verdict(row.optimism_low, row.optimism_high)]))
             for row in table.itertuples()]
 
 
@@ -372,22 +381,27 @@ def same_tiles_findings(table: pd.DataFrame, split_optimism: pd.DataFrame) -> li
     gaps = dict(zip(split_optimism["model"], split_optimism["optimism"]))
     sentences = []
     for row in table[table["part"] == "test"].itertuples():
-        word = verdict(row.difference_low, row.difference_high)
-        sentence = (f"{row.model} on the {row.tiles} test tiles that both splits hold out for test: trained on the random "
-                    f"split {row.score_random:.3f}, on the mosaic split {row.score_mosaic:.3f}, random minus mosaic "
-                    f"{with_interval(row.difference, row.difference_low, row.difference_high, signed=True)} ({word})")
-        if row.model in gaps:
-            inside = row.difference_low <= gaps[row.model] <= row.difference_high
-            sentence += (f"; the two splits' whole test means differ by {gaps[row.model]:+.3f}, "
-                         + ("inside this interval: these tiles are too few to tell the models' own difference from "
-                            "which tiles each test set drew." if inside else
-                            "outside this interval: on the same tiles the models differ by less, so most of the gap "
-                            "between the splits' test means is which tiles each test set drew."))
-        sentences.append(sentence if sentence.endswith(".") else sentence + ".")
+        clause = tr("{model} on the {tiles} test tiles that both splits hold out for test: trained on the random split "
+                    "{score_random:.3f}, on the mosaic split {score_mosaic:.3f}, random minus mosaic {difference} ({verdict})",
+                    model=row.model, tiles=row.tiles, score_random=row.score_random, score_mosaic=row.score_mosaic,
+                    difference=with_interval(row.difference, row.difference_low, row.difference_high, signed=True),
+                    verdict=tr(verdict(row.difference_low, row.difference_high)))
+        if row.model not in gaps:
+            sentences.append(tr("{clause}.", clause=clause))
+            continue
+        inside = row.difference_low <= gaps[row.model] <= row.difference_high
+        sentences.append(tr(
+            "{clause}; the two splits' whole test means differ by {gap:+.3f}, inside this interval: these tiles are too few "
+            "to tell the models' own difference from which tiles each test set drew." if inside else
+            "{clause}; the two splits' whole test means differ by {gap:+.3f}, outside this interval: on the same tiles the "
+            "models differ by less, so most of the gap between the splits' test means is which tiles each test set drew.",
+            clause=clause, gap=gaps[row.model]))
     for row in table[table["part"] == "val"].itertuples():
-        sentences.append(f"{row.model} on the {row.tiles} validation tiles that both splits hold out for validation: "
-                         f"{row.score_random:.3f} from the random split's models, {row.score_mosaic:.3f} from the mosaic "
-                         f"split's, random minus mosaic {with_interval(row.difference, row.difference_low, row.difference_high, signed=True)}.")
+        sentences.append(tr("{model} on the {tiles} validation tiles that both splits hold out for validation: "
+                            "{score_random:.3f} from the random split's models, {score_mosaic:.3f} from the mosaic split's, "
+                            "random minus mosaic {difference}.",
+                            model=row.model, tiles=row.tiles, score_random=row.score_random, score_mosaic=row.score_mosaic,
+                            difference=with_interval(row.difference, row.difference_low, row.difference_high, signed=True)))
     return sentences
 
 
@@ -435,15 +449,23 @@ def tuning_findings(table: pd.DataFrame) -> list[str]:
         parts = []
         for row in rows[rows["outcome"] != "not run"].itertuples():
             interval = with_interval(row.difference, row.difference_low, row.difference_high, signed=True)
-            tested = (f"its {row.choice} was tested on validation, the recipe's {row.recipe} against {row.alternatives} "
-                      f"({row.study}, {row.seeds} paired seed{'s' if row.seeds != 1 else ''})")
+            tested = tr("its {choice} was tested on validation, the recipe's {recipe} against {alternatives} ({study}, "
+                        "{seeds} paired seed)" if row.seeds == 1 else
+                        "its {choice} was tested on validation, the recipe's {recipe} against {alternatives} ({study}, "
+                        "{seeds} paired seeds)",
+                        choice=tr(row.choice), recipe=row.recipe, alternatives=row.alternatives, study=row.study, seeds=row.seeds)
             if row.outcome == "kept":
-                parts.append(f"{tested}: no alternative scores higher (the closest, {row.closest}: {interval}, Holm p {row.p_holm:.2f})")
+                parts.append(tr("{tested}: no alternative scores higher (the closest, {closest}: {interval}, Holm p {p_holm:.2f})",
+                                tested=tested, closest=row.closest, interval=interval, p_holm=row.p_holm))
             else:
-                parts.append(f"{tested}: {row.closest} scores higher ({interval}, Holm p {row.p_holm:.2f})")
+                parts.append(tr("{tested}: {closest} scores higher ({interval}, Holm p {p_holm:.2f})",
+                                tested=tested, closest=row.closest, interval=interval, p_holm=row.p_holm))
         missing = rows[rows["outcome"] == "not run"]
         if len(missing):
-            parts.append(f"its {' and '.join(missing['choice'])} {'were' if len(missing) > 1 else 'was'} not tested for it "
-                         f"({' and '.join(f'python -m salt_lib study {name}' for name in missing['study'])} would)")
-        sentences.append(f"{model}: " + "; ".join(parts) + ".")
+            parts.append(tr("its {choices} were not tested for it ({commands} would)" if len(missing) > 1 else
+                            "its {choices} was not tested for it ({commands} would)",
+                            choices=tr(" and ").join(tr(choice) for choice in missing["choice"]),
+                            commands=functools.reduce(lambda a, b: tr("{a} and {b}", a=a, b=b),
+                                                      (f"python -m salt_lib study {name}" for name in missing["study"]))))
+        sentences.append(tr("{model}: {parts}.", model=model, parts=tr("; ").join(parts)))
     return sentences

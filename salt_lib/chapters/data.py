@@ -107,10 +107,12 @@ def sample_tiles_caption(groups: dict[str, np.ndarray]) -> str:
     shown = [group for group, indices in groups.items() if len(indices)]
     missing = [group for group, indices in groups.items() if not len(indices)]
     per_row = max((len(indices) for indices in groups.values()), default=0)
-    caption = f"Figure: up to {per_row} tiles of each coverage group, one row each ({', '.join(shown)})"
+    caption = tr("Figure: up to {per_row} tiles of each coverage group, one row each ({groups})", per_row=per_row,
+                 groups=tr(", ").join(tr(group) for group in shown))
     if missing:
-        caption += f"; no tile of this set is in the group {' or '.join(repr(group) for group in missing)}, so it has no row"
-    return caption + "."
+        caption = tr("{caption}; no tile of this set is in the group {groups}, so it has no row", caption=caption,
+                     groups=tr(" or ").join(tr("'{group}'", group=tr(group)) for group in missing))
+    return tr("{caption}.", caption=caption)
 
 
 def plot_neighbour_pairs(tiles, pairs: pd.DataFrame, per_direction: int = 3) -> plt.Figure:

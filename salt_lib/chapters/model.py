@@ -234,41 +234,58 @@ def threshold_jump(sweep: pd.DataFrame, size: float = 0.1) -> tuple[float, float
 def model_findings(record: dict, history: pd.DataFrame, scores: pd.DataFrame) -> list[str]:
     """A model chapter's findings from its record (training, selection, validation), its history
     and its test score table (``evaluate.score_table``: ``score``, ``value``, ``ci_low``, ``ci_high``)."""
-    training = record.get("training", {})
     test = scores.set_index("score")
     sentences = []
     if len(history):
-        stages = history["stage"].value_counts()
-        cap = " (cut short by the time cap)" if record.get("cut_by_time") else ""
-        last = int(history["epoch"].max())
-        trend = ""
-        if len(history) >= 10:
-            change = history["val_tgs_score"].iloc[-5:].mean() - history["val_tgs_score"].iloc[-10:-5].mean()
-            trend = (f"; the validation score of the last five epochs averages {abs(change):.3f} "
-                     f"{'above' if change >= 0 else 'below'} that of the five before")
-        sentences.append(f"Trained {last} epochs ({stages.get('main', 0)} {LOSS_NAMES.get(training.get('loss'), training.get('loss'))}"
-                         + (f" + {stages.get('lovasz', 0)} Lovasz hinge" if stages.get("lovasz", 0) else "")
-                         + f") in {record.get('wall_seconds', 0) / 60:.1f} minutes{cap}; the kept weights are from epoch "
-                         f"{record.get('best_epoch')}{trend}.")
+        sentences.append(_training_sentence(record, history))
     val = record.get("val", {})
     if val:
-        sentences.append(f"Validation chose the threshold {record.get('threshold')} and the minimum salt region "
-                         f"{record.get('min_size')} px; there the model scores {val.get('tgs_score_min_size', val.get('tgs_score')):.3f} "
-                         "(flip TTA), an optimistic number since the same tiles chose the epoch and both settings.")
+        sentences.append(tr("Validation chose the threshold {threshold} and the minimum salt region {min_size} px; there the "
+                            "model scores {score:.3f} (flip TTA), an optimistic number since the same tiles chose the epoch "
+                            "and both settings.", threshold=record.get("threshold"), min_size=record.get("min_size"),
+                            score=val.get("tgs_score_min_size", val.get("tgs_score"))))
     row = test.loc["tgs_score"]
-    sentences.append(f"On the test tiles, scored once: tgs_score {with_interval(row['value'], row['ci_low'], row['ci_high'])}"
-                     + (f", {abs(val['tgs_score_min_size'] - row['value']):.3f} {'below' if val['tgs_score_min_size'] > row['value'] else 'above'} "
-                        "the validation score." if val.get("tgs_score_min_size") else "."))
+    interval = with_interval(row["value"], row["ci_low"], row["ci_high"])
+    if val.get("tgs_score_min_size"):
+        gap = val["tgs_score_min_size"] - row["value"]
+        sentences.append(tr("On the test tiles, scored once: tgs_score {interval}, {gap:.3f} below the validation score." if gap > 0 else
+                            "On the test tiles, scored once: tgs_score {interval}, {gap:.3f} above the validation score.",
+                            interval=interval, gap=abs(gap)))
+    else:
+        sentences.append(tr("On the test tiles, scored once: tgs_score {interval}.", interval=interval))
     if "thesis_iou_metric" in test.index:
         same = abs(test.loc["thesis_iou_metric", "value"] - row["value"]) < 1e-9
-        sentences.append(f"The source thesis's stepwise IoU metric gives {test.loc['thesis_iou_metric', 'value']:.3f}"
-                         + (", the same: the two differ only for a tile whose IoU is exactly one of the thresholds 0.50, 0.55, ..., 0.95 (chapter 7)."
-                            if same else ", not the same: some tiles have an IoU exactly on a threshold (chapter 7)."))
+        sentences.append(tr("The source thesis's stepwise IoU metric gives {value:.3f}, the same: the two differ only for a tile "
+                            "whose IoU is exactly one of the thresholds 0.50, 0.55, ..., 0.95 (chapter 7)." if same else
+                            "The source thesis's stepwise IoU metric gives {value:.3f}, not the same: some tiles have an IoU "
+                            "exactly on a threshold (chapter 7).", value=test.loc["thesis_iou_metric", "value"]))
     return sentences
+
+
+def _training_sentence(record: dict, history: pd.DataFrame) -> str:
+    """How long the model of ``record`` trained, with which losses, which epoch it kept and, with ten
+    epochs or more, whether the last five epochs' validation score is above or below the five before."""
+    training, stages = record.get("training", {}), history["stage"].value_counts()
+    loss = tr(LOSS_NAMES.get(training.get("loss"), training.get("loss")))
+    losses = (tr("{main} {loss} + {lovasz} Lovasz hinge", main=stages.get("main", 0), loss=loss, lovasz=stages.get("lovasz", 0))
+              if stages.get("lovasz", 0) else tr("{main} {loss}", main=stages.get("main", 0), loss=loss))
+    sentence = tr("Trained {epochs} epochs ({losses}) in {minutes:.1f} minutes (cut short by the time cap); the kept weights are "
+                  "from epoch {best_epoch}" if record.get("cut_by_time") else
+                  "Trained {epochs} epochs ({losses}) in {minutes:.1f} minutes; the kept weights are from epoch {best_epoch}",
+                  epochs=int(history["epoch"].max()), losses=losses, minutes=record.get("wall_seconds", 0) / 60,
+                  best_epoch=record.get("best_epoch"))
+    if len(history) >= 10:
+        change = history["val_tgs_score"].iloc[-5:].mean() - history["val_tgs_score"].iloc[-10:-5].mean()
+        sentence = tr("{sentence}; the validation score of the last five epochs averages {change:.3f} above that of the five before"
+                      if change >= 0 else
+                      "{sentence}; the validation score of the last five epochs averages {change:.3f} below that of the five before",
+                      sentence=sentence, change=abs(change))
+    return tr("{sentence}.", sentence=sentence)
 
 
 def plateau_sentence(sweep: pd.DataFrame, tolerance: float = 0.005) -> str:
     """Where the validation score of ``sweep`` (``evaluate.threshold_sweep``) stays within
     ``tolerance`` of its best, as a sentence."""
     low, high = threshold_plateau(sweep, tolerance)
-    return f"Within {tolerance:g} of its best, the validation score holds for thresholds from {low:.2f} to {high:.2f}."
+    return tr("Within {tolerance:g} of its best, the validation score holds for thresholds from {low:.2f} to {high:.2f}.",
+              tolerance=tolerance, low=low, high=high)

@@ -30,7 +30,7 @@ from salt_lib.models import PRESETS, parameter_count
 from salt_lib.predict import choose_threshold, to_masks
 from salt_lib.recipes import THESIS as THESIS_RECIPE
 from salt_lib.records import load_record
-from salt_lib.report.sentences import NOT_DISTINGUISHABLE, compare_sentence, finding, verdict, with_interval
+from salt_lib.report.sentences import HIGHER, LOWER, NOT_DISTINGUISHABLE, compare_sentence, finding, verdict, with_interval
 from salt_lib.report.style import FULL_WIDTH, NEUTRAL_COLOUR, network_colour
 from salt_lib.report.words import LOSS_NAMES, NETWORK_NAMES, tr
 from salt_lib.split import RATIOS, SPLITS
@@ -161,7 +161,13 @@ def postprocessing_table(model_paths, val, cache_dir=None, n_resamples: int = 20
 def _step_numbers(numbers: list[int]) -> str:
     """``[3]`` -> "step 3", ``[2, 3, 4]`` -> "steps 2, 3 and 4"."""
     words = [str(n) for n in numbers]
-    return f"step {words[0]}" if len(words) == 1 else f"steps {', '.join(words[:-1])} and {words[-1]}"
+    return (tr("step {step}", step=words[0]) if len(words) == 1 else
+            tr("steps {steps} and {last}", steps=tr(", ").join(words[:-1]), last=words[-1]))
+
+
+# A step whose gain's interval excludes zero, as ``gain_summary`` names it, for each verdict.
+CLEAR_GAINS = {HIGHER: "{model} step {number} ({step}), {gain}, higher than 0",
+               LOWER: "{model} step {number} ({step}), {gain}, lower than 0"}
 
 
 def gain_summary(postprocessing: pd.DataFrame) -> list[str]:
@@ -177,20 +183,22 @@ def gain_summary(postprocessing: pd.DataFrame) -> list[str]:
         if word == NOT_DISTINGUISHABLE:
             unclear.setdefault(row["model"], []).append(number)
         else:
-            clear.append(f"{row['model']} step {number} ({row['step']}), "
-                         f"{with_interval(row['gain'], row['gain_low'], row['gain_high'], signed=True)}, {word} than 0")
+            clear.append(tr(CLEAR_GAINS[word], model=row["model"], number=number, step=tr(row["step"]),
+                            gain=with_interval(row["gain"], row["gain_low"], row["gain_high"], signed=True)))
     total, others = len(later), sum(len(numbers) for numbers in unclear.values())
     if not clear:
-        return [f"None of the {total} step gains on validation has a 95 % interval that excludes zero: "
-                "this validation set cannot tell any step from doing nothing."]
-    has = "has" if len(clear) == 1 else "have"
-    sentences = [f"{len(clear)} of the {total} step gains on validation {has} a 95 % interval that excludes zero: "
-                 + "; ".join(clear) + "."]
+        return [tr("None of the {total} step gains on validation has a 95 % interval that excludes zero: "
+                   "this validation set cannot tell any step from doing nothing.", total=total)]
+    sentences = [tr("{clear} of the {total} step gains on validation has a 95 % interval that excludes zero: {steps}."
+                    if len(clear) == 1 else
+                    "{clear} of the {total} step gains on validation have a 95 % interval that excludes zero: {steps}.",
+                    clear=len(clear), total=total, steps=tr("; ").join(clear))]
     if unclear:
-        which = "; ".join(f"{model} {_step_numbers(numbers)}" for model, numbers in unclear.items())
-        interval = "interval contains" if others == 1 else "intervals contain"
-        sentences.append(f"The other {others} {interval} zero, so this validation set cannot tell those steps "
-                         f"from doing nothing: {which}.")
+        which = tr("; ").join(f"{model} {_step_numbers(numbers)}" for model, numbers in unclear.items())
+        sentences.append(tr("The other {others} interval contains zero, so this validation set cannot tell those steps "
+                            "from doing nothing: {steps}." if others == 1 else
+                            "The other {others} intervals contain zero, so this validation set cannot tell those steps "
+                            "from doing nothing: {steps}.", others=others, steps=which))
     return sentences
 
 
@@ -275,25 +283,25 @@ def findings(postprocessing: pd.DataFrame, scores: pd.DataFrame, source_reported
     for model, rows in postprocessing.groupby("model", sort=False):
         steps = list(rows["step"])
         for (_, row), before in zip(rows.iloc[1:].iterrows(), steps):
-            sentences.append(finding(f"{model}, {row['step']} (over {before}, validation)",
-                                            row["gain"], row["gain_low"], row["gain_high"]))
+            sentences.append(finding(tr("{model}, {step} (over {before}, validation)", model=model, step=tr(row["step"]),
+                                        before=tr(before)), row["gain"], row["gain_low"], row["gain_high"]))
         last = rows.iloc[-1]
-        sentences.append(finding(f"{model}, all post-processing (over {steps[0]}, validation, tuned there: optimistic)",
-                                        last["total_gain"], last["total_low"], last["total_high"]))
+        sentences.append(finding(tr("{model}, all post-processing (over {first}, validation, tuned there: optimistic)",
+                                    model=model, first=tr(steps[0])), last["total_gain"], last["total_low"], last["total_high"]))
     for _, row in scores.iterrows():
-        sentences.append(f"{row['model']} on the test tiles (nothing tuned there): tgs_score "
-                         f"{with_interval(row['tgs_score'], row['tgs_score_ci_low'], row['tgs_score_ci_high'])}, "
-                         f"thesis_iou_metric {with_interval(row['thesis_iou_metric'], row['thesis_iou_metric_ci_low'], row['thesis_iou_metric_ci_high'])}.")
+        sentences.append(tr("{model} on the test tiles (nothing tuned there): tgs_score {tgs_score}, thesis_iou_metric {thesis}.",
+                            model=row["model"], tgs_score=with_interval(row["tgs_score"], row["tgs_score_ci_low"], row["tgs_score_ci_high"]),
+                            thesis=with_interval(row["thesis_iou_metric"], row["thesis_iou_metric_ci_low"], row["thesis_iou_metric_ci_high"])))
     by_model = scores.set_index("model")
     for model, value in (source_reported or {}).items():
         if model in by_model.index:
             row = by_model.loc[model]
-            sentences.append(finding(f"{model}'s test thesis_iou_metric here, against the source thesis's reported",
-                                            row["thesis_iou_metric"], row["thesis_iou_metric_ci_low"],
-                                            row["thesis_iou_metric_ci_high"], reference=value))
+            sentences.append(finding(tr("{model}'s test thesis_iou_metric here, against the source thesis's reported", model=model),
+                                     row["thesis_iou_metric"], row["thesis_iou_metric_ci_low"],
+                                     row["thesis_iou_metric_ci_high"], reference=value))
     if not source_reported:
-        sentences.append(f"The source thesis's reported scores are {NOT_RECORDED}: the comparison with it is of "
-                         "setup (networks, input, split, augmentation, training, metric), not of scores.")
+        sentences.append(tr("The source thesis's reported scores are {reported}: the comparison with it is of "
+                            "setup (networks, input, split, augmentation, training, metric), not of scores.", reported=tr(NOT_RECORDED)))
     if candidates is not None and len(candidates):
         sentences.append(submission_choice_sentence(candidates))
     for _, row in (ensemble_differences if ensemble_differences is not None else pd.DataFrame()).iterrows():
@@ -381,15 +389,19 @@ def submission_choice_sentence(table: pd.DataFrame) -> str:
     chosen = table.set_index("model").loc[name]
     others = table[table["model"] != name]
     runner = others.loc[others["tgs_score"].idxmax()] if len(others) else None
-    margin = "" if runner is None else f"; the next best, {runner['model']}, scores {runner['tgs_score']:.3f}" + (
-        ", inside that interval" if runner["tgs_score"] >= chosen["tgs_score_ci_low"] else "")
+    margin = "" if runner is None else tr(
+        "; the next best, {runner}, scores {score:.3f}, inside that interval" if runner["tgs_score"] >= chosen["tgs_score_ci_low"]
+        else "; the next best, {runner}, scores {score:.3f}", runner=runner["model"], score=runner["tgs_score"])
     members = int(chosen["members"])
-    return (f"Submitted: {name} ({members} model{'s' * (members > 1)}), the candidate with the highest "
-            f"validation tgs_score, {with_interval(chosen['tgs_score'], chosen['tgs_score_ci_low'], chosen['tgs_score_ci_high'])}"
-            f"{margin}. The choice is made on the validation tiles alone; the test tiles score it once.")
+    return tr("Submitted: {name} ({members} models), the candidate with the highest validation tgs_score, {interval}{margin}. "
+              "The choice is made on the validation tiles alone; the test tiles score it once." if members > 1 else
+              "Submitted: {name} ({members} model), the candidate with the highest validation tgs_score, {interval}{margin}. "
+              "The choice is made on the validation tiles alone; the test tiles score it once.", name=name, members=members,
+              interval=with_interval(chosen["tgs_score"], chosen["tgs_score_ci_low"], chosen["tgs_score_ci_high"]), margin=margin)
 
 
 def submission_sentence(submitted: str, written: dict) -> str:
     """What ``submission.write_submission_csv`` wrote (its returned ``written``), as a sentence."""
-    return (f"The submission of {submitted} holds {written['rows']:,} rows, one per test tile, cut at the threshold "
-            f"{written['threshold']} and minimum salt region {written['min_size']} px chosen on validation.")
+    return tr("The submission of {submitted} holds {rows:,} rows, one per test tile, cut at the threshold {threshold} and "
+              "minimum salt region {min_size} px chosen on validation.", submitted=submitted, rows=written["rows"],
+              threshold=written["threshold"], min_size=written["min_size"])

@@ -3,15 +3,27 @@
 ``finding``, ``compare_sentence`` and ``findings`` turn a table's numbers into a chapter's
 findings: ``0.767 [0.738, 0.796]`` and a word chosen from the interval ("higher", "lower",
 "not distinguishable"), so no sentence carries a typed-in number. ``markdown`` shows a chapter's
-sentences as Markdown output of a notebook cell. Imports neither matplotlib nor Keras.
+sentences as Markdown output of a notebook cell. Every sentence is an English template that
+``report.words.tr`` gives in the chosen language. Imports neither matplotlib nor Keras.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from salt_lib.report.words import tr
+
 
 HIGHER, LOWER, NOT_DISTINGUISHABLE = "higher", "lower", "not distinguishable"
+
+
+# The sentence of ``finding`` and of ``compare_sentence`` for each verdict: whole templates, so that
+# each translates as one phrase.
+FINDING_SENTENCES = {HIGHER: "{name}: {number}, higher than {reference}.", LOWER: "{name}: {number}, lower than {reference}.",
+                     NOT_DISTINGUISHABLE: "{name}: {number}, not distinguishable from {reference}."}
+COMPARE_SENTENCES = {HIGHER: "{a}'s {score} is higher than {b}'s: {a} - {b} = {difference}.",
+                     LOWER: "{a}'s {score} is lower than {b}'s: {a} - {b} = {difference}.",
+                     NOT_DISTINGUISHABLE: "{a}'s {score} is not distinguishable from {b}'s: {a} - {b} = {difference}."}
 
 
 def with_interval(value: float, low: float, high: float, digits: int = 3, signed: bool = False) -> str:
@@ -42,18 +54,15 @@ def finding(name: str, value: float, low: float, high: float, reference: float =
     word = verdict(low, high, reference)
     ref = "0" if signed else f"{reference:.{digits}f}"
     number = with_interval(value, low, high, digits, signed) + (f" {unit}" if unit else "")
-    tail = f"not distinguishable from {ref}" if word == NOT_DISTINGUISHABLE else f"{word} than {ref}"
-    return f"{name}: {number}, {tail}."
+    return tr(FINDING_SENTENCES[word], name=name, number=number, reference=ref)
 
 
 def compare_sentence(a_name: str, b_name: str, difference: float, low: float, high: float,
                      score: str = "tgs_score", digits: int = 3) -> str:
     """A sentence on ``a - b`` with its paired 95% interval, e.g. ``"ResUNet's tgs_score is not
     distinguishable from U-Net's: ResUNet - U-Net = +0.008 [-0.004, +0.021]."``"""
-    word = verdict(low, high, 0.0)
-    relation = "not distinguishable from" if word == NOT_DISTINGUISHABLE else f"{word} than"
-    return (f"{a_name}'s {score} is {relation} {b_name}'s: "
-            f"{a_name} - {b_name} = {with_interval(difference, low, high, digits, signed=True)}.")
+    return tr(COMPARE_SENTENCES[verdict(low, high, 0.0)], a=a_name, b=b_name, score=score,
+              difference=with_interval(difference, low, high, digits, signed=True))
 
 
 def findings(table: pd.DataFrame, name: str, value: str, low: str = "ci_low", high: str = "ci_high",
