@@ -34,7 +34,7 @@ TEXTS = {
     "zh": {"figure": "图", "table": "表", "abstract": "摘要", "contents": "目录",
            "introduction": "引言", "conclusions": "结论", "bibliography": "参考文献",
            "appendix": "附录 A · 复现本论文", "keywords": "关键词", "supervisor": "指导教师",
-           "prose_note": "说明：各章的正文由工作簿的笔记本生成，保留英文；图、表的标题与表头，以及本书的固定文字为中文。",
+           "prose_note": "说明：各章的正文由工作簿的笔记本生成，保留英文；由各章表格生成的结论句、图、表的标题与表头，以及本书的固定文字为中文。",
            "prose_note_en": "说明：各章的正文由工作簿的笔记本生成，保留英文；这些章节以英文运行，图中文字与表头也为英文；"
                             "图、表的标题以及本书的固定文字为中文。",
            "commands": "命令", "versions": "软件库版本", "data": "数据与划分",
