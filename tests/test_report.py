@@ -229,6 +229,7 @@ def test_a_comparison_label_names_its_two_arms_in_order_and_reads_in_words():
     label = comparison_label("flip_alternate", "flip")
     assert label == "flip_alternate - flip" and compared_arms(label) == ("flip_alternate", "flip")
     assert report.readable(comparison_label("resunet", "unet")) == "ResUNet - U-Net"
+    assert report.readable("flip, plus a shift - up to 10 % - of the tile") == "flip, plus a shift - up to 10 % - of the tile"
     with pytest.raises(ValueError):
         compared_arms("flip")
 

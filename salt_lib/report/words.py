@@ -393,8 +393,8 @@ def readable(cell):
     where ``TRANSLATIONS`` has it (a table's words, e.g. 'kept'), else as it is (ids, arm names)."""
     if not isinstance(cell, str):
         return cell
-    if COMPARED in cell:  # a comparison: 'resunet - unet'
-        return comparison_label(*(readable(part) for part in compared_arms(cell)))
+    if COMPARED in cell:  # a comparison, 'resunet - unet', or text with dashes: each part in words
+        return COMPARED.join(readable(part) for part in cell.split(COMPARED))
     head, space, rest = cell.partition(" ")
     if head not in NETWORK_NAMES:
         return tr(cell)
