@@ -218,7 +218,7 @@ def test_tables_name_the_networks_in_words_while_the_csv_keeps_the_code_names(tm
     assert md[4:] == ["| U-Net (seed ensemble) | U-Net |", "| ResUNet - U-Net | ResUNet |", "| unet-s2 | U-Net |"]
     report.use_thesis_style(language="zh")
     try:
-        assert report.readable("resunet (seed ensemble)") == "ResUNet （种子集成）"
+        assert report.readable("resunet (seed ensemble)") == "ResUNet（种子集成）"
     finally:
         report.use_thesis_style(language="en")
 

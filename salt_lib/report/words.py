@@ -398,7 +398,10 @@ def readable(cell):
     head, space, rest = cell.partition(" ")
     if head not in NETWORK_NAMES:
         return tr(cell)
-    return network_name(head) + space + tr(rest) if rest else network_name(head)
+    if not rest:
+        return network_name(head)
+    words = tr(rest)
+    return network_name(head) + ("" if words.startswith("（") else space) + words  # no space before a full-width bracket
 
 
 def set_language(language: str) -> None:
