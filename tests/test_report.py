@@ -973,13 +973,19 @@ def test_chapter_6_findings_read_in_chinese_with_the_english_numbers():
     assert_chinese_with_the_same_numbers(english, chinese)
 
 
-def test_model_chapter_findings_read_in_chinese_with_the_english_numbers():
+def model_chapter_inputs():
+    """A model chapter's record, history (22 BCE + Dice and 22 Lovasz epochs) and test scores."""
     record = {"training": {"loss": "bce_dice"}, "wall_seconds": 2700, "best_epoch": 40, "cut_by_time": False,
               "threshold": 0.5, "min_size": 20, "val": {"tgs_score_min_size": 0.80}}
     history = pd.DataFrame({"epoch": range(1, 45), "stage": ["main"] * 22 + ["lovasz"] * 22,
                             "val_tgs_score": np.linspace(0.5, 0.8, 44)})
     scores = pd.DataFrame({"score": ["tgs_score", "thesis_iou_metric"], "value": [0.78, 0.78],
                            "ci_low": [0.75, 0.75], "ci_high": [0.81, 0.81]})
+    return record, history, scores
+
+
+def test_model_chapter_findings_read_in_chinese_with_the_english_numbers():
+    record, history, scores = model_chapter_inputs()
     sweep = pd.DataFrame({"threshold": np.linspace(0.1, 0.9, 9), "tgs_score": [0.7, 0.75, 0.79, 0.8, 0.799, 0.79, 0.75, 0.7, 0.6]})
 
     def build():
@@ -1072,12 +1078,7 @@ def test_a_chinese_run_writes_its_own_chapters_figures_and_tables_beside_the_eng
 
 
 def test_model_and_comparison_findings_are_built_from_record_history_and_tables():
-    record = {"training": {"loss": "bce_dice"}, "wall_seconds": 2700, "best_epoch": 40, "cut_by_time": False,
-              "threshold": 0.5, "min_size": 20, "val": {"tgs_score_min_size": 0.80}}
-    history = pd.DataFrame({"epoch": range(1, 45), "stage": ["main"] * 22 + ["lovasz"] * 22,
-                            "val_tgs_score": np.linspace(0.5, 0.8, 44)})
-    scores = pd.DataFrame({"score": ["tgs_score", "thesis_iou_metric"], "value": [0.78, 0.78],
-                           "ci_low": [0.75, 0.75], "ci_high": [0.81, 0.81]})
+    record, history, scores = model_chapter_inputs()
     sentences = model_chapter.model_findings(record, history, scores)
     assert sentences[0] == ("Trained 44 epochs (22 BCE + Dice + 22 Lovasz hinge) in 45.0 minutes; the kept weights are from "
                             "epoch 40; the validation score of the last five epochs averages 0.035 above that of the five before.")
