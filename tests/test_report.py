@@ -953,8 +953,8 @@ def test_chapter_6_findings_read_in_chinese_with_the_english_numbers():
         "paired_bootstrap", "coverage_bins", "thesis_networks", "neighbour_gap", "split_optimism", "same_tiles", "tuning")}
     optimism = pd.concat([tables["split_optimism"], tables["split_optimism"].assign(optimism_low=0.01)])
     tuning = tables["tuning"].assign(study=["policies_final", "learning_rate_unet", "policies_final_resunet", "learning_rate_resunet"],
-                                     alternatives="none, mirror")
-    beaten = tuning.assign(outcome=["not run", "not run", "not run", "beaten"], seeds=[0, 0, 0, 2])
+                                     alternatives="none, mirror", pending=["", "mirror", "", "lr_half, lr_double"])
+    beaten = tuning.assign(outcome=["not run", "not run", "not run", "beaten"], seeds=[0, 0, 0, 2], pending=["", "", "", "lr_half"])
 
     def build():
         return [*comparison_chapter.comparison_findings(tables["paired_bootstrap"], tables["coverage_bins"], ["U-Net", "ResUNet"]),
@@ -969,6 +969,7 @@ def test_chapter_6_findings_read_in_chinese_with_the_english_numbers():
 
     english, chinese = in_both_languages(build)
     assert any("policies_final and python -m salt_lib study learning_rate_unet would" in s for s in english)
+    assert any("mirror has not run yet, so " in s for s in english) and any("; lr_half has not run yet; " in s for s in english)
     assert any("inside this interval" in s for s in english) and any("outside this interval" in s for s in english)
     assert_chinese_with_the_same_numbers(english, chinese)
 

@@ -790,18 +790,24 @@ def test_what_was_tuned_for_which_network_is_read_from_the_tuning_studies_on_val
         "ResUNet: its learning rate was tested on validation, the recipe's default against lr_half, lr_double "
         f"(learning_rate_resunet, 2 paired seeds): lr_double scores higher (+0.375 [{resunet['difference_low']:+.3f}, "
         f"{resunet['difference_high']:+.3f}], Holm p {resunet['p_holm']:.2f})."]
-    # equal scores keep the recipe's arm, and naming the closest alternative
-    equal = {name: run for name, run in runs.items() if not name.startswith("lr_double")}
-    kept = tuning_table({("resunet", "learning rate"): (study.STUDIES["learning_rate_resunet"], equal)}, n_resamples=200)
+    assert list(table["pending"]) == ["none, mirror, flip, flip_alternate", ""]
+    # equal or lower scores keep the recipe's arm, naming the closest alternative
+    lower = runs | {f"lr_double-s{s}": lr_run("lr_double", s, [0.0, 0.5, 0.0, 0.5], 2e-3) for s in (0, 1)}
+    kept = tuning_table({("resunet", "learning rate"): (study.STUDIES["learning_rate_resunet"], lower)}, n_resamples=200)
     assert list(kept["outcome"]) == ["kept"] and kept["closest"][0] == "lr_half" and kept["difference"][0] == 0
-    assert "no alternative scores higher (the closest, lr_half: +0.000" in tuning_findings(kept)[0]
+    assert kept["pending"][0] == "" and "no alternative scores higher (the closest, lr_half: +0.000" in tuning_findings(kept)[0]
+    # while an alternative has not run, the recipe's arm is kept only so far, and the sentence says which is missing
+    partial = {name: run for name, run in runs.items() if not name.startswith("lr_double")}
+    so_far = tuning_table({("resunet", "learning rate"): (study.STUDIES["learning_rate_resunet"], partial)}, n_resamples=200)
+    assert list(so_far["outcome"]) == ["kept so far"] and so_far["pending"][0] == "lr_double"
+    assert tuning_findings(so_far)[0].endswith("; lr_double has not run yet, so default is kept so far.")
     # a study's folder that does not exist yet reads as not run
     assert all(results is None for _, results in study.tuning_results(tmp_path).values())
 
 
 def test_the_tuning_tables_words_read_in_chinese():
     choices = {choice for _, choice in study.TUNING_STUDIES}
-    assert choices | {"kept", "beaten", "not run"} <= report.TRANSLATIONS["zh"].keys()
+    assert choices | {"kept", "kept so far", "beaten", "not run"} <= report.TRANSLATIONS["zh"].keys()
 
 
 def test_both_orientations_are_each_compared_with_a_random_flip_on_validation():

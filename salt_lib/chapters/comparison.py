@@ -412,8 +412,10 @@ def tuning_table(tuning: dict, clusters: pd.Series | None = None, n_resamples: i
     (``study.recipe_arm``) and the alternatives (those compared, once any is), and, over the alternatives with seeds paired
     with the recipe's, on validation (``study.pairwise_table``, seeds then ``clusters``, Holm's
     correction within the study): the paired seeds, the alternative that came closest to (or
-    furthest above) the recipe and its difference, and the ``outcome``: ``kept`` (no alternative
-    higher by ``choices.beats_recipe``), ``beaten`` (the closest is higher) or ``not run``."""
+    furthest above) the recipe and its difference, the alternatives not yet compared (``pending``),
+    and the ``outcome``: ``kept`` (no alternative higher by ``choices.beats_recipe``), ``kept so far``
+    (none of those compared is higher, but some alternatives have not run), ``beaten`` (the closest is
+    higher) or ``not run``."""
     from salt_lib.chapters.choices import beats_recipe, closest_alternative
     from salt_lib.report.words import network_name
     from salt_lib.study import arm_names, pairwise_table, recipe_arm
@@ -421,21 +423,23 @@ def tuning_table(tuning: dict, clusters: pd.Series | None = None, n_resamples: i
     rows = []
     for (arch, choice), (study, results) in tuning.items():
         recipe = recipe_arm(study)
+        alternatives = ", ".join(arm.name for arm in study.arms if arm.name != recipe)
         row = {"model": network_name(arch), "choice": choice, "study": study.name, "recipe": recipe,
-               "alternatives": ", ".join(arm.name for arm in study.arms if arm.name != recipe),
-               "seeds": 0, "closest": "", "difference": np.nan, "difference_low": np.nan, "difference_high": np.nan,
-               "p_holm": np.nan, "outcome": "not run"}
+               "alternatives": alternatives, "seeds": 0, "closest": "", "difference": np.nan, "difference_low": np.nan,
+               "difference_high": np.nan, "p_holm": np.nan, "pending": alternatives, "outcome": "not run"}
         pairs = pairwise_table(results, reference=recipe, split="val", n_resamples=n_resamples, seed=seed,
                                clusters=clusters) if results and recipe in arm_names(results) else None
         if pairs is not None and len(pairs):
             pairs = pairs[pairs["seeds_paired"] > 0]
         if pairs is not None and len(pairs):
             closest, beaten = closest_alternative(pairs), len(beats_recipe(pairs)) > 0
-            row |= {"alternatives": ", ".join(compared_arms(label)[0] for label in pairs["comparison"]),
+            compared = [compared_arms(label)[0] for label in pairs["comparison"]]
+            pending = [arm.name for arm in study.arms if arm.name != recipe and arm.name not in compared]
+            row |= {"alternatives": ", ".join(compared), "pending": ", ".join(pending),
                     "seeds": int(pairs["seeds_paired"].min()), "closest": compared_arms(closest.comparison)[0],
                     "difference": closest.difference_seeds_tiles, "difference_low": closest.difference_seeds_tiles_low,
                     "difference_high": closest.difference_seeds_tiles_high, "p_holm": closest.p_holm,
-                    "outcome": "beaten" if beaten else "kept"}
+                    "outcome": "beaten" if beaten else "kept so far" if pending else "kept"}
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -454,12 +458,20 @@ def tuning_findings(table: pd.DataFrame) -> list[str]:
                         "its {choice} was tested on validation, the recipe's {recipe} against {alternatives} ({study}, "
                         "{seeds} paired seeds)",
                         choice=tr(row.choice), recipe=row.recipe, alternatives=row.alternatives, study=row.study, seeds=row.seeds)
-            if row.outcome == "kept":
-                parts.append(tr("{tested}: no alternative scores higher (the closest, {closest}: {interval}, Holm p {p_holm:.2f})",
-                                tested=tested, closest=row.closest, interval=interval, p_holm=row.p_holm))
-            else:
+            if row.outcome == "beaten":
                 parts.append(tr("{tested}: {closest} scores higher ({interval}, Holm p {p_holm:.2f})",
                                 tested=tested, closest=row.closest, interval=interval, p_holm=row.p_holm))
+            else:
+                parts.append(tr("{tested}: no alternative scores higher (the closest, {closest}: {interval}, Holm p {p_holm:.2f})",
+                                tested=tested, closest=row.closest, interval=interval, p_holm=row.p_holm))
+            if row.pending:
+                several = "," in row.pending
+                if row.outcome == "beaten":
+                    template = "{pending} have not run yet" if several else "{pending} has not run yet"
+                else:
+                    template = ("{pending} have not run yet, so {recipe} is kept so far" if several else
+                                "{pending} has not run yet, so {recipe} is kept so far")
+                parts.append(tr(template, pending=row.pending, recipe=row.recipe))
         missing = rows[rows["outcome"] == "not run"]
         if len(missing):
             parts.append(tr("its {choices} were not tested for it ({commands} would)" if len(missing) > 1 else
