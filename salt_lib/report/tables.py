@@ -70,8 +70,7 @@ HEADERS = {
     "difference_seeds_tiles": "Difference over seeds and tiles", "p_value": "P-value", "p_holm": "P-value (Holm)",
     "resampled": "Resampled",
     # what was tuned for which network (chapter 6)
-    "choice": "Choice", "recipe": "Recipe's arm", "closest": "Closest alternative", "pending": "Not run yet",
-    "outcome": "Outcome",
+    "choice": "Choice", "recipe": "Recipe's arm", "closest": "Closest alternative", "outcome": "Outcome",
 }
 
 

@@ -109,7 +109,7 @@ TRANSLATIONS = {"zh": {
     "Mean coverage": "平均覆盖率", "Mean coverage (salt tiles)": "含盐图块的平均覆盖率",
     "Difference over seeds and tiles": "跨种子与图块的差值", "P-value": "P 值", "P-value (Holm)": "P 值（Holm 校正）",
     "Resampled": "重抽样方式",
-    "Choice": "选择项", "Recipe's arm": "训练方案的实验组", "Closest alternative": "最接近的备选", "Not run yet": "尚未运行", "Outcome": "结果",
+    "Choice": "选择项", "Recipe's arm": "训练方案的实验组", "Closest alternative": "最接近的备选", "Outcome": "结果",
     # cells of the tuning table (chapters.comparison.tuning_table)
     "policy": "增强策略", "learning rate": "学习率", "kept": "保留", "kept so far": "暂时保留", "beaten": "被超过", "not run": "未运行",
     "{value} [95 % CI]": "{value} [95% 置信区间]", "(seed ensemble)": "（种子集成）", "{caption} (part {part} of {parts})": "{caption}（第 {part} 部分，共 {parts} 部分）",
