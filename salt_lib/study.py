@@ -242,7 +242,8 @@ def summary_findings(summary: pd.DataFrame, score: str = "test tgs_score") -> li
     resamples seeds and tiles (or mosaics) together."""
     sentences = []
     for arm, row in zip(summary.iloc[:, 0], summary.itertuples()):
-        sentence = tr("{arm}: {seeds} seed(s), {score} {interval}", arm=readable(arm), seeds=row.seeds, score=tr(score),
+        sentence = tr("{arm}: {seeds} seeds, {score} {interval}" if row.seeds != 1 else "{arm}: {seeds} seed, {score} {interval}",
+                      arm=readable(arm), seeds=row.seeds, score=tr(score),
                       interval=with_interval(row.test_mean, row.test_ci_low, row.test_ci_high))
         if row.seeds > 1:
             sentence = tr("{sentence}, standard deviation over seeds {sd:.3f} (range {low:.3f} to {high:.3f})",

@@ -580,7 +580,7 @@ def test_the_study_findings_read_in_chinese_with_the_english_numbers():
 def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, caplog):
     summary = study.seed_summary(hand_results, n_resamples=500)
     sentences = study.summary_findings(summary)
-    assert sentences[0].startswith("U-Net: 3 seed(s), test tgs_score 0.500 [")
+    assert sentences[0].startswith("U-Net: 3 seeds, test tgs_score 0.500 [")
     assert "standard deviation over seeds 0.250 (range 0.250 to 0.750); resampling seeds, then tiles together, the interval is [" in sentences[0]
     pairs = study.pairwise_table(hand_results, reference="unet", n_resamples=500)
     (sentence,) = study.pair_findings(pairs)

@@ -156,7 +156,8 @@ TRANSLATIONS = {"zh": {
     "Both orientations of every tile against a random flip, on validation: {parts}: {outcome}.":
         "在验证集上，让每个图块两个方向都出现，与随机翻转相比：{parts}。结论：{outcome}。",
     # chapters 3 and 6: study
-    "{arm}: {seeds} seed(s), {score} {interval}": "{arm}：{seeds} 个种子，{score} {interval}",
+    "{arm}: {seeds} seeds, {score} {interval}": "{arm}：{seeds} 个种子，{score} {interval}",
+    "{arm}: {seeds} seed, {score} {interval}": "{arm}：{seeds} 个种子，{score} {interval}",
     "{sentence}, standard deviation over seeds {sd:.3f} (range {low:.3f} to {high:.3f})":
         "{sentence}，种子间标准差 {sd:.3f}（范围 {low:.3f} 至 {high:.3f}）",
     "{sentence}; resampling {resampled} together, the interval is [{low:.3f}, {high:.3f}]":
