@@ -423,10 +423,10 @@ def tuning_table(tuning: dict, clusters: pd.Series | None = None, n_resamples: i
     rows = []
     for (arch, choice), (study, results) in tuning.items():
         recipe = recipe_arm(study)
-        alternatives = ", ".join(arm.name for arm in study.arms if arm.name != recipe)
+        others = [arm.name for arm in study.arms if arm.name != recipe]
         row = {"model": network_name(arch), "choice": choice, "study": study.name, "recipe": recipe,
-               "alternatives": alternatives, "seeds": 0, "closest": "", "difference": np.nan, "difference_low": np.nan,
-               "difference_high": np.nan, "p_holm": np.nan, "pending": alternatives, "outcome": "not run"}
+               "alternatives": ", ".join(others), "seeds": 0, "closest": "", "difference": np.nan, "difference_low": np.nan,
+               "difference_high": np.nan, "p_holm": np.nan, "pending": ", ".join(others), "outcome": "not run"}
         pairs = pairwise_table(results, reference=recipe, split="val", n_resamples=n_resamples, seed=seed,
                                clusters=clusters) if results and recipe in arm_names(results) else None
         if pairs is not None and len(pairs):
@@ -434,7 +434,7 @@ def tuning_table(tuning: dict, clusters: pd.Series | None = None, n_resamples: i
         if pairs is not None and len(pairs):
             closest, beaten = closest_alternative(pairs), len(beats_recipe(pairs)) > 0
             compared = [compared_arms(label)[0] for label in pairs["comparison"]]
-            pending = [arm.name for arm in study.arms if arm.name != recipe and arm.name not in compared]
+            pending = [name for name in others if name not in compared]
             row |= {"alternatives": ", ".join(compared), "pending": ", ".join(pending),
                     "seeds": int(pairs["seeds_paired"].min()), "closest": compared_arms(closest.comparison)[0],
                     "difference": closest.difference_seeds_tiles, "difference_low": closest.difference_seeds_tiles_low,
