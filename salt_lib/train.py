@@ -93,6 +93,9 @@ class TrainConfig:
     # the first stage trains on random early_crop x early_crop windows of the model's input (same
     # pixel scale, fewer pixels a step); validation and the later stages see the whole input.
     early_crop: int = 0
+    # the same for the Lovasz stage: it trains on random lovasz_crop x lovasz_crop windows (0: the
+    # whole input), is scored on whole tiles after each epoch, and keeps a model at its own size.
+    lovasz_crop: int = 0
     # Long schedules: the final stage runs as this many equal cosine cycles, each restarting at the
     # stage's learning rate (warm restarts, SGDR); the weights at the end of every cycle are kept
     # (a snapshot), and at the end the snapshots are scored on validation alone and as a snapshot
@@ -106,8 +109,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name, least in (("epochs", 1), ("batch_size", 1), ("lovasz_epochs", 0), ("patience", 1),
-                            ("val_every", 1), ("warmup_epochs", 0), ("early_crop", 0), ("swa_epochs", 0),
-                            ("cycles", 0)):
+                            ("val_every", 1), ("warmup_epochs", 0), ("early_crop", 0), ("lovasz_crop", 0),
+                            ("swa_epochs", 0), ("cycles", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ValueError(f"{name} must be a whole number of at least {least}, got {value!r}")
@@ -121,6 +124,8 @@ class TrainConfig:
         if self.alternate_flips and check_policy(self.augment) not in RANDOM_POLICIES:
             raise ValueError(f"alternate_flips replaces a policy's random flip; {self.augment!r} has none "
                              f"(policies with a flip: {', '.join(RANDOM_POLICIES)})")
+        if self.lovasz_crop and not self.lovasz_epochs:
+            raise ValueError(f"lovasz_crop ({self.lovasz_crop}) crops the Lovasz stage's tiles; set lovasz_epochs too")
         final_epochs = self.lovasz_epochs or self.epochs
         if self.cycles and final_epochs % self.cycles:
             raise ValueError(f"cycles ({self.cycles}) must divide the final stage's {final_epochs} epochs")
@@ -175,9 +180,9 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         log.warning(warning)
     stages = stages_of(config)
     full = model  # the network at its own input size: what is scored and kept
-    if config.early_crop and len(model.outputs) > 1:
-        raise ValueError("early_crop cuts the masks; a network with more outputs (empty-tile head, deep "
-                         "supervision) needs whole tiles")
+    if (config.early_crop or config.lovasz_crop) and len(model.outputs) > 1:
+        raise ValueError("early_crop and lovasz_crop cut the masks; a network with more outputs (empty-tile "
+                         "head, deep supervision) needs whole tiles")
 
     for stage_index, (stage, loss, learning_rate, epochs) in enumerate(stages):
         if stage_index < state["stage"]:
@@ -187,7 +192,7 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
             state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
             continue
         keras.utils.set_random_seed(config.seed + 1000 * stage_index + start_epoch)
-        crop = config.early_crop if stage_index == 0 else 0
+        crop = config.early_crop if stage_index == 0 else config.lovasz_crop
         batches = TileBatches(
             train.images, train.masks, config.batch_size, config.augment, _prepare_for(full),
             seed=config.seed + 1000 * stage_index, workers=config.workers,
@@ -246,8 +251,8 @@ def _cropped_twin(model, side: int):
     config = model_config(model)
     depth = int(config["depth"])
     if side % 2**depth or side >= config["input_size"]:
-        raise ValueError(f"early_crop {side} must be smaller than the input ({config['input_size']}) "
-                         f"and divisible by 2**depth = {2**depth}")
+        raise ValueError(f"a crop (early_crop, lovasz_crop) of {side} must be smaller than the input "
+                         f"({config['input_size']}) and divisible by 2**depth = {2**depth}")
     twin = model_from_config(config | {"input_size": side})
     twin.set_weights(model.get_weights())
     return twin

@@ -1,5 +1,5 @@
 """The time-to-quality levers of TrainConfig, each on tiny data: warm-up schedule, validation every
-k epochs, derandomized flips, early crops; and the budget checks that refuse a run before it starts."""
+k epochs, derandomized flips, early crops, Lovasz-stage crops; and the budget checks that refuse a run before it starts."""
 
 import json
 
@@ -121,6 +121,26 @@ def test_early_crops_train_small_inputs_and_keep_a_model_at_its_own_size(tmp_pat
     assert record["training"]["early_crop"] == 64 and record["input_size"] == 128
 
 
+def test_lovasz_crops_train_the_second_stage_on_windows_and_score_whole_tiles(tmp_path):
+    from salt_lib.models import build_model
+    from salt_lib.predict import predict
+    from salt_lib.records import load_model
+    from salt_lib.train import TrainConfig, fit
+
+    config = TrainConfig(epochs=1, batch_size=8, augment="flip", lovasz_epochs=2, lovasz_crop=64)
+    history = fit(build_model("unet", "lite", TINY_128), tiles(24, 1), tiles(8, 2), config, tmp_path / "run", verbose=False)
+    assert history["stage"].tolist() == ["main", "lovasz", "lovasz"]
+    assert history["val_tgs_score"].between(0, 1).all()  # every epoch scored on the whole validation tiles
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert state["finished"] and state["total_epochs"] == 3
+    model = load_model(tmp_path / "run" / "best.keras", compile=False)
+    assert model.input_shape[1:3] == (128, 128)  # the kept model takes the whole input
+    assert predict(model, tiles(3, 5).images).shape == (3, 101, 101)
+    assert json.loads((tmp_path / "run" / "best.config.json").read_text())["training"]["lovasz_crop"] == 64
+    with pytest.raises(ValueError, match="lovasz_epochs"):
+        TrainConfig(epochs=2, lovasz_crop=64)  # a crop for a stage that does not run
+
+
 def test_early_crop_must_fit_the_network():
     from salt_lib.models import build_model
     from salt_lib.train import _cropped_twin
@@ -128,7 +148,7 @@ def test_early_crop_must_fit_the_network():
     model = build_model("unet", "lite", TINY_128)
     assert _cropped_twin(model, 64).input_shape[1:3] == (64, 64)
     for side in (66, 128):
-        with pytest.raises(ValueError, match="early_crop"):
+        with pytest.raises(ValueError, match="early_crop, lovasz_crop"):
             _cropped_twin(model, side)
 
 

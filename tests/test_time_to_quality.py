@@ -55,6 +55,10 @@ def test_arms_that_train_the_same_input_share_a_timing():
     assert signature["short+early_crop"] == signature["stack_a"] != signature["short"] != signature["stack_b"]
     assert stage_signature("unet", ARMS["stack_a"], "lovasz") == stage_signature("unet", ARMS["default"], "lovasz")
     assert signature["short+ema"] != signature["short"]  # the average costs every step a little: timed on its own
+    lovasz = {name: stage_signature("unet", ARMS[name], "lovasz") for name in ARMS}
+    assert lovasz["short+lovasz_crop"] == lovasz["stack_c"] != lovasz["short"] == lovasz["stack_b"]
+    assert lovasz["short+lovasz_crop"] == stage_signature("unet", ARMS["stack_c"], "main").replace('"bce_dice"', '"lovasz"')
+    assert signature["short+batch_size"] != signature["short"]  # a bigger batch is timed on its own
 
 
 def test_every_arm_but_the_references_is_a_variant_of_one_recipe_on_one_factor():
@@ -64,7 +68,9 @@ def test_every_arm_but_the_references_is_a_variant_of_one_recipe_on_one_factor()
         if name.startswith("short+"):
             changed = {key for key in set(recipe.training) | set(short) if recipe.training.get(key) != short.get(key)}
             lever = name.removeprefix("short+")
-            assert changed - {"learning_rate"} == {{"warmup": "warmup_epochs", "ema": "ema_momentum"}.get(lever, lever)}, (name, changed)
+            # a learning rate may follow its lever (the warm-up's peak, the batch's scaling)
+            assert changed - {"learning_rate", "lovasz_learning_rate"} == {
+                {"warmup": "warmup_epochs", "ema": "ema_momentum"}.get(lever, lever)}, (name, changed)
             assert recipe.overrides == ARMS["short"].overrides
 
 
