@@ -264,6 +264,9 @@ def distinguishable_pairs(pairs: pd.DataFrame) -> str:
     """How many of ``pairwise_table``'s comparisons the interval can decide, and which."""
     decided = pairs[pairs["verdict"] != NOT_DISTINGUISHABLE]
     listed = tr("; ").join(tr(DECIDED_PAIRS[row.verdict], comparison=readable(row.comparison)) for row in decided.itertuples())
+    if len(pairs) == 1:  # two arms: one comparison, and nothing to correct for
+        return tr("The one pair can be told apart on these tiles: {listed}." if listed else
+                  "The one pair cannot be told apart on these tiles.", listed=listed)
     sentence = tr("Of the {pairs} pairs, {decided} can be told apart on these tiles: {listed}." if listed else
                   "Of the {pairs} pairs, {decided} can be told apart on these tiles.", pairs=len(pairs), decided=len(decided), listed=listed)
     if len(pairs) >= 5:

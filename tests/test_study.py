@@ -590,11 +590,14 @@ def test_findings_sentences_are_built_from_the_tables(hand_results, tmp_path, ca
     assert row["difference_seeds_tiles"] == pytest.approx(row["seed_difference_mean"])  # over the paired seeds
     assert row["difference_seeds_tiles_low"] <= row["difference_seeds_tiles"] <= row["difference_seeds_tiles_high"]
     assert sentence.endswith(f"(p = {row['p_value']:.3f}, Holm-adjusted p = {row['p_holm']:.3f}).") and row["p_holm"] == row["p_value"]
-    holm = " With seeds and tiles resampled together and Holm's correction for the 1 comparisons, 0 keep an adjusted p under 0.05."
-    assert study.distinguishable_pairs(pairs) == "Of the 1 pairs, 0 can be told apart on these tiles." + holm
+    # one pair: nothing to correct for (its p is in its own finding)
+    assert study.distinguishable_pairs(pairs) == "The one pair cannot be told apart on these tiles."
     decided = pairs.assign(verdict="higher", p_holm=0.01)
-    assert study.distinguishable_pairs(decided) == ("Of the 1 pairs, 1 can be told apart on these tiles: ResUNet - U-Net is higher than 0."
-                                                    + holm.replace("0 keep an adjusted p under 0.05.", "1 keep an adjusted p under 0.05: ResUNet - U-Net."))
+    assert study.distinguishable_pairs(decided) == "The one pair can be told apart on these tiles: ResUNet - U-Net is higher than 0."
+    three = pd.concat([decided, pairs.assign(comparison="b - a"), pairs.assign(comparison="c - a")], ignore_index=True)
+    assert study.distinguishable_pairs(three) == (
+        "Of the 3 pairs, 1 can be told apart on these tiles: ResUNet - U-Net is higher than 0. With seeds and tiles "
+        "resampled together and Holm's correction for the 3 comparisons, 1 keep an adjusted p under 0.05: ResUNet - U-Net.")
     # with clusters (tile id -> mosaic) whole mosaics are drawn; every test tile needs one
     tiles = next(iter(hand_results.values())).tiles
     ids = tiles.loc[tiles["split"] == "test", "id"].astype(str)

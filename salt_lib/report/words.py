@@ -166,6 +166,8 @@ TRANSLATIONS = {"zh": {
     "Of the {pairs} pairs, {decided} can be told apart on these tiles: {listed}.":
         "在 {pairs} 组比较中，有 {decided} 组能在这些图块上区分：{listed}。",
     "Of the {pairs} pairs, {decided} can be told apart on these tiles.": "在 {pairs} 组比较中，有 {decided} 组能在这些图块上区分。",
+    "The one pair can be told apart on these tiles: {listed}.": "唯一的一组比较能在这些图块上区分：{listed}。",
+    "The one pair cannot be told apart on these tiles.": "唯一的一组比较无法在这些图块上区分。",
     "{sentence} With this many comparisons at 95 % each, about one in twenty would be decided by chance alone.":
         "{sentence}比较这么多组、每组取 95% 区间时，约二十分之一的比较会仅凭偶然被判定。",
     "{sentence} With seeds and tiles resampled together and Holm's correction for the {pairs} comparisons, "
