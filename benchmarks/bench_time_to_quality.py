@@ -254,6 +254,22 @@ def plot(curves: dict[str, pd.DataFrame], seed: int):
     return fig
 
 
+def this_machine() -> str:
+    """The CPU that times an epoch now, in words (``hardware.describe_cpu``): a timing is a fact
+    about one machine, and minutes added up from timings of two machines compare nothing."""
+    import os
+
+    from salt_lib.hardware import describe_cpu
+
+    return describe_cpu(os.cpu_count())
+
+
+def other_machines(timings: dict, machine: str) -> set[str]:
+    """The machines other than ``machine`` that ``timings`` were measured on ('unknown' for an
+    entry from before timings named theirs)."""
+    return {timing.get("cpu", "unknown") for timing in timings.values()} - {machine}
+
+
 def time_stage(signature: str, dataset, epochs: int = 2) -> dict:
     """Seconds per epoch of the stage ``signature`` describes, measured now in a throw-away run of
     one untimed epoch (it compiles) and ``epochs`` timed ones, each scored."""
@@ -309,19 +325,26 @@ def main() -> None:
     previous_arms = previous.get("arms", {})
 
     if args.time_only:
-        # Only stages whose epochs cost what no DEFAULT stage costs (an early crop): DEFAULT's come
-        # from its own idle run. Each measurement is stored at once.
+        # Only stages whose epochs cost what no DEFAULT stage costs (a crop, another batch): DEFAULT's
+        # come from its own idle run. Each measurement is stored at once.
         timings = dict(previous.get("idle_timings", {}))
         known = {stage_signature(args.arch, DEFAULT, stage) for stage in ("main", "lovasz")}
+        machine = this_machine()
+        if others := other_machines(timings, machine):
+            print(f"WARNING: {out} holds timings from {', '.join(sorted(others))}; this is {machine}. Minutes "
+                  f"added up from both machines are not comparable: time every arm's stages on one machine.", flush=True)
         for name in [n.strip() for n in args.time_only.split(",") if n.strip()]:
-            signature = stage_signature(args.arch, ARMS[name], "main")
-            if signature in timings or signature in known:
-                continue
-            print(f"timing the first stage of {name} on idle cores ...", flush=True)
-            timings[signature] = time_stage(signature, dataset) | {"from": "a timing run on idle cores (--time-only)"}
-            print(f"  {timings[signature]}", flush=True)
-            with atomic_write(out) as partial:
-                partial.write_text(json.dumps(previous | {"idle_timings": timings}, indent=2) + "\n")
+            stages = ("main", "lovasz") if ARMS[name].training.get("lovasz_epochs") else ("main",)
+            for stage in stages:
+                signature = stage_signature(args.arch, ARMS[name], stage)
+                if signature in timings or signature in known:
+                    continue
+                print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
+                timings[signature] = time_stage(signature, dataset) | {"from": "a timing run on idle cores (--time-only)",
+                                                                       "cpu": machine}
+                print(f"  {timings[signature]}", flush=True)
+                with atomic_write(out) as partial:
+                    partial.write_text(json.dumps(previous | {"idle_timings": timings}, indent=2) + "\n")
         return
 
     run_dirs = {}
@@ -348,7 +371,8 @@ def main() -> None:
     loaded = {name: arm_run(run_dir) for name, run_dir in run_dirs.items()}
     for name in idle & set(loaded):
         for stage, cost in epoch_costs(loaded[name][0]).items():
-            timings[stage_signature(args.arch, ARMS[name], stage)] = cost | {"from": f"the {name} run, on idle cores"}
+            timings[stage_signature(args.arch, ARMS[name], stage)] = cost | {
+                "from": f"the {name} run, on idle cores", "cpu": loaded[name][1].get("versions", {}).get("device", "unknown")}
     arms, curves = {}, {}
     for name, run_dir in run_dirs.items():
         recipe = ARMS[name]
@@ -361,12 +385,15 @@ def main() -> None:
             for stage, signature in signatures.items():
                 if signature not in timings and args.time_epochs:
                     print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
-                    timings[signature] = time_stage(signature, dataset) | {"from": "a timing run on idle cores (--time-epochs)"}
+                    timings[signature] = time_stage(signature, dataset) | {"from": "a timing run on idle cores (--time-epochs)",
+                                                                           "cpu": this_machine()}
             if all(signature in timings for signature in signatures.values()):
                 costs = {stage: timings[signature] for stage, signature in signatures.items()}
         timing_source = ("the run itself, on idle cores" if name in idle else
                          "epochs x seconds per epoch measured on idle cores" if costs else
                          "the run itself, on CONTENDED cores (not a speed result)")
+        if costs and len({cost.get("cpu", "unknown") for cost in costs.values()}) > 1:
+            timing_source += " of DIFFERENT machines (not a speed result)"
         curves[name] = curve(history, len(dataset.train), training, costs)
         arms[name] = {
             "run_dir": portable_path(run_dir), "reused": name in reuse, "overrides": recipe.overrides, "training": training,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, curve, epoch_costs, first_reaching,  # benchmarks/
-                                   lever_rows, readme_blocks, sentence, stage_signature)
+                                   lever_rows, other_machines, readme_blocks, sentence, stage_signature)
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "time_to_quality.json"
@@ -137,3 +137,11 @@ def test_the_benchmarks_readme_shows_the_committed_predict_result():
     assert result["times"] == "idle cores" and result["tiles"] == 18000
     assert all(arm["check"].startswith(f"{name}.csv: header id,rle_mask; 18000 rows") for name, arm in result["arms"].items())
     assert table(result) in (REPO / "benchmarks" / "README.md").read_text()
+
+
+def test_timings_name_their_machine_and_those_of_another_are_pointed_out():
+    timings = {"a": {"train_seconds": 38.4, "cpu": "cpu AMD EPYC (2 cores, native bfloat16)"},
+               "b": {"train_seconds": 50.6}}  # from before timings named their machine
+    assert other_machines(timings, "cpu AMD EPYC (2 cores, native bfloat16)") == {"unknown"}
+    assert other_machines(timings, "cpu Intel Xeon (2 cores)") == {"unknown", "cpu AMD EPYC (2 cores, native bfloat16)"}
+    assert other_machines({}, "cpu Intel Xeon (2 cores)") == set()
