@@ -22,7 +22,8 @@ same settings (e.g. the architecture study's seed-2 U-Net for ``default``).
 Run (the committed result): ``python benchmarks/bench_time_to_quality.py --data ../shared/tgs-salt
 --seed 2 --arms default,short,short+early_crop,short+alternate_flips,short+warmup,stack_a,stack_b
 --reuse default=results/seeds_architecture/unet-s2 --idle default --readme`` (the ``thesis`` arm is
-kept from an earlier run of the same seed).
+kept from an earlier run of the same seed; the JSON's ``commands`` lists every run that added arms,
+such as ``--arms stack_c --idle stack_c --readme``).
 """
 
 from __future__ import annotations
@@ -97,19 +98,24 @@ def arms_table(result: dict) -> str:
     def cell(value, digits=1):
         return "-" if value is None else f"{value:.{digits}f}"
 
-    lines = ["| arm | epochs | minutes | to 0.75 | to 0.78 | best val (per epoch) | finished val (flip TTA) | minutes from |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| arm | epochs | minutes | to 0.75 | to 0.78 | best val (per epoch) | finished val (flip TTA) | minutes from | CPU |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, arm in result["arms"].items():
         lines.append(f"| {name} | {arm['epochs']} | {cell(arm['minutes'])} | {cell(arm['reach']['0.75']['minutes'])} | "
                      f"{cell(arm['reach']['0.78']['minutes'])} | {cell(arm['best_val_tgs_score'], 4)} | "
-                     f"{cell(arm['final_val_tgs_score_tta'], 4)} | {arm['minutes_from']} |")
+                     f"{cell(arm['final_val_tgs_score_tta'], 4)} | {arm['minutes_from']} | {arm.get('cpu', NOT_RECORDED)} |")
     return "\n".join(lines)
+
+
+# What an arm measured before its timings named their CPU says it was timed on.
+NOT_RECORDED = "not recorded"
 
 
 def lever_rows(result: dict, reference: str = "short") -> list[dict]:
     """Each arm built on ``reference`` (the levers alone, ``short+...``, and the stacks) against it:
     the best per-epoch validation score, the finished model's (flip TTA) and the minutes, each
-    with its change from ``reference``; one training seed per arm (the result's)."""
+    with its change from ``reference``; one training seed per arm (the result's). Minutes timed on
+    another CPU than the reference's (or on one not recorded) have no change: None."""
     arms = result["arms"]
     if reference not in arms:
         return []
@@ -122,7 +128,9 @@ def lever_rows(result: dict, reference: str = "short") -> list[dict]:
                      "best": arm["best_val_tgs_score"], "best_change": arm["best_val_tgs_score"] - base["best_val_tgs_score"],
                      "finished": arm["final_val_tgs_score_tta"],
                      "finished_change": arm["final_val_tgs_score_tta"] - base["final_val_tgs_score_tta"],
-                     "minutes": arm["minutes"], "minutes_change": arm["minutes"] - base["minutes"]})
+                     "minutes": arm["minutes"],
+                     "minutes_change": arm["minutes"] - base["minutes"] if arm.get("cpu", NOT_RECORDED) == base.get("cpu", NOT_RECORDED)
+                     else None})
     return rows
 
 
@@ -135,7 +143,8 @@ def lever_table(result: dict, reference: str = "short") -> str:
              "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         lines.append(f"| {row['arm']} | {row['seeds']} | {row['best']:.4f} | {row['best_change']:+.4f} | {row['finished']:.4f} | "
-                     f"{row['finished_change']:+.4f} | {row['minutes']:.1f} | {row['minutes_change']:+.1f} |")
+                     f"{row['finished_change']:+.4f} | {row['minutes']:.1f} | "
+                     + ("another CPU |" if row["minutes_change"] is None else f"{row['minutes_change']:+.1f} |"))
     return "\n".join(lines)
 
 
@@ -234,13 +243,18 @@ def check_same_training(record: dict, training: dict, name: str) -> None:
         raise SystemExit(f"--reuse {name}: that run differs from the arm in {', '.join(differ)}")
 
 
-def plot(curves: dict[str, pd.DataFrame], seed: int):
+def plot(curves: dict[str, pd.DataFrame], seed: int, cpus: dict[str, str] | None = None):
+    """The curves against minutes and images; an arm timed on another CPU than ``default`` (by
+    ``cpus``, arm -> CPU) is labelled so, since its minutes do not compare."""
+    cpus = cpus or {}
+    reference = cpus.get("default", NOT_RECORDED)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True, layout="constrained")
     for name, history in curves.items():
         scored = history[history["val_tgs_score"].notna()]
         style = {"lw": 2.2} if name in HEADLINE else {"lw": 1, "alpha": 0.8}
-        axes[0].plot(scored["minutes"], scored["val_tgs_score"], marker=".", label=name, **style)
-        axes[1].plot(scored["images_seen"] / 1000, scored["val_tgs_score"], marker=".", label=name, **style)
+        label = name if cpus.get(name, NOT_RECORDED) == reference else f"{name} (another CPU)"
+        axes[0].plot(scored["minutes"], scored["val_tgs_score"], marker=".", label=label, **style)
+        axes[1].plot(scored["images_seen"] / 1000, scored["val_tgs_score"], marker=".", label=label, **style)
     axes[0].set_xlabel("minutes on 2 idle CPU cores")
     axes[1].set_xlabel("training images seen (thousands)")
     axes[0].set_ylabel("validation tgs_score (no TTA)")
@@ -392,12 +406,15 @@ def main() -> None:
         timing_source = ("the run itself, on idle cores" if name in idle else
                          "epochs x seconds per epoch measured on idle cores" if costs else
                          "the run itself, on CONTENDED cores (not a speed result)")
-        if costs and len({cost.get("cpu", "unknown") for cost in costs.values()}) > 1:
+        machines = sorted({cost.get("cpu", "unknown") for cost in costs.values()}) if costs else \
+            [record.get("versions", {}).get("device", "unknown")]
+        if len(machines) > 1:
             timing_source += " of DIFFERENT machines (not a speed result)"
         curves[name] = curve(history, len(dataset.train), training, costs)
         arms[name] = {
             "run_dir": portable_path(run_dir), "reused": name in reuse, "overrides": recipe.overrides, "training": training,
-            "epochs": len(history), "minutes_from": timing_source, "epoch_costs": costs or epoch_costs(history),
+            "epochs": len(history), "minutes_from": timing_source, "cpu": ", ".join(machines),
+            "epoch_costs": costs or epoch_costs(history),
             "wall_seconds": record.get("wall_seconds"),
             "cut_by_time": bool(record.get("cut_by_time", False)),
             "best_val_tgs_score": round(float(curves[name]["val_tgs_score"].max()), 4),
@@ -421,7 +438,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out) as partial:
         partial.write_text(json.dumps(result, indent=2, default=lambda v: None if v != v else v) + "\n")
-    fig = plot({name: curves[name] for name in result["arms"]}, args.seed)
+    fig = plot({name: curves[name] for name in result["arms"]}, args.seed,
+               {name: arm.get("cpu", NOT_RECORDED) for name, arm in result["arms"].items()})
     with atomic_write(out.with_suffix(".png")) as partial:
         fig.savefig(partial, dpi=150, format="png")
 

@@ -84,6 +84,10 @@ def test_each_lever_and_stack_is_set_against_the_schedule_it_changes():
     assert set(rows) == {"short+warmup", "stack_a"}  # the references are not levers
     assert rows["short+warmup"]["best_change"] == pytest.approx(-0.01) and rows["stack_a"]["minutes_change"] == pytest.approx(-1.8)
     assert rows["stack_a"]["finished_change"] == pytest.approx(-0.03) and rows["stack_a"]["seeds"] == 1
+    # minutes of another CPU than the reference's are not set against it
+    result["arms"]["stack_c"] = arm(0.71, 0.72, 11.8) | {"cpu": "cpu AMD EPYC (2 cores, native bfloat16)"}
+    rows = {row["arm"]: row for row in lever_rows(result)}
+    assert rows["stack_c"]["minutes_change"] is None and rows["stack_c"]["best_change"] == pytest.approx(-0.03)
     assert lever_rows({"arms": {"default": arm(0.78, 0.79, 45.0)}}) == []
 
 
