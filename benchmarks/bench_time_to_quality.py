@@ -55,7 +55,9 @@ SHORT = variant(DEFAULT, "short", epochs=8, lovasz_epochs=10, patience=18)
 # stack_a all four on SHORT's epochs; stack_b DEFAULT's 22 first-stage epochs on 64 x 64 crops
 # (a quarter of the pixels) and 10 Lovasz epochs on the whole input; stack_c DEFAULT's 22 + 22
 # epochs, both stages on 64 x 64 crops; stack_d the same with the Lovasz stage on whole tiles
-# (stack_b's with DEFAULT's 22 Lovasz epochs). ``short+batch_size`` doubles the batch and, as is usual
+# (stack_b's with DEFAULT's 22 Lovasz epochs); stack_e 16 first-stage epochs on the whole input
+# brought down to 64 x 64 (progressive resizing: the whole tile at half the scale), then 12 Lovasz
+# epochs at 128. ``short+batch_size`` doubles the batch and, as is usual
 # for Adam, both stages' learning rates with it (the same images an epoch, half the steps).
 ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     THESIS, DEFAULT, SHORT,
@@ -70,9 +72,11 @@ ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     variant(DEFAULT, "stack_b", lovasz_epochs=10, patience=32, early_crop=64, alternate_flips=True, val_every=2),
     variant(DEFAULT, "stack_c", early_crop=64, lovasz_crop=64, alternate_flips=True, val_every=2),
     variant(DEFAULT, "stack_d", early_crop=64, alternate_flips=True, val_every=2),
+    variant(SHORT, "short+early_size", early_size=64),
+    variant(DEFAULT, "stack_e", epochs=16, early_size=64, lovasz_epochs=12, patience=28, alternate_flips=True, val_every=2),
 )}
 # The arms the README's sentence names and the figure draws bold (those that have run).
-HEADLINE = ("default", "stack_a", "stack_b", "stack_c", "stack_d")
+HEADLINE = ("default", "stack_a", "stack_b", "stack_c", "stack_d", "stack_e")
 
 
 def first_reaching(history: pd.DataFrame, level: float, column: str) -> float | None:
@@ -215,14 +219,15 @@ def epoch_costs(history: pd.DataFrame) -> dict:
 
 def stage_signature(arch: str, recipe: Recipe, stage: str) -> str:
     """What one epoch of ``stage`` costs depends on: the network and its options, the batch, the
-    loss, the input the stage trains on (a crop of the stage, or the whole input) and whether each step
+    loss, the input the stage trains on (a crop or a smaller size of it, or the whole input) and whether each step
     also updates a weight average (EMA)."""
     training = recipe.training
     loss = "lovasz" if stage == "lovasz" else training.get("loss", "bce_dice")
     crop = training.get("early_crop" if stage == "main" else "lovasz_crop", 0)
     ema = {"ema": True} if training.get("ema_momentum") else {}
+    size = {"size": training["early_size"]} if stage == "main" and training.get("early_size") else {}
     return json.dumps({"arch": arch, "overrides": recipe.overrides, "batch_size": training.get("batch_size", 32),
-                       "loss": loss, "crop": crop} | ema, sort_keys=True)
+                       "loss": loss, "crop": crop} | ema | size, sort_keys=True)
 
 
 def arm_run(run_dir: Path) -> tuple[pd.DataFrame, dict]:
@@ -281,9 +286,74 @@ def this_machine() -> str:
 
 
 def other_machines(timings: dict, machine: str) -> set[str]:
-    """The machines other than ``machine`` that ``timings`` were measured on ('unknown' for an
-    entry from before timings named theirs)."""
-    return {timing.get("cpu", "unknown") for timing in timings.values()} - {machine}
+    """The machines other than ``machine`` that ``timings`` (``timings_by_cpu``) were measured on
+    (NOT_RECORDED for an entry from before timings named theirs)."""
+    return {cpu for by_cpu in timings_by_cpu(timings).values() for cpu in by_cpu} - {machine}
+
+
+def timings_by_cpu(stored: dict) -> dict[str, dict[str, dict]]:
+    """The idle timings as signature -> CPU -> seconds per epoch. A stage costs what the CPU makes
+    of it, so one signature may be timed on several CPUs; an entry from before timings were kept
+    per CPU (one cost, its ``cpu`` beside it or none) is read as the timing of that CPU."""
+    by_signature = {}
+    for signature, value in stored.items():
+        if "train_seconds" in value:
+            cpu = value.get("cpu", NOT_RECORDED)
+            by_signature[signature] = {NOT_RECORDED if cpu == "unknown" else cpu: value}
+        else:
+            by_signature[signature] = dict(value)
+    return by_signature
+
+
+def costs_on(timings: dict, signatures: dict[str, str], cpu: str) -> dict | None:
+    """Stage -> seconds per epoch on ``cpu``, when every stage's signature was timed there; else None."""
+    if all(cpu in timings.get(signature, {}) for signature in signatures.values()):
+        return {stage: timings[signature][cpu] for stage, signature in signatures.items()}
+    return None
+
+
+def arm_signatures(arch: str, recipe: Recipe, stages) -> dict[str, str]:
+    return {stage: stage_signature(arch, recipe, stage) for stage in stages}
+
+
+def run_machine(record: dict) -> str:
+    """The CPU a run trained on, as its record names it (NOT_RECORDED for a record from before)."""
+    device = record.get("versions", {}).get("device")
+    return device if device and device != "unknown" else NOT_RECORDED
+
+
+def minutes_source(idle: bool, run_cpu: str, timings: dict, signatures: dict[str, str], cpu: str):
+    """Where an arm's minutes come from, as (costs or None, words, CPU): its own run where that had
+    idle cores on ``cpu``; else its epochs x the seconds per epoch timed on ``cpu``; else its own
+    idle run on another CPU; else the timings of one other CPU that has timed all its stages; else
+    its own contended run, which is no speed result."""
+    timed_here = costs_on(timings, signatures, cpu)
+    if idle and run_cpu == cpu:
+        return None, "the run itself, on idle cores", run_cpu
+    if timed_here:
+        return timed_here, "epochs x seconds per epoch measured on idle cores", cpu
+    if idle:
+        return None, "the run itself, on idle cores", run_cpu
+    for other in sorted({machine for by_cpu in timings.values() for machine in by_cpu}):
+        if costs := costs_on(timings, signatures, other):
+            return costs, "epochs x seconds per epoch measured on idle cores", other
+    return None, "the run itself, on CONTENDED cores (not a speed result)", run_cpu
+
+
+def timed(history: pd.DataFrame, costs: dict, source: str, cpu: str) -> dict:
+    """The parts of an arm's result that depend on its minutes: from ``history`` (``curve``'s)."""
+    return {
+        "minutes_from": source, "cpu": cpu,
+        "epoch_costs": {stage: {k: v for k, v in cost.items() if k in ("train_seconds", "val_seconds", "from")}
+                        for stage, cost in costs.items()},
+        "best_val_tgs_score": round(float(history["val_tgs_score"].max()), 4),
+        "minutes": round(float(history["minutes"].iloc[-1]), 1),
+        "reach": {f"{level:.2f}": {"minutes": first_reaching(history, level, "minutes"),
+                                   "images": first_reaching(history, level, "images_seen")} for level in LEVELS},
+        "curve": {column: [None if value != value else value for value in values]  # unscored epochs: null
+                  for column, values in history[["epoch", "stage", "minutes", "images_seen", "val_tgs_score"]]
+                  .round(4).to_dict("list").items()},
+    }
 
 
 def time_stage(signature: str, dataset, epochs: int = 2) -> dict:
@@ -295,7 +365,8 @@ def time_stage(signature: str, dataset, epochs: int = 2) -> dict:
 
     described = json.loads(signature)
     training = {"epochs": epochs + 1, "loss": described["loss"], "batch_size": described["batch_size"],
-                "early_crop": described["crop"], "augment": "flip_geo", "patience": 99}
+                "early_crop": described["crop"], "early_size": described.get("size", 0), "augment": "flip_geo",
+                "patience": 99, "ema_momentum": 0.99 if described.get("ema") else 0.0}
     with tempfile.TemporaryDirectory() as folder:
         train_run(described["arch"], dataset, Path(folder) / "run", "lite", described["overrides"], training, verbose=False)
         history = read_history(Path(folder) / "run" / "best.keras").iloc[1:]
@@ -317,6 +388,7 @@ def main() -> None:
     parser.add_argument("--time-epochs", action="store_true",
                         help="measure the seconds per epoch of each contended arm's stages that no idle run has "
                              "measured, now (on what must be idle cores)")
+    parser.add_argument("--cpu", default="", help="the CPU whose idle timings give the minutes (default: this machine's)")
     parser.add_argument("--readme", action="store_true", help="also rewrite the READMEs' generated blocks from the result")
     parser.add_argument("--time-only", default="", metavar="ARMS",
                         help="only measure (on what must be idle cores) the seconds per epoch of these arms' stages that "
@@ -343,22 +415,20 @@ def main() -> None:
     if args.time_only:
         # Only stages whose epochs cost what no DEFAULT stage costs (a crop, another batch): DEFAULT's
         # come from its own idle run. Each measurement is stored at once.
-        timings = dict(previous.get("idle_timings", {}))
-        known = {stage_signature(args.arch, DEFAULT, stage) for stage in ("main", "lovasz")}
+        timings = timings_by_cpu(previous.get("idle_timings", {}))
         machine = this_machine()
         if others := other_machines(timings, machine):
-            print(f"WARNING: {out} holds timings from {', '.join(sorted(others))}; this is {machine}. Minutes "
-                  f"added up from both machines are not comparable: time every arm's stages on one machine.", flush=True)
+            print(f"note: {out} also holds timings of {', '.join(sorted(others))}; this is {machine}. An arm's "
+                  f"minutes are added up from the timings of one CPU (--cpu), never of two.", flush=True)
         for name in [n.strip() for n in args.time_only.split(",") if n.strip()]:
             stages = ("main", "lovasz") if ARMS[name].training.get("lovasz_epochs") else ("main",)
-            for stage in stages:
-                signature = stage_signature(args.arch, ARMS[name], stage)
-                if signature in timings or signature in known:
+            for stage, signature in arm_signatures(args.arch, ARMS[name], stages).items():
+                if machine in timings.get(signature, {}):
                     continue
                 print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
-                timings[signature] = time_stage(signature, dataset) | {"from": "a timing run on idle cores (--time-only)",
-                                                                       "cpu": machine}
-                print(f"  {timings[signature]}", flush=True)
+                timings.setdefault(signature, {})[machine] = time_stage(signature, dataset) | {
+                    "from": "a timing run on idle cores (--time-only)", "cpu": machine}
+                print(f"  {timings[signature][machine]}", flush=True)
                 with atomic_write(out) as partial:
                     partial.write_text(json.dumps(previous | {"idle_timings": timings}, indent=2) + "\n")
         return
@@ -381,62 +451,53 @@ def main() -> None:
     if args.train_only:
         return
 
-    # Seconds per epoch on idle cores, by what an epoch's cost depends on: from the idle runs, the
-    # earlier result, or (--time-epochs) a timing run now.
-    timings = dict(previous.get("idle_timings", {})) if previous_arms else {}
+    # Seconds per epoch on idle cores, by what an epoch's cost depends on and by CPU: from the idle
+    # runs, the earlier result, or (--time-epochs) a timing run now on this machine.
+    machine = this_machine()
+    cpu = args.cpu or machine
+    timings = timings_by_cpu(previous.get("idle_timings", {})) if previous_arms else {}
     loaded = {name: arm_run(run_dir) for name, run_dir in run_dirs.items()}
     for name in idle & set(loaded):
+        run_cpu = run_machine(loaded[name][1])
         for stage, cost in epoch_costs(loaded[name][0]).items():
-            timings[stage_signature(args.arch, ARMS[name], stage)] = cost | {
-                "from": f"the {name} run, on idle cores", "cpu": loaded[name][1].get("versions", {}).get("device", "unknown")}
+            timings.setdefault(stage_signature(args.arch, ARMS[name], stage), {})[run_cpu] = cost | {
+                "from": f"the {name} run, on idle cores", "cpu": run_cpu}
     arms, curves = {}, {}
     for name, run_dir in run_dirs.items():
         recipe = ARMS[name]
         training = dict(recipe.training, seed=args.seed)
         history, record = loaded[name]
         check_same_training(record, training, name)
-        costs = None
-        if name not in idle:
-            signatures = {stage: stage_signature(args.arch, recipe, stage) for stage in history["stage"].unique()}
-            for stage, signature in signatures.items():
-                if signature not in timings and args.time_epochs:
-                    print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
-                    timings[signature] = time_stage(signature, dataset) | {"from": "a timing run on idle cores (--time-epochs)",
-                                                                           "cpu": this_machine()}
-            if all(signature in timings for signature in signatures.values()):
-                costs = {stage: timings[signature] for stage, signature in signatures.items()}
-        timing_source = ("the run itself, on idle cores" if name in idle else
-                         "epochs x seconds per epoch measured on idle cores" if costs else
-                         "the run itself, on CONTENDED cores (not a speed result)")
-        machines = sorted({cost.get("cpu", "unknown") for cost in costs.values()}) if costs else \
-            [record.get("versions", {}).get("device", "unknown")]
-        if len(machines) > 1:
-            timing_source += " of DIFFERENT machines (not a speed result)"
+        signatures = arm_signatures(args.arch, recipe, history["stage"].unique())
+        for stage, signature in signatures.items():
+            if args.time_epochs and machine not in timings.get(signature, {}):
+                print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
+                timings.setdefault(signature, {})[machine] = time_stage(signature, dataset) | {
+                    "from": "a timing run on idle cores (--time-epochs)", "cpu": machine}
+        costs, source, arm_cpu = minutes_source(name in idle, run_machine(record), timings, signatures, cpu)
         curves[name] = curve(history, len(dataset.train), training, costs)
         arms[name] = {
             "run_dir": portable_path(run_dir), "reused": name in reuse, "overrides": recipe.overrides, "training": training,
-            "epochs": len(history), "minutes_from": timing_source, "cpu": ", ".join(machines),
-            "epoch_costs": costs or epoch_costs(history),
-            "wall_seconds": record.get("wall_seconds"),
+            "epochs": len(history), "wall_seconds": record.get("wall_seconds"),
             "cut_by_time": bool(record.get("cut_by_time", False)),
-            "best_val_tgs_score": round(float(curves[name]["val_tgs_score"].max()), 4),
             "final_val_tgs_score_tta": round(float(record["val"]["tgs_score"]), 4),
-            "minutes": round(float(curves[name]["minutes"].iloc[-1]), 1),
-            "reach": {f"{level:.2f}": {"minutes": first_reaching(curves[name], level, "minutes"),
-                                       "images": first_reaching(curves[name], level, "images_seen")} for level in LEVELS},
-            "curve": {column: [None if value != value else value for value in values]  # unscored epochs: null
-                      for column, values in curves[name][["epoch", "stage", "minutes", "images_seen", "val_tgs_score"]]
-                      .round(4).to_dict("list").items()},
-        }
-    # Arms measured before (same seed, network and data) stay in the result unless re-run now.
+        } | timed(curves[name], costs or epoch_costs(history), source, arm_cpu)
+    # Arms measured before (same seed, network and data) stay in the result unless re-run now; their
+    # stored curves are timed again on ``cpu`` where every stage of theirs has been timed there.
     kept = {name: arm for name, arm in previous_arms.items() if name not in arms} \
         if previous.get("data_fingerprint") == dataset.fingerprint else {}
+    for name, arm in kept.items():
+        curves[name] = pd.DataFrame(arm["curve"]).astype({"val_tgs_score": float})
+        signatures = arm_signatures(args.arch, ARMS[name], curves[name]["stage"].unique()) if name in ARMS else {}
+        costs = costs_on(timings, signatures, cpu) if signatures and arm.get("cpu") != cpu else None
+        if costs:
+            curves[name] = curve(curves[name].drop(columns=["minutes"]), len(dataset.train), arm["training"], costs)
+            kept[name] = arm | timed(curves[name], costs, "epochs x seconds per epoch measured on idle cores", cpu)
     command = "python benchmarks/bench_time_to_quality.py " + " ".join(sys.argv[1:])
     commands = list(dict.fromkeys([c for c in previous.get("commands", []) if kept] + [command]))  # in order, each once
     result = {"seed": args.seed, "arch": args.arch, "data_fingerprint": dataset.fingerprint, "split_hash": dataset.split_hash,
-              "commands": commands, "idle_timings": timings, "arms": {name: (kept | arms)[name] for name in ARMS if name in kept | arms}}
-    for name, arm in kept.items():
-        curves[name] = pd.DataFrame(arm["curve"]).astype({"val_tgs_score": float})
+              "cpu": cpu, "commands": commands, "idle_timings": timings,
+              "arms": {name: (kept | arms)[name] for name in ARMS if name in kept | arms}}
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out) as partial:
         partial.write_text(json.dumps(result, indent=2, default=lambda v: None if v != v else v) + "\n")

@@ -308,6 +308,21 @@ def crop_batch(x: np.ndarray, y: np.ndarray, side: int, seed: int) -> tuple[np.n
     return x[batch, rows, cols], y[batch, rows, cols]
 
 
+def shrink_batch(x: np.ndarray, y: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """A prepared batch ``x``, ``y`` (B, S, S, C) at ``side`` x ``side``: each k x k block of pixels
+    averaged (k = S / side, a whole number), the masks then cut at 0.5 again. The whole input at a
+    coarser scale (progressive resizing), where ``crop_batch`` keeps the scale and cuts a window."""
+    size = x.shape[1]
+    if not 0 < side < size or size % side:
+        raise ValueError(f"an early_size must divide the input's {size} and be smaller, got {side}")
+    k = size // side
+
+    def blocks(a: np.ndarray) -> np.ndarray:
+        return a.reshape(len(a), side, k, side, k, a.shape[-1]).mean(axis=(2, 4), dtype=np.float32)
+
+    return blocks(x), (blocks(y) >= 0.5).astype(y.dtype)
+
+
 def batch_seed(seed: int, epoch: int, index: int) -> int:
     """The augmentation seed of batch ``index`` in ``epoch``: a pure function of the three,
     so it does not matter which thread builds the batch or when."""
@@ -338,7 +353,8 @@ class TileBatches(keras.utils.PyDataset):
       ``alternate_flips``: each tile is mirrored in every other epoch; the rest of the policy
       (warps, intensity) stays random.
     * ``crop=c`` cuts each prepared pair (x, y) to a random c x c window (``crop_batch``; a
-      ``prepare`` that returns a plain mask ``y``, not a tuple), at the same scale.
+      ``prepare`` that returns a plain mask ``y``, not a tuple), at the same scale; ``shrink=s``
+      instead brings the whole pair down to s x s (``shrink_batch``: progressive resizing).
     * Keras (3.15) builds a batch or two of epoch 0 to learn the shapes and calls
       ``on_epoch_end`` once as ``fit`` starts, so ``fit``'s first epoch is our epoch 1. That is
       the same in every run, so runs stay repeatable.
@@ -364,6 +380,7 @@ class TileBatches(keras.utils.PyDataset):
         max_queue_size: int = 10,
         alternate_flip: bool = False,
         crop: int | None = None,
+        shrink: int | None = None,
     ):
         super().__init__(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
         policy = check_policy(policy)
@@ -381,6 +398,9 @@ class TileBatches(keras.utils.PyDataset):
                              f"(policies with a flip: {', '.join(RANDOM_POLICIES)})")
         self.alternate_flip = bool(alternate_flip)
         self.crop = int(crop) if crop else None
+        self.shrink = int(shrink) if shrink else None
+        if self.crop and self.shrink:
+            raise ValueError("a batch is either cropped or shrunk, not both")
         # (epoch, order) live in one attribute and are replaced in one assignment, so a thread
         # building a batch always sees an epoch together with that epoch's order.
         self._state = (0, epoch_order(len(self.images), self.seed, 0, self.shuffle))
@@ -409,6 +429,8 @@ class TileBatches(keras.utils.PyDataset):
         images, masks = augment_batch(images, masks, self.policy, seed=augment_seed, random_flip=not self.alternate_flip)
         if self.crop:
             return crop_batch(*self.prepare(images, masks), self.crop, seed=[augment_seed, _CROP_STREAM])
+        if self.shrink:
+            return shrink_batch(*self.prepare(images, masks), self.shrink)
         return self.prepare(images, masks)
 
     def on_epoch_end(self):

@@ -15,8 +15,8 @@ trained with it; ``params/thesis.yaml``'s chapters 4 and 5 repeat it (a test che
 BCE, Adam at a constant 1e-4 (a cosine that decays to 1.0 times its start), the 1:1 mirror
 expansion; ``benchmarks/bench_time_to_quality.py`` races it against ``DEFAULT``.
 
-The speed levers of ``TrainConfig`` (``warmup_epochs``, ``early_crop``, ``lovasz_crop``, ``alternate_flips``,
-``val_every``) are options, not a recipe: ``benchmarks/bench_time_to_quality.py`` measures them
+The speed levers of ``TrainConfig`` (``warmup_epochs``, ``early_crop``, ``early_size``, ``lovasz_crop``,
+``alternate_flips``, ``val_every``) are options, not a recipe: ``benchmarks/bench_time_to_quality.py`` measures them
 as arms built with ``variant``, and none of its stacks has yet matched ``DEFAULT`` in fewer minutes.
 """
 

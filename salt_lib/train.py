@@ -96,6 +96,11 @@ class TrainConfig:
     # the same for the Lovasz stage: it trains on random lovasz_crop x lovasz_crop windows (0: the
     # whole input), is scored on whole tiles after each epoch, and keeps a model at its own size.
     lovasz_crop: int = 0
+    # progressive resizing: the first stage trains on the whole input brought down to early_size x
+    # early_size (each block of pixels averaged; a divisor of the input size), a coarser scale
+    # where early_crop keeps the scale and cuts a window; validation and the later stages see
+    # the whole input at its own size.
+    early_size: int = 0
     # Long schedules: the final stage runs as this many equal cosine cycles, each restarting at the
     # stage's learning rate (warm restarts, SGDR); the weights at the end of every cycle are kept
     # (a snapshot), and at the end the snapshots are scored on validation alone and as a snapshot
@@ -109,7 +114,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name, least in (("epochs", 1), ("batch_size", 1), ("lovasz_epochs", 0), ("patience", 1),
-                            ("val_every", 1), ("warmup_epochs", 0), ("early_crop", 0), ("lovasz_crop", 0),
+                            ("val_every", 1), ("warmup_epochs", 0), ("early_crop", 0), ("lovasz_crop", 0), ("early_size", 0),
                             ("swa_epochs", 0), ("cycles", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
@@ -124,6 +129,9 @@ class TrainConfig:
         if self.alternate_flips and check_policy(self.augment) not in RANDOM_POLICIES:
             raise ValueError(f"alternate_flips replaces a policy's random flip; {self.augment!r} has none "
                              f"(policies with a flip: {', '.join(RANDOM_POLICIES)})")
+        if self.early_crop and self.early_size:
+            raise ValueError(f"early_crop ({self.early_crop}) and early_size ({self.early_size}) both shrink the "
+                             f"first stage's input; choose one")
         if self.lovasz_crop and not self.lovasz_epochs:
             raise ValueError(f"lovasz_crop ({self.lovasz_crop}) crops the Lovasz stage's tiles; set lovasz_epochs too")
         final_epochs = self.lovasz_epochs or self.epochs
@@ -180,9 +188,13 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         log.warning(warning)
     stages = stages_of(config)
     full = model  # the network at its own input size: what is scored and kept
-    if (config.early_crop or config.lovasz_crop) and len(model.outputs) > 1:
-        raise ValueError("early_crop and lovasz_crop cut the masks; a network with more outputs (empty-tile "
-                         "head, deep supervision) needs whole tiles")
+    size = int(model_config(model)["input_size"])
+    if config.early_size and size % config.early_size:
+        raise ValueError(f"early_size ({config.early_size}) must divide the network's input size ({size}): "
+                         f"each early_size pixel averages a whole block of the input's (e.g. 64 for 128)")
+    if (config.early_crop or config.lovasz_crop or config.early_size) and len(model.outputs) > 1:
+        raise ValueError("early_crop, lovasz_crop and early_size change the masks' size; a network with more "
+                         "outputs (empty-tile head, deep supervision) needs whole tiles")
 
     for stage_index, (stage, loss, learning_rate, epochs) in enumerate(stages):
         if stage_index < state["stage"]:
@@ -193,19 +205,20 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
             continue
         keras.utils.set_random_seed(config.seed + 1000 * stage_index + start_epoch)
         crop = config.early_crop if stage_index == 0 else config.lovasz_crop
+        shrink = config.early_size if stage_index == 0 else 0
         batches = TileBatches(
             train.images, train.masks, config.batch_size, config.augment, _prepare_for(full),
             seed=config.seed + 1000 * stage_index, workers=config.workers,
-            alternate_flip=config.alternate_flips, crop=crop or None,
+            alternate_flip=config.alternate_flips, crop=crop or None, shrink=shrink or None,
         )
-        trainee = _cropped_twin(full, crop) if crop else full
+        trainee = _cropped_twin(full, crop or shrink) if crop or shrink else full
         model = _model_for_stage(trainee, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches), config)
         if start_epoch and verbose:
             print(f"resuming stage {stage!r} at epoch {start_epoch + 1} of {epochs} from {out_dir}")
         for _ in range(start_epoch):
             batches.on_epoch_end()  # replay the shuffles, so a resumed run sees the same order
         recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose,
-                                 scored=full if crop else None)
+                                 scored=full if crop or shrink else None)
         model.fit(batches, epochs=epochs, initial_epoch=start_epoch, callbacks=[recorder], verbose=0, shuffle=False)
         state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
         write_json(out_dir / "state.json", state)
@@ -251,7 +264,7 @@ def _cropped_twin(model, side: int):
     config = model_config(model)
     depth = int(config["depth"])
     if side % 2**depth or side >= config["input_size"]:
-        raise ValueError(f"a crop (early_crop, lovasz_crop) of {side} must be smaller than the input "
+        raise ValueError(f"a smaller input (early_crop, lovasz_crop, early_size) of {side} must be smaller than the input "
                          f"({config['input_size']}) and divisible by 2**depth = {2**depth}")
     twin = model_from_config(config | {"input_size": side})
     twin.set_weights(model.get_weights())

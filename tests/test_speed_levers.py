@@ -1,5 +1,5 @@
 """The time-to-quality levers of TrainConfig, each on tiny data: warm-up schedule, validation every
-k epochs, derandomized flips, early crops, Lovasz-stage crops; and the budget checks that refuse a run before it starts."""
+k epochs, derandomized flips, early crops, progressive resizing, Lovasz-stage crops; and the budget checks that refuse a run before it starts."""
 
 import json
 
@@ -119,6 +119,56 @@ def test_early_crops_train_small_inputs_and_keep_a_model_at_its_own_size(tmp_pat
     assert predict(model, tiles(3, 5).images).shape == (3, 101, 101)
     record = json.loads((tmp_path / "run" / "best.config.json").read_text())
     assert record["training"]["early_crop"] == 64 and record["input_size"] == 128
+
+
+def test_shrinking_a_batch_averages_blocks_of_pixels_and_keeps_the_masks_binary():
+    from salt_lib.augment import shrink_batch
+
+    x = np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4, 1)
+    y = np.zeros((2, 4, 4, 1), np.float32)
+    y[0, :2, :2] = 1  # a whole block of salt
+    y[0, 2, 2] = y[0, 2, 3] = 1  # half a block: cut at 0.5, salt
+    y[1, 0, 2] = 1  # a quarter of a block: background
+    sx, sy = shrink_batch(x, y, 2)
+    assert sx.shape == sy.shape == (2, 2, 2, 1)
+    assert sx[0, 0, 0, 0] == pytest.approx(np.mean([0, 1, 4, 5])) and sx[1, 1, 1, 0] == pytest.approx(np.mean([26, 27, 30, 31]))
+    assert sy[..., 0].tolist() == [[[1, 0], [0, 1]], [[0, 0], [0, 0]]]
+    for side in (3, 4, 0):
+        with pytest.raises(ValueError, match="early_size"):
+            shrink_batch(x, y, side)
+
+
+def test_progressive_resizing_trains_the_first_stage_smaller_and_predicts_at_the_models_size(tmp_path):
+    from salt_lib.augment import TileBatches
+    from salt_lib.models import build_model
+    from salt_lib.predict import predict
+    from salt_lib.records import load_model
+    from salt_lib.train import TrainConfig, _prepare_for, fit
+
+    model = build_model("unet", "lite", TINY_128)
+    train = tiles(24, 1)
+    batches = TileBatches(train.images, train.masks, 8, "flip", _prepare_for(model), seed=0, shrink=64)
+    x, y = batches[0]
+    assert x.shape == y.shape == (8, 64, 64, 1) and set(np.unique(y)) <= {0.0, 1.0}
+    config = TrainConfig(epochs=2, batch_size=8, augment="flip", lovasz_epochs=1, early_size=64)
+    history = fit(model, train, tiles(8, 2), config, tmp_path / "run", verbose=False)
+    assert history["stage"].tolist() == ["main", "main", "lovasz"]
+    assert history["val_tgs_score"].between(0, 1).all()  # scored on whole validation tiles at 128
+    kept = load_model(tmp_path / "run" / "best.keras", compile=False)
+    assert kept.input_shape[1:3] == (128, 128)  # the kept model takes the whole input
+    assert predict(kept, tiles(3, 5).images).shape == (3, 101, 101)
+    assert json.loads((tmp_path / "run" / "best.config.json").read_text())["training"]["early_size"] == 64
+
+
+def test_progressive_resizing_needs_a_divisor_of_the_input_and_no_early_crop(tmp_path):
+    from salt_lib.models import build_model
+    from salt_lib.train import TrainConfig, fit
+
+    with pytest.raises(ValueError, match="early_crop .* early_size"):
+        TrainConfig(epochs=2, early_crop=64, early_size=64)
+    with pytest.raises(ValueError, match="divide"):
+        fit(build_model("unet", "lite", TINY_128), tiles(8, 1), tiles(4, 2), TrainConfig(epochs=1, early_size=48),
+            tmp_path / "run", verbose=False)
 
 
 def test_lovasz_crops_train_the_second_stage_on_windows_and_score_whole_tiles(tmp_path):

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, curve, epoch_costs, first_reaching,  # benchmarks/
-                                   lever_rows, other_machines, readme_blocks, sentence, stage_signature)
+from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, NOT_RECORDED, costs_on, curve,  # benchmarks/
+                                   epoch_costs, first_reaching, lever_rows, minutes_source, other_machines,
+                                   readme_blocks, sentence, stage_signature, timings_by_cpu)
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "time_to_quality.json"
@@ -146,6 +147,42 @@ def test_the_benchmarks_readme_shows_the_committed_predict_result():
 def test_timings_name_their_machine_and_those_of_another_are_pointed_out():
     timings = {"a": {"train_seconds": 38.4, "cpu": "cpu AMD EPYC (2 cores, native bfloat16)"},
                "b": {"train_seconds": 50.6}}  # from before timings named their machine
-    assert other_machines(timings, "cpu AMD EPYC (2 cores, native bfloat16)") == {"unknown"}
-    assert other_machines(timings, "cpu Intel Xeon (2 cores)") == {"unknown", "cpu AMD EPYC (2 cores, native bfloat16)"}
+    assert other_machines(timings, "cpu AMD EPYC (2 cores, native bfloat16)") == {NOT_RECORDED}
+    assert other_machines(timings, "cpu Intel Xeon (2 cores)") == {NOT_RECORDED, "cpu AMD EPYC (2 cores, native bfloat16)"}
     assert other_machines({}, "cpu Intel Xeon (2 cores)") == set()
+
+
+AMD, XEON = "cpu AMD EPYC (2 cores, native bfloat16)", "cpu Intel Xeon (2 cores, native bfloat16)"
+
+
+def test_a_stage_keeps_one_timing_per_cpu_and_older_single_timings_are_read_as_their_cpus():
+    stored = {"a": {"train_seconds": 38.4, "val_seconds": 6.1, "cpu": AMD},
+              "b": {"train_seconds": 50.6, "val_seconds": 5.6},  # before timings named their CPU
+              "c": {AMD: {"train_seconds": 9.6, "val_seconds": 6.2}, XEON: {"train_seconds": 22.0, "val_seconds": 12.0}}}
+    by_cpu = timings_by_cpu(stored)
+    assert set(by_cpu["a"]) == {AMD} and set(by_cpu["b"]) == {NOT_RECORDED} and set(by_cpu["c"]) == {AMD, XEON}
+    assert costs_on(by_cpu, {"main": "c", "lovasz": "a"}, AMD) == {"main": by_cpu["c"][AMD], "lovasz": by_cpu["a"][AMD]}
+    assert costs_on(by_cpu, {"main": "c", "lovasz": "a"}, XEON) is None  # the Lovasz stage was never timed there
+
+
+def test_an_arms_minutes_come_from_one_cpu_and_say_which():
+    timings = {"main": {AMD: {"train_seconds": 9.6, "val_seconds": 6.2}, XEON: {"train_seconds": 22.0, "val_seconds": 12.0}},
+               "lovasz": {AMD: {"train_seconds": 35.0, "val_seconds": 4.9}}}
+    both = {"main": "main", "lovasz": "lovasz"}
+    # an idle run on the CPU asked for is its own timing
+    assert minutes_source(True, XEON, timings, both, XEON) == (None, "the run itself, on idle cores", XEON)
+    # a contended run takes the timings of the CPU asked for, when all its stages were timed there ...
+    costs, source, cpu = minutes_source(False, XEON, timings, {"main": "main"}, XEON)
+    assert costs == {"main": timings["main"][XEON]} and cpu == XEON and "idle cores" in source
+    # ... else those of one other CPU that timed them all, never a mix of two
+    costs, source, cpu = minutes_source(False, XEON, timings, both, XEON)
+    assert cpu == AMD and costs == {"main": timings["main"][AMD], "lovasz": timings["lovasz"][AMD]}
+    costs, source, cpu = minutes_source(False, XEON, {"main": timings["main"]}, both, XEON)
+    assert costs is None and "CONTENDED" in source
+
+
+def test_progressive_resizing_is_timed_apart_from_the_whole_input():
+    signature = {name: stage_signature("unet", ARMS[name], "main") for name in ARMS}
+    assert signature["short+early_size"] != signature["short"] != signature["short+early_crop"]
+    assert signature["short+early_size"] == signature["stack_e"]
+    assert stage_signature("unet", ARMS["stack_e"], "lovasz") == stage_signature("unet", ARMS["default"], "lovasz")
