@@ -172,7 +172,7 @@ def cmd_crossval(args) -> None:
 
 
 STUDY_NAMES = ("architecture", "policies", "policies_final", "policies_final_resunet", "long_schedule",
-               "learning_rate_unet", "learning_rate_resunet")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
+               "learning_rate_unet", "learning_rate_resunet", "recipe_fast_unet", "recipe_fast_resunet")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
 
 
 def cmd_study(args) -> None:
@@ -309,7 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "(four policies and derandomized flips on the U-Net's default recipe at its full budget; "
                        "policies_final_resunet: the ResUNet's), long_schedule (cosine cycles with warm restarts, deep "
                        "supervision, the empty-tile head and scSE, on validation only) or learning_rate_unet / "
-                       "learning_rate_resunet (half and double the default learning rates, on validation only)")
+                       "learning_rate_resunet (half and double the default learning rates, on validation only) or "
+                       "recipe_fast_unet / recipe_fast_resunet (the FAST recipe against the default, on validation only)")
     study.add_argument("--data", required=True, help="the labelled data, e.g. ../shared/tgs-salt")
     study.add_argument("--split", help="split CSV (default: split_622 with seed 0, the committed models' split)")
     study.add_argument("--seeds", type=int, nargs="+", help="default: the study's (0 1 2)")

@@ -435,7 +435,9 @@ def check_study_records(definition: Study, results: dict, min_seeds: int = 3, sa
     ("policies_final", "results/seeds_policies_final", 3, True, True),
     ("policies_final_resunet", "results/seeds_policies_final_resunet", 1, False, False),
     ("learning_rate_unet", "results/seeds_learning_rate_unet", 1, False, True),
-    ("learning_rate_resunet", "results/seeds_learning_rate_resunet", 1, False, True)])
+    ("learning_rate_resunet", "results/seeds_learning_rate_resunet", 1, False, True),
+    ("recipe_fast_unet", "results/seeds_recipe_fast_unet", 1, False, False),
+    ("recipe_fast_resunet", "results/seeds_recipe_fast_resunet", 1, False, False)])
 def test_committed_seed_studies(name, folder, min_seeds, same_seeds, every_arm):
     if not (REPO / folder).is_dir():
         pytest.skip(f"{folder} is not committed yet (python -m salt_lib study {name} --data ../shared/tgs-salt)")
@@ -654,6 +656,23 @@ def test_the_learning_rate_studies_scale_both_stages_rates_for_one_network_on_va
         assert rates.model_paths[("default", seed)] == path and reuse_problems(
             record, arms["default"].network(), arms["default"].settings(seed),
             record["provenance"]["data_fingerprint"], record["provenance"]["split_hash"]) == []
+
+
+@pytest.mark.parametrize("arch", ["unet", "resunet"])
+def test_the_fast_recipe_study_sets_fast_against_the_committed_default_on_validation(arch):
+    from salt_lib.recipes import FAST
+    from salt_lib.train import TrainConfig
+
+    fast = study.STUDIES[f"recipe_fast_{arch}"]
+    assert fast.factor == "recipe" and not fast.score_test and fast.reference == "default"
+    arms = {arm.name: arm for arm in fast.arms}
+    assert list(arms) == ["default", "fast"] and {arm.arch for arm in fast.arms} == {arch}
+    assert arms["fast"].settings(0) == TrainConfig.from_dict(FAST.training | {"seed": 0}).to_dict()
+    planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
+    # one network and input; the recipe differs in its budget and the levers FAST stacks
+    assert sorted(study.differences_besides(planned, None)) == [
+        "training.alternate_flips", "training.epochs", "training.lovasz_epochs", "training.patience", "training.val_every"]
+    assert {seed: fast.model_paths[("default", seed)] for seed in study.COMMITTED_MODELS[arch]} == study.COMMITTED_MODELS[arch]
 
 
 def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_settings():
