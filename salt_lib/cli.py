@@ -23,6 +23,7 @@ from salt_lib.book.sources import BookError
 from salt_lib.data import DataError, load_tgs, png_files, read_image
 from salt_lib.dataset import load_dataset
 from salt_lib.files import stored_path, unwritable
+from salt_lib.recipes import RECIPES
 from salt_lib.split import split_622
 from salt_lib.synthetic import make_synthetic_tgs
 from salt_lib.workbook import WorkbookError
@@ -55,6 +56,9 @@ def cmd_train(args) -> None:
               "batch_size": args.batch_size, "learning_rate": args.lr, "lovasz_epochs": args.lovasz_epochs,
               "seed": args.seed, "patience": args.patience, "swa_epochs": args.swa_epochs}
     training = {k: v for k, v in fields.items() if v is not None}
+    recipe = RECIPES[args.recipe] if args.recipe else None
+    if recipe:  # the named recipe, changed by the flags given
+        training = dict(recipe.training) | training
     from salt_lib.train import TrainConfig, use_devices
 
     TrainConfig.from_dict(training)  # a bad budget is refused before any file is written
@@ -65,7 +69,7 @@ def cmd_train(args) -> None:
     devices = use_devices(args.devices)  # before the model is built: its weights are placed per device
     if devices:
         print(f"data parallel on {', '.join(devices)} (global batch split across them)")
-    overrides = json.loads(args.overrides) if args.overrides else {}
+    overrides = (dict(recipe.overrides) if recipe else {}) | (json.loads(args.overrides) if args.overrides else {})
     if args.geometry:
         overrides["geometry"] = args.geometry
     best = train_run(args.arch, dataset, out, args.preset, overrides, training, command="python -m salt_lib " + " ".join(sys.argv[1:]))
@@ -244,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--arch", choices=("unet", "resunet"), required=True)
     train.add_argument("--preset", choices=("lite", "thesis", "seed"), default="lite",
                        help="lite (sized for a CPU) or thesis (the source thesis's network; 'seed' is its old name)")
+    train.add_argument("--recipe", choices=tuple(RECIPES), help="start from a named recipe (salt_lib.recipes: default, "
+                       "the committed models'; fast, its shorter stages; thesis, the source thesis's); the other flags change it")
     train.add_argument("--overrides", help='model options as JSON, e.g. \'{"filters": 8}\'')
     train.add_argument("--epochs", type=int)
     train.add_argument("--minutes", type=float, help="safety cap on wall-clock time (the budget is --epochs); "

@@ -248,3 +248,27 @@ def test_crossval_writes_an_ensemble_folder_that_predict_serves_without_data(tra
     assert "the mean of 2 models" in result.stdout
     assert len(pd.read_csv(out, dtype=str, keep_default_na=False)) == len(list((root / "test" / "images").glob("*.png")))
     assert_clean_error(cli("crossval", "--data", tmp_path / "nowhere", "--out", tmp_path / "e2"), "nowhere")
+
+
+def test_train_starts_from_a_named_recipe_and_the_flags_change_it(tmp_path, monkeypatch):
+    import salt_lib.evaluate as evaluate
+    import salt_lib.experiments as experiments
+    from salt_lib import cli as command_line
+    from salt_lib.recipes import FAST
+
+    root = tmp_path / "tgs"
+    make_synthetic_tgs(root, n_train=20, n_test=2, seed=3)
+    seen = {}
+
+    def train_run(arch, dataset, out, preset, overrides, training, command):
+        seen.update(overrides=overrides, training=training)
+        raise SystemExit(0)  # stop before anything trains
+
+    monkeypatch.setattr(experiments, "train_run", train_run)
+    monkeypatch.setattr(evaluate, "evaluate_model", None)
+    with pytest.raises(SystemExit):
+        command_line.main(["train", "--data", str(root), "--arch", "unet", "--recipe", "fast", "--epochs", "3",
+                           "--overrides", '{"filters": 8}', "--out", str(tmp_path / "run")])
+    assert seen["training"] == FAST.training | {"epochs": 3}
+    assert seen["overrides"] == FAST.overrides | {"filters": 8}
+    assert_clean_error(cli("train", "--data", root, "--arch", "unet", "--recipe", "quick", "--out", tmp_path / "r2"), "--recipe")

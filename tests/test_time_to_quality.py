@@ -11,7 +11,7 @@ import pytest
 
 from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, NOT_RECORDED, costs_on, curve,  # benchmarks/
                                    epoch_costs, first_reaching, lever_rows, minutes_source, other_machines,
-                                   readme_blocks, sentence, stage_signature, timings_by_cpu)
+                                   readme_blocks, recipe_rows, recipe_table, sentence, stage_signature, timings_by_cpu)
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "time_to_quality.json"
@@ -26,8 +26,8 @@ def test_first_reaching_takes_the_first_epoch_at_or_above_the_level():
 
 def test_sentence_says_not_reached():
     result = {"seed": 2, "arms": {"default": {"reach": {"0.78": {"minutes": 44.6}}},
-                                  "stack_a": {"reach": {"0.78": {"minutes": None}}}}}
-    assert sentence(result) == "minutes to reach 0.78 on validation (lite U-Net, seed 2): default 45 min, stack_a not reached"
+                                  "fast": {"reach": {"0.78": {"minutes": None}}}}}
+    assert sentence(result) == "minutes to reach 0.78 on validation (lite U-Net, seed 2): default 45 min, fast not reached"
 
 
 def test_minutes_from_idle_costs_count_training_every_epoch_and_validation_when_scored():
@@ -186,3 +186,24 @@ def test_progressive_resizing_is_timed_apart_from_the_whole_input():
     assert signature["short+early_size"] != signature["short"] != signature["short+early_crop"]
     assert signature["short+early_size"] == signature["stack_e"]
     assert stage_signature("unet", ARMS["stack_e"], "lovasz") == stage_signature("unet", ARMS["default"], "lovasz")
+
+
+def test_a_faster_recipe_is_set_against_the_default_by_network_from_the_records(tmp_path):
+    def record(folder, arm, seed, val):
+        (tmp_path / folder / f"{arm}-s{seed}").mkdir(parents=True)
+        (tmp_path / folder / f"{arm}-s{seed}" / "record.json").write_text(json.dumps({"seed": seed, "val": {"tgs_score": val}}))
+
+    for seed, val in ((0, 0.782), (1, 0.785), (2, 0.788)):
+        record("seeds_architecture", "unet", seed, val)
+    record("seeds_architecture", "resunet", 0, 0.775)
+    record("seeds_recipe_fast_unet", "fast", 2, 0.783)
+    record("seeds_recipe_fast_unet", "default", 2, 0.788)  # the study's reference arm is not the recipe
+    rows = recipe_rows(tmp_path)
+    assert len(rows) == 1  # the ResUNet has no FAST run yet
+    assert rows[0]["seeds"] == [2] and rows[0]["default_seeds"] == [0, 1, 2]
+    assert rows[0]["difference"] == pytest.approx(0.783 - 0.785) and rows[0]["within"]
+    record("seeds_recipe_fast_resunet", "fast", 0, 0.770)
+    rows = recipe_rows(tmp_path)
+    assert [row["network"] for row in rows] == ["unet", "resunet"] and not rows[1]["within"]  # 0.005 below
+    assert recipe_table(rows).splitlines()[3] == "| ResUNet | 0 | 0.7700 | 0 | 0.7750 | -0.0050 | no |"
+    assert recipe_table([]) == ""
