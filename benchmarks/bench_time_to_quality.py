@@ -296,6 +296,15 @@ def check_same_training(record: dict, training: dict, name: str) -> None:
         raise SystemExit(f"--reuse {name}: that run differs from the arm in {', '.join(differ)}")
 
 
+def arm_colour(name: str):
+    """One colour an arm, the same in every figure: the headline arms the strong tab10 colours in
+    HEADLINE's order, the others tab20b's muted ones in ARMS' order (more arms than one cycle has)."""
+    if name in HEADLINE:
+        return plt.cm.tab10(HEADLINE.index(name))
+    others = [arm for arm in ARMS if arm not in HEADLINE]
+    return plt.cm.tab20b(others.index(name) % 20) if name in others else "grey"
+
+
 def plot(curves: dict[str, pd.DataFrame], seed: int, cpus: dict[str, str] | None = None):
     """The curves against minutes and images; an arm timed on another CPU than ``default`` (by
     ``cpus``, arm -> CPU) is labelled so, since its minutes do not compare."""
@@ -304,7 +313,7 @@ def plot(curves: dict[str, pd.DataFrame], seed: int, cpus: dict[str, str] | None
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True, layout="constrained")
     for name, history in curves.items():
         scored = history[history["val_tgs_score"].notna()]
-        style = {"lw": 2.2} if name in HEADLINE else {"lw": 1, "alpha": 0.8}
+        style = {"lw": 2.2, "color": arm_colour(name)} if name in HEADLINE else {"lw": 1, "alpha": 0.8, "color": arm_colour(name)}
         label = name if cpus.get(name, NOT_RECORDED) == reference else f"{name} (another CPU)"
         axes[0].plot(scored["minutes"], scored["val_tgs_score"], marker=".", label=label, **style)
         axes[1].plot(scored["images_seen"] / 1000, scored["val_tgs_score"], marker=".", label=label, **style)
