@@ -95,7 +95,8 @@ def sentence(result: dict, level: str = "0.78", arms=HEADLINE) -> str:
     """The README's line, from the JSON this script writes."""
     present = [arm for arm in arms if arm in result["arms"]]
     parts = [f"{arm} {minutes_to(result, arm, level)}" for arm in present]
-    return f"minutes to reach {level} on validation (lite U-Net, seed {result['seed']}): " + ", ".join(parts)
+    machine = f"; {result['cpu'].removeprefix('cpu ')}" if result.get("cpu") else ""
+    return f"minutes to reach {level} on validation (lite U-Net, seed {result['seed']}{machine}): " + ", ".join(parts)
 
 
 def arms_table(result: dict) -> str:

@@ -420,7 +420,13 @@ def check_study_records(definition: Study, results: dict, min_seeds: int = 3, sa
                 assert record.get("model_reused") or not record.get("test"), f"{arm.name} seed {seed}: test scored"
             assert record["run_key"] == study.run_key(arm.network(), arm.settings(seed), record["provenance"]["data_fingerprint"],
                                                       record["provenance"]["split_hash"]), f"{arm.name} seed {seed}: not the defined run"
-    assert len({record["optimizer_steps"] for record in records.values()}) == 1  # equal steps, no early stop
+    # no early stop: every run took its whole budget; and equal steps, but in a study of recipes
+    # whose budget is part of the recipe (recipe_fast_*)
+    assert all(record["optimizer_steps"] == study.optimizer_steps(record["training"], record["train_tiles"])
+               for record in records.values() if "train_tiles" in record)
+    budgets = {arm.name: (arm.settings(0)["epochs"], arm.settings(0)["lovasz_epochs"]) for arm in definition.arms}
+    if len(set(budgets.values())) == 1:
+        assert len({record["optimizer_steps"] for record in records.values()}) == 1
     split = "test" if definition.score_test else "val"
     reference = definition.reference if definition.reference in present else None  # a study in progress: every pair
     study.pairwise_table(results, reference, split=split, n_resamples=200)  # pairs on the same tiles

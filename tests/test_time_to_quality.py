@@ -28,6 +28,9 @@ def test_sentence_says_not_reached():
     result = {"seed": 2, "arms": {"default": {"reach": {"0.78": {"minutes": 44.6}}},
                                   "fast": {"reach": {"0.78": {"minutes": None}}}}}
     assert sentence(result) == "minutes to reach 0.78 on validation (lite U-Net, seed 2): default 45 min, fast not reached"
+    result["cpu"] = "cpu Intel Xeon (2 cores, native bfloat16)"  # the CPU whose timings give the minutes
+    assert sentence(result) == ("minutes to reach 0.78 on validation (lite U-Net, seed 2; Intel Xeon (2 cores, native "
+                                "bfloat16)): default 45 min, fast not reached")
 
 
 def test_minutes_from_idle_costs_count_training_every_epoch_and_validation_when_scored():
