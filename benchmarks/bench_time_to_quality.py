@@ -542,13 +542,15 @@ def main() -> None:
             "final_val_tgs_score_tta": round(float(record["val"]["tgs_score"]), 4),
         } | timed(curves[name], costs or epoch_costs(history), source, arm_cpu)
     # Arms measured before (same seed, network and data) stay in the result unless re-run now; their
-    # stored curves are timed again on ``cpu`` where every stage of theirs has been timed there.
+    # stored curves are timed again with the current timings of ``cpu`` where every stage of theirs
+    # has been timed there (but an arm's own idle run on ``cpu``).
     kept = {name: arm for name, arm in previous_arms.items() if name not in arms} \
         if previous.get("data_fingerprint") == dataset.fingerprint else {}
     for name, arm in kept.items():
         curves[name] = pd.DataFrame(arm["curve"]).astype({"val_tgs_score": float})
         signatures = arm_signatures(args.arch, ARMS[name], curves[name]["stage"].unique()) if name in ARMS else {}
-        costs = costs_on(timings, signatures, cpu) if signatures and arm.get("cpu") != cpu else None
+        own_idle_run = arm.get("cpu") == cpu and arm["minutes_from"].startswith("the run itself")
+        costs = costs_on(timings, signatures, cpu) if signatures and not own_idle_run else None
         if costs:
             curves[name] = curve(curves[name].drop(columns=["minutes"]), len(dataset.train), arm["training"], costs)
             kept[name] = arm | timed(curves[name], costs, "epochs x seconds per epoch measured on idle cores", cpu)
