@@ -303,7 +303,7 @@ def arm_colour(name: str):
     if name in HEADLINE:
         return plt.cm.tab10(HEADLINE.index(name))
     others = [arm for arm in ARMS if arm not in HEADLINE]
-    return plt.cm.tab20b(others.index(name) % 20) if name in others else "grey"
+    return plt.cm.tab20b(others.index(name) * 7 % 20) if name in others else "grey"  # neighbours apart in hue
 
 
 def plot(curves: dict[str, pd.DataFrame], seed: int, cpus: dict[str, str] | None = None):
