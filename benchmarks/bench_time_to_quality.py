@@ -177,10 +177,10 @@ def recipe_rows(results_root: Path = REPO / "results", recipe: str = "fast") -> 
         default = scores(results_root / "seeds_architecture", arch)
         if not faster or not default:
             continue
-        gap = float(np.mean(list(faster.values())) - np.mean(list(default.values())))
-        rows.append({"network": arch, "seeds": sorted(faster), "val": float(np.mean(list(faster.values()))),
-                     "default_seeds": sorted(default), "default_val": float(np.mean(list(default.values()))),
-                     "difference": gap, "within": gap >= -RECIPE_TOLERANCE})
+        val, default_val = float(np.mean(list(faster.values()))), float(np.mean(list(default.values())))
+        rows.append({"network": arch, "seeds": sorted(faster), "val": val, "default_seeds": sorted(default),
+                     "default_val": default_val, "difference": val - default_val,
+                     "within": val - default_val >= -RECIPE_TOLERANCE})
     return rows
 
 
@@ -314,7 +314,8 @@ def plot(curves: dict[str, pd.DataFrame], seed: int, cpus: dict[str, str] | None
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True, layout="constrained")
     for name, history in curves.items():
         scored = history[history["val_tgs_score"].notna()]
-        style = {"lw": 2.2, "color": arm_colour(name)} if name in HEADLINE else {"lw": 1, "alpha": 0.8, "color": arm_colour(name)}
+        style = {"lw": 2.2} if name in HEADLINE else {"lw": 1, "alpha": 0.8}
+        style["color"] = arm_colour(name)
         label = name if cpus.get(name, NOT_RECORDED) == reference else f"{name} (another CPU)"
         axes[0].plot(scored["minutes"], scored["val_tgs_score"], marker=".", label=label, **style)
         axes[1].plot(scored["images_seen"] / 1000, scored["val_tgs_score"], marker=".", label=label, **style)
@@ -474,8 +475,8 @@ def main() -> None:
     previous_arms = previous.get("arms", {})
 
     if args.time_only:
-        # Only stages whose epochs cost what no DEFAULT stage costs (a crop, another batch): DEFAULT's
-        # come from its own idle run. Each measurement is stored at once.
+        # Every stage of the arms not yet timed on this machine (DEFAULT's too: a new machine needs
+        # them). Each measurement is stored at once.
         timings = timings_by_cpu(previous.get("idle_timings", {}))
         machine = this_machine()
         if others := other_machines(timings, machine):
