@@ -48,6 +48,7 @@ import pandas as pd  # noqa: E402
 from salt_lib.files import atomic_write, portable_path  # noqa: E402
 from salt_lib.recipes import DEFAULT, FAST, THESIS, Recipe, variant  # noqa: E402
 from salt_lib.records import load_record, read_history  # noqa: E402
+from salt_lib.result_folders import is_result, read_record, read_result  # noqa: E402
 
 LEVELS = (0.60, 0.70, 0.75, 0.78)
 SHORT = variant(DEFAULT, "short", epochs=8, lovasz_epochs=10, patience=18)
@@ -57,7 +58,8 @@ SHORT = variant(DEFAULT, "short", epochs=8, lovasz_epochs=10, patience=18)
 # epochs, both stages on 64 x 64 crops; stack_d the same with the Lovasz stage on whole tiles
 # (stack_b's with DEFAULT's 22 Lovasz epochs); stack_e 16 first-stage epochs on the whole input
 # brought down to 64 x 64 (progressive resizing: the whole tile at half the scale), then 12 Lovasz
-# epochs at 128. ``short+batch_size`` doubles the batch and, as is usual
+# epochs at 128; stack_f stack_d's schedule (22 + 22 epochs) with progressive resizing in place of
+# its windows. ``short+batch_size`` doubles the batch and, as is usual
 # for Adam, both stages' learning rates with it (the same images an epoch, half the steps).
 ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     THESIS, DEFAULT, SHORT,
@@ -74,6 +76,7 @@ ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     variant(DEFAULT, "stack_d", early_crop=64, alternate_flips=True, val_every=2),
     variant(SHORT, "short+early_size", early_size=64),
     variant(DEFAULT, "stack_e", epochs=16, early_size=64, lovasz_epochs=12, patience=28, alternate_flips=True, val_every=2),
+    variant(DEFAULT, "stack_f", early_size=64, alternate_flips=True, val_every=2),
     FAST,
 )}
 # The arms the README's sentence names and the figure draws bold (those that have run).
@@ -165,11 +168,8 @@ def recipe_rows(results_root: Path = REPO / "results", recipe: str = "fast") -> 
     ``python -m salt_lib study recipe_fast_<arch>``) and DEFAULT's (``results/seeds_architecture``)."""
 
     def scores(folder: Path, arm: str) -> dict[int, float]:
-        found = {}
-        for path in sorted(folder.glob(f"{arm}-s*/record.json")):
-            record = json.loads(path.read_text())
-            found[int(record["seed"])] = float(record["val"]["tgs_score"])
-        return found
+        records = [read_record(run) for run in sorted(folder.glob(f"{arm}-s*")) if is_result(run)]
+        return {int(record["seed"]): float(record["val"]["tgs_score"]) for record in records}
 
     rows = []
     for arch in ("unet", "resunet"):
@@ -267,21 +267,24 @@ def epoch_costs(history: pd.DataFrame) -> dict:
 def stage_signature(arch: str, recipe: Recipe, stage: str) -> str:
     """What one epoch of ``stage`` costs depends on: the network and its options, the batch, the
     loss, the input the stage trains on (a crop or a smaller size of it, or the whole input) and whether each step
-    also updates a weight average (EMA)."""
+    also updates a weight average (EMA), and whether its epochs are doubled (the 'mirror' policy
+    adds every tile's mirror image to the training set)."""
     training = recipe.training
     loss = "lovasz" if stage == "lovasz" else training.get("loss", "bce_dice")
     crop = training.get("early_crop" if stage == "main" else "lovasz_crop", 0)
     ema = {"ema": True} if training.get("ema_momentum") else {}
     size = {"size": training["early_size"]} if stage == "main" and training.get("early_size") else {}
+    mirror = {"augment": "mirror"} if training.get("augment") == "mirror" else {}
     return json.dumps({"arch": arch, "overrides": recipe.overrides, "batch_size": training.get("batch_size", 32),
-                       "loss": loss, "crop": crop} | ema | size, sort_keys=True)
+                       "loss": loss, "crop": crop} | ema | size | mirror, sort_keys=True)
 
 
 def arm_run(run_dir: Path) -> tuple[pd.DataFrame, dict]:
     """A finished arm's history and record: a run folder (best.keras and its record), or a
     study's result folder (record.json, history.csv: ``salt_lib.study``)."""
-    if (run_dir / "record.json").is_file():
-        return pd.read_csv(run_dir / "history.csv"), json.loads((run_dir / "record.json").read_text())
+    if is_result(run_dir):
+        result = read_result(run_dir, need_history=True)
+        return result.history, result.record
     return read_history(run_dir / "best.keras"), load_record(run_dir / "best.keras")
 
 
@@ -422,7 +425,8 @@ def time_stage(signature: str, dataset, epochs: int = 2) -> dict:
 
     described = json.loads(signature)
     training = {"epochs": epochs + 1, "loss": described["loss"], "batch_size": described["batch_size"],
-                "early_crop": described["crop"], "early_size": described.get("size", 0), "augment": "flip_geo",
+                "early_crop": described["crop"], "early_size": described.get("size", 0),
+                "augment": described.get("augment", "flip_geo"),
                 "patience": 99, "ema_momentum": 0.99 if described.get("ema") else 0.0}
     with tempfile.TemporaryDirectory() as folder:
         train_run(described["arch"], dataset, Path(folder) / "run", "lite", described["overrides"], training, verbose=False)

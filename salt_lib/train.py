@@ -211,7 +211,7 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
             seed=config.seed + 1000 * stage_index, workers=config.workers,
             alternate_flip=config.alternate_flips, crop=crop or None, shrink=shrink or None,
         )
-        trainee = _cropped_twin(full, crop or shrink) if crop or shrink else full
+        trainee = _smaller_twin(full, crop or shrink) if crop or shrink else full
         model = _model_for_stage(trainee, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches), config)
         if start_epoch and verbose:
             print(f"resuming stage {stage!r} at epoch {start_epoch + 1} of {epochs} from {out_dir}")
@@ -258,7 +258,7 @@ def output_kinds(model) -> list[str]:
             + (["aux"] * (depth - 1) if config.get("deep_supervision") else []))
 
 
-def _cropped_twin(model, side: int):
+def _smaller_twin(model, side: int):
     """The same network for ``side`` x ``side`` inputs, with ``model``'s weights (a convolutional
     network's weights do not depend on the input size)."""
     config = model_config(model)

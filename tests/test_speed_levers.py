@@ -193,13 +193,13 @@ def test_lovasz_crops_train_the_second_stage_on_windows_and_score_whole_tiles(tm
 
 def test_early_crop_must_fit_the_network():
     from salt_lib.models import build_model
-    from salt_lib.train import _cropped_twin
+    from salt_lib.train import _smaller_twin
 
     model = build_model("unet", "lite", TINY_128)
-    assert _cropped_twin(model, 64).input_shape[1:3] == (64, 64)
+    assert _smaller_twin(model, 64).input_shape[1:3] == (64, 64)
     for side in (66, 128):
         with pytest.raises(ValueError, match="early_crop, lovasz_crop"):
-            _cropped_twin(model, side)
+            _smaller_twin(model, side)
 
 
 def test_a_run_killed_after_it_said_finished_writes_its_record_when_rerun(tmp_path, monkeypatch):

@@ -13,6 +13,8 @@ from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, NOT_REC
                                    epoch_costs, first_reaching, lever_rows, minutes_source, other_machines,
                                    readme_blocks, recipe_rows, recipe_table, sentence, stage_signature, timings_by_cpu)
 
+from salt_lib.recipes import variant
+
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "time_to_quality.json"
 
@@ -210,3 +212,11 @@ def test_a_faster_recipe_is_set_against_the_default_by_network_from_the_records(
     assert [row["network"] for row in rows] == ["unet", "resunet"] and not rows[1]["within"]  # 0.005 below
     assert recipe_table(rows).splitlines()[3] == "| ResUNet | 0 | 0.7700 | 0 | 0.7750 | -0.0050 | no |"
     assert recipe_table([]) == ""
+
+
+def test_the_mirror_policy_doubling_the_epochs_is_timed_apart():
+    thesis = json.loads(stage_signature("unet", ARMS["thesis"], "main"))
+    assert thesis["augment"] == "mirror"  # time_stage trains with it, so an epoch holds both copies
+    mirrored = variant(ARMS["default"], "default+mirror", augment="mirror")
+    assert stage_signature("unet", mirrored, "main") != stage_signature("unet", ARMS["default"], "main")
+    assert "augment" not in json.loads(stage_signature("unet", ARMS["default"], "main"))  # stored timings keep their keys
