@@ -439,7 +439,7 @@ def idle_timing(signature: str, dataset, machine: str, flag: str) -> dict:
     return time_stage(signature, dataset) | {"from": f"a timing run on idle cores ({flag})", "cpu": machine}
 
 
-def main() -> None:
+def parse_args(argv=None) -> tuple[argparse.Namespace, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="the real tiles in Kaggle's layout, e.g. ../shared/tgs-salt")
     parser.add_argument("--arms", default="thesis,default,stack_a", help=f"comma-separated, of: {', '.join(ARMS)}")
@@ -459,70 +459,67 @@ def main() -> None:
     parser.add_argument("--time-only", default="", metavar="ARMS",
                         help="only measure (on what must be idle cores) the seconds per epoch of these arms' stages that "
                              "no idle run has measured, and store them in the result's idle_timings")
-    args = parser.parse_args()
-
-    from salt_lib.dataset import load_dataset
-    from salt_lib.experiments import train_run
-
+    args = parser.parse_args(argv)
     names = [name.strip() for name in args.arms.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(ARMS))
+    timed_only = [name.strip() for name in args.time_only.split(",") if name.strip()]
+    unknown = sorted(set(names + timed_only) - set(ARMS))
     if unknown:
         parser.error(f"unknown arm(s) {', '.join(unknown)}; known: {', '.join(ARMS)}")
-    dataset = load_dataset(args.data)
-    reuse = dict(item.split("=", 1) for item in args.reuse)
-    idle = {name.strip() for name in args.idle.split(",") if name.strip()}
-    out = Path(args.out).with_suffix(".json")
-    previous = json.loads(out.read_text()) if out.is_file() else {}
-    if previous and not args.train_only and (previous.get("seed"), previous.get("arch", "unet")) != (args.seed, args.arch):
-        parser.error(f"{out} holds seed {previous.get('seed')} of the {previous.get('arch', 'unet')}; writing seed {args.seed} "
-                     f"of the {args.arch} there would drop its arms. Pass another --out.")
-    previous_arms = previous.get("arms", {})
+    args.names, args.timed_only = names, timed_only
+    args.idle = {name.strip() for name in args.idle.split(",") if name.strip()}
+    args.reuse = dict(item.split("=", 1) for item in args.reuse)
+    return args, parser
 
-    if args.time_only:
-        # Every stage of the arms not yet timed on this machine (DEFAULT's too: a new machine needs
-        # them). Each measurement is stored at once.
-        timings = timings_by_cpu(previous.get("idle_timings", {}))
-        machine = this_machine()
-        if others := other_machines(timings, machine):
-            print(f"note: {out} also holds timings of {', '.join(sorted(others))}; this is {machine}. An arm's "
-                  f"minutes are added up from the timings of one CPU (--cpu), never of two.", flush=True)
-        for name in [n.strip() for n in args.time_only.split(",") if n.strip()]:
-            stages = ("main", "lovasz") if ARMS[name].training.get("lovasz_epochs") else ("main",)
-            for stage, signature in arm_signatures(args.arch, ARMS[name], stages).items():
-                if machine in timings.get(signature, {}):
-                    continue
-                print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
-                timings.setdefault(signature, {})[machine] = idle_timing(signature, dataset, machine, "--time-only")
-                print(f"  {timings[signature][machine]}", flush=True)
-                with atomic_write(out) as partial:
-                    partial.write_text(json.dumps(previous | {"idle_timings": timings}, indent=2) + "\n")
-        return
+
+def time_only(args, dataset, previous: dict, out: Path) -> None:
+    """Time every stage of ``args.timed_only``'s arms not yet timed on this machine (DEFAULT's too:
+    a new machine needs them), on what must be idle cores; each measurement is stored at once."""
+    timings = timings_by_cpu(previous.get("idle_timings", {}))
+    machine = this_machine()
+    if others := other_machines(timings, machine):
+        print(f"note: {out} also holds timings of {', '.join(sorted(others))}; this is {machine}. An arm's "
+              f"minutes are added up from the timings of one CPU (--cpu), never of two.", flush=True)
+    for name in args.timed_only:
+        stages = ("main", "lovasz") if ARMS[name].training.get("lovasz_epochs") else ("main",)
+        for stage, signature in arm_signatures(args.arch, ARMS[name], stages).items():
+            if machine in timings.get(signature, {}):
+                continue
+            print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
+            timings.setdefault(signature, {})[machine] = idle_timing(signature, dataset, machine, "--time-only")
+            print(f"  {timings[signature][machine]}", flush=True)
+            with atomic_write(out) as partial:
+                partial.write_text(json.dumps(previous | {"idle_timings": timings}, indent=2) + "\n")
+
+
+def train_arms(args, dataset) -> dict[str, Path]:
+    """Train (or resume, or take a reused finished run of) each arm of ``args.names``: its run folder."""
+    from salt_lib.experiments import train_run
 
     run_dirs = {}
-    for index, name in enumerate(names, 1):
+    for index, name in enumerate(args.names, 1):
         recipe = ARMS[name]
         training = dict(recipe.training, seed=args.seed)
-        run_dir = Path(reuse.get(name) or Path(args.runs) / f"{name}-{args.arch}-s{args.seed}")
-        print(f"[{index}/{len(names)}] {name}: {run_dir}", flush=True)
+        run_dir = Path(args.reuse.get(name) or Path(args.runs) / f"{name}-{args.arch}-s{args.seed}")
+        print(f"[{index}/{len(args.names)}] {name}: {run_dir}", flush=True)
         start = time.perf_counter()
-        if (run_dir / "record.json").is_file():  # a study's result folder: nothing to train
+        if is_result(run_dir):  # a study's result folder: nothing to train
             check_same_training(arm_run(run_dir)[1], training, name)
             run_dirs[name] = run_dir
             continue
         train_run(args.arch, dataset, run_dir, "lite", recipe.overrides, training,
                   command=f"benchmarks/bench_time_to_quality.py --arms {name} --seed {args.seed}")
-        print(f"[{index}/{len(names)}] {name}: done ({(time.perf_counter() - start) / 60:.1f} min)", flush=True)
+        print(f"[{index}/{len(args.names)}] {name}: done ({(time.perf_counter() - start) / 60:.1f} min)", flush=True)
         run_dirs[name] = run_dir
-    if args.train_only:
-        return
+    return run_dirs
 
-    # Seconds per epoch on idle cores, by what an epoch's cost depends on and by CPU: from the idle
-    # runs, the earlier result, or (--time-epochs) a timing run now on this machine.
+
+def measure_arms(args, dataset, run_dirs: dict[str, Path], timings: dict, cpu: str) -> tuple[dict, dict]:
+    """The arms trained now: their result entries and their curves (validation score against
+    minutes and images seen). ``timings`` (signature -> CPU -> seconds) gains the idle runs'
+    epochs and, with ``--time-epochs``, timing runs made now on this machine."""
     machine = this_machine()
-    cpu = args.cpu or machine
-    timings = timings_by_cpu(previous.get("idle_timings", {})) if previous_arms else {}
     loaded = {name: arm_run(run_dir) for name, run_dir in run_dirs.items()}
-    for name in idle & set(loaded):
+    for name in args.idle & set(loaded):
         run_cpu = run_machine(loaded[name][1])
         for stage, cost in epoch_costs(loaded[name][0]).items():
             timings.setdefault(stage_signature(args.arch, ARMS[name], stage), {})[run_cpu] = cost | {
@@ -538,19 +535,25 @@ def main() -> None:
             if args.time_epochs and machine not in timings.get(signature, {}):
                 print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
                 timings.setdefault(signature, {})[machine] = idle_timing(signature, dataset, machine, "--time-epochs")
-        costs, source, arm_cpu = minutes_source(name in idle, run_machine(record), timings, signatures, cpu)
+        costs, source, arm_cpu = minutes_source(name in args.idle, run_machine(record), timings, signatures, cpu)
         curves[name] = curve(history, len(dataset.train), training, costs)
         arms[name] = {
-            "run_dir": portable_path(run_dir), "reused": name in reuse, "overrides": recipe.overrides, "training": training,
+            "run_dir": portable_path(run_dir), "reused": name in args.reuse, "overrides": recipe.overrides, "training": training,
             "epochs": len(history), "wall_seconds": record.get("wall_seconds"),
             "cut_by_time": bool(record.get("cut_by_time", False)),
             "final_val_tgs_score_tta": round(float(record["val"]["tgs_score"]), 4),
         } | timed(curves[name], costs or epoch_costs(history), source, arm_cpu)
-    # Arms measured before (same seed, network and data) stay in the result unless re-run now; their
-    # stored curves are timed again with the current timings of ``cpu`` where every stage of theirs
-    # has been timed there (but an arm's own idle run on ``cpu``).
-    kept = {name: arm for name, arm in previous_arms.items() if name not in arms} \
+    return arms, curves
+
+
+def kept_arms(args, dataset, previous: dict, trained: dict, timings: dict, cpu: str) -> tuple[dict, dict]:
+    """Arms measured before (same seed, network and data) and not re-run now, with their curves.
+    A stored curve is timed again with the current timings of ``cpu`` where every stage of it has
+    been timed there (but an arm's own idle run on ``cpu``)."""
+    previous_arms = previous.get("arms", {})
+    kept = {name: arm for name, arm in previous_arms.items() if name not in trained} \
         if previous.get("data_fingerprint") == dataset.fingerprint else {}
+    curves = {}
     for name, arm in kept.items():
         curves[name] = pd.DataFrame(arm["curve"]).astype({"val_tgs_score": float})
         signatures = arm_signatures(args.arch, ARMS[name], curves[name]["stage"].unique()) if name in ARMS else {}
@@ -559,6 +562,33 @@ def main() -> None:
         if costs:
             curves[name] = curve(curves[name].drop(columns=["minutes"]), len(dataset.train), arm["training"], costs)
             kept[name] = arm | timed(curves[name], costs, "epochs x seconds per epoch measured on idle cores", cpu)
+    return kept, curves
+
+
+def main() -> None:
+    args, parser = parse_args()
+    from salt_lib.dataset import load_dataset
+
+    dataset = load_dataset(args.data)
+    out = Path(args.out).with_suffix(".json")
+    previous = json.loads(out.read_text()) if out.is_file() else {}
+    if previous and not args.train_only and (previous.get("seed"), previous.get("arch", "unet")) != (args.seed, args.arch):
+        parser.error(f"{out} holds seed {previous.get('seed')} of the {previous.get('arch', 'unet')}; writing seed {args.seed} "
+                     f"of the {args.arch} there would drop its arms. Pass another --out.")
+    if args.timed_only:
+        time_only(args, dataset, previous, out)
+        return
+    run_dirs = train_arms(args, dataset)
+    if args.train_only:
+        return
+
+    # Seconds per epoch on idle cores, by what an epoch's cost depends on and by CPU: from the idle
+    # runs, the earlier result, or (--time-epochs) a timing run now on this machine.
+    cpu = args.cpu or this_machine()
+    timings = timings_by_cpu(previous.get("idle_timings", {})) if previous.get("arms") else {}
+    arms, curves = measure_arms(args, dataset, run_dirs, timings, cpu)
+    kept, kept_curves = kept_arms(args, dataset, previous, arms, timings, cpu)
+    curves |= kept_curves
     command = "python benchmarks/bench_time_to_quality.py " + " ".join(sys.argv[1:])
     commands = list(dict.fromkeys([c for c in previous.get("commands", []) if kept] + [command]))  # in order, each once
     result = {"seed": args.seed, "arch": args.arch, "data_fingerprint": dataset.fingerprint, "split_hash": dataset.split_hash,
