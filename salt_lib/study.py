@@ -62,7 +62,7 @@ from salt_lib.evaluate import bootstrap_ci, evaluate_model, ids_digest, paired_b
 from salt_lib.experiments import train_or_reuse
 from salt_lib.files import REPO, atomic_write, portable_path
 from salt_lib.models import PRESETS, preset_name, resolve_config
-from salt_lib.recipes import DEFAULT, FAST
+from salt_lib.recipes import DEFAULT, FAST, Recipe
 from salt_lib.records import IGNORED_TRAINING_KEYS, config_path, network_fields, reuse_problems, run_folder_name, run_key
 from salt_lib import result_folders
 from salt_lib.result_folders import is_result, read_record, read_result
@@ -396,14 +396,14 @@ def long_schedule_study(seeds=SEEDS, cycles: int = LONG_CYCLES, lovasz_epochs: i
                  model_paths={("default", seed): path for seed, path in COMMITTED_MODELS["unet"].items()}, score_test=False)
 
 
-def fast_recipe_study(arch: str, seeds=SEEDS) -> Study:
-    """Whether ``recipes.FAST`` trains as good a model as ``recipes.DEFAULT`` for one network, on
-    validation only (``recipe_fast_<arch>``, test never scored): DEFAULT's seeds are the committed
-    networks. ``python -m salt_lib study recipe_fast_unet --seeds 0 1`` (FAST: 24 epochs, about
-    half of DEFAULT's CPU time)."""
+def recipe_study(recipe: Recipe, arch: str, seeds=SEEDS) -> Study:
+    """Whether ``recipe`` (a faster one, ``salt_lib.recipes``) trains as good a model as
+    ``recipes.DEFAULT`` for one network, on validation only (``recipe_<name>_<arch>``, test never
+    scored): DEFAULT's seeds are the committed networks. ``python -m salt_lib study
+    recipe_fast_unet --seeds 0 1`` (FAST: 24 epochs, about half of DEFAULT's CPU time)."""
     arms = (Arm("default", arch, "lite", dict(DEFAULT.overrides), dict(DEFAULT.training)),
-            Arm("fast", arch, "lite", dict(FAST.overrides), dict(FAST.training)))
-    return Study(f"recipe_fast_{arch}", "recipe", arms, tuple(seeds), reference="default",
+            Arm(recipe.name, arch, "lite", dict(recipe.overrides), dict(recipe.training)))
+    return Study(f"recipe_{recipe.name}_{arch}", "recipe", arms, tuple(seeds), reference="default",
                  model_paths={("default", seed): path for seed, path in COMMITTED_MODELS[arch].items()}, score_test=False)
 
 
@@ -413,7 +413,7 @@ FINAL_POLICY_STUDY = final_policy_study()
 LONG_SCHEDULE_STUDY = long_schedule_study()
 STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY, FINAL_POLICY_STUDY, final_policy_study(arch="resunet"),
                                            LONG_SCHEDULE_STUDY, learning_rate_study("unet"), learning_rate_study("resunet"),
-                                           fast_recipe_study("unet"), fast_recipe_study("resunet"))}
+                                           recipe_study(FAST, "unet"), recipe_study(FAST, "resunet"))}
 # What each network's recipe is tuned with, on validation: (network, the choice) -> the study
 # that makes that choice for it.
 TUNING_STUDIES = {("unet", "policy"): "policies_final", ("unet", "learning rate"): "learning_rate_unet",
