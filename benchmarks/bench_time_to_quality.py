@@ -503,7 +503,7 @@ def train_arms(args, dataset) -> dict[str, Path]:
         print(f"[{index}/{len(args.names)}] {name}: {run_dir}", flush=True)
         start = time.perf_counter()
         if is_result(run_dir):  # a study's result folder: nothing to train
-            check_same_training(arm_run(run_dir)[1], training, name)
+            check_same_training(read_record(run_dir), training, name)
             run_dirs[name] = run_dir
             continue
         train_run(args.arch, dataset, run_dir, "lite", recipe.overrides, training,

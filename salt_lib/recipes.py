@@ -48,8 +48,9 @@ THESIS = Recipe(
 
 # DEFAULT with both stages cut to 12 epochs (the cosine compressed with them), validation every
 # second epoch and derandomized flips; network and input as DEFAULT's. About half of DEFAULT's
-# minutes; its finished U-Net scores clearly lower on validation (benchmarks/README.md, "Time to
-# quality", and the study recipe_fast_unet): a recipe for quick runs, not a replacement.
+# minutes; its finished U-Net and ResUNet score clearly lower on validation (benchmarks/README.md,
+# "Time to quality", and the studies recipe_fast_unet and recipe_fast_resunet): a recipe for quick
+# runs, not a replacement.
 FAST = Recipe(
     "fast",
     overrides=dict(DEFAULT.overrides),
