@@ -59,8 +59,11 @@ SHORT = variant(DEFAULT, "short", epochs=8, lovasz_epochs=10, patience=18)
 # (stack_b's with DEFAULT's 22 Lovasz epochs); stack_e 16 first-stage epochs on the whole input
 # brought down to 64 x 64 (progressive resizing: the whole tile at half the scale), then 12 Lovasz
 # epochs at 128; stack_f stack_d's schedule (22 + 22 epochs) with progressive resizing in place of
-# its windows. ``short+batch_size`` doubles the batch and, as is usual
-# for Adam, both stages' learning rates with it (the same images an epoch, half the steps).
+# its windows; narrow_fp32 DEFAULT's schedule on a network of half the width (8 filters at the
+# first level instead of 16: a quarter of the parameters and about a quarter of the arithmetic),
+# in float32, the precision of a CPU without native bfloat16. ``short+batch_size`` doubles the
+# batch and, as is usual for Adam, both stages' learning rates with it (the same images an epoch,
+# half the steps).
 ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     THESIS, DEFAULT, SHORT,
     variant(SHORT, "short+warmup", warmup_epochs=1, learning_rate=2e-3),
@@ -77,6 +80,7 @@ ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     variant(SHORT, "short+early_size", early_size=64),
     variant(DEFAULT, "stack_e", epochs=16, early_size=64, lovasz_epochs=12, patience=28, alternate_flips=True, val_every=2),
     variant(DEFAULT, "stack_f", early_size=64, alternate_flips=True, val_every=2),
+    variant(DEFAULT, "narrow_fp32", overrides={"filters": 8, "precision": "float32"}),
     FAST,
 )}
 # The arms the README's sentence names and the figure draws bold (those that have run).

@@ -16,8 +16,8 @@ BCE, Adam at a constant 1e-4 (a cosine that decays to 1.0 times its start), the 
 expansion; ``benchmarks/bench_time_to_quality.py`` races it against ``DEFAULT``.
 
 The speed levers of ``TrainConfig`` (``warmup_epochs``, ``early_crop``, ``early_size``, ``lovasz_crop``,
-``alternate_flips``, ``val_every``) are options; ``benchmarks/bench_time_to_quality.py`` measures them
-as arms built with ``variant``. ``FAST`` keeps DEFAULT's network and input with shorter stages,
+``alternate_flips``, ``val_every``) are options, and so is the network's width (``filters``);
+``benchmarks/bench_time_to_quality.py`` measures them as arms built with ``variant``. ``FAST`` keeps DEFAULT's network and input with shorter stages,
 validation every second epoch and derandomized flips: half the minutes, a lower score.
 """
 
@@ -61,6 +61,7 @@ FAST = Recipe(
 RECIPES = {recipe.name: recipe for recipe in (DEFAULT, THESIS, FAST)}
 
 
-def variant(recipe: Recipe, name: str, **training) -> Recipe:
-    """``recipe`` with some training settings changed, under another name (a benchmark's arm)."""
-    return Recipe(name, dict(recipe.overrides), dict(recipe.training, **training))
+def variant(recipe: Recipe, name: str, overrides: dict | None = None, **training) -> Recipe:
+    """``recipe`` with some model options (``overrides``) and training settings changed, under
+    another name (a benchmark's arm)."""
+    return Recipe(name, dict(recipe.overrides, **(overrides or {})), dict(recipe.training, **training))

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 from salt_lib.models import resolve_config
-from salt_lib.recipes import DEFAULT, RECIPES, THESIS
+from salt_lib.recipes import DEFAULT, RECIPES, THESIS, variant
 from salt_lib.train import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -16,6 +16,15 @@ def test_every_recipe_is_a_valid_model_and_training_configuration():
         for arch in ("unet", "resunet"):
             resolve_config(arch, "lite", recipe.overrides)  # raises on an invalid option
         TrainConfig.from_dict(recipe.training)
+
+
+def test_a_variant_changes_the_model_options_and_training_settings_it_names_and_keeps_the_rest():
+    narrow = variant(DEFAULT, "narrow", overrides={"filters": 8}, lovasz_epochs=10)
+    assert narrow.name == "narrow" and narrow.overrides == dict(DEFAULT.overrides, filters=8)
+    assert narrow.training == dict(DEFAULT.training, lovasz_epochs=10)
+    assert resolve_config("unet", "lite", narrow.overrides).filters == 8
+    assert "filters" not in DEFAULT.overrides and DEFAULT.training["lovasz_epochs"] == 22  # the recipe itself is untouched
+    assert variant(DEFAULT, "same").overrides == DEFAULT.overrides
 
 
 def test_the_thesis_recipe_is_the_sources_and_shows_as_many_images_as_the_default():

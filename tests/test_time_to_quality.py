@@ -80,6 +80,15 @@ def test_every_arm_but_the_references_is_a_variant_of_one_recipe_on_one_factor()
             assert recipe.overrides == ARMS["short"].overrides
 
 
+def test_the_narrow_arm_changes_only_the_networks_width_and_precision_and_is_timed_apart():
+    narrow, default = ARMS["narrow_fp32"], ARMS["default"]
+    assert narrow.training == default.training
+    changed = {key for key in set(narrow.overrides) | set(default.overrides) if narrow.overrides.get(key) != default.overrides.get(key)}
+    assert changed == {"filters", "precision"} and narrow.overrides["filters"] == 8 and narrow.overrides["precision"] == "float32"
+    for stage in ("main", "lovasz"):
+        assert stage_signature("unet", narrow, stage) != stage_signature("unet", default, stage)
+
+
 def test_each_lever_and_stack_is_set_against_the_schedule_it_changes():
     def arm(best, finished, minutes):
         return {"best_val_tgs_score": best, "final_val_tgs_score_tta": finished, "minutes": minutes}
