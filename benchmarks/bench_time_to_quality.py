@@ -59,7 +59,9 @@ SHORT = variant(DEFAULT, "short", epochs=8, lovasz_epochs=10, patience=18)
 # (stack_b's with DEFAULT's 22 Lovasz epochs); stack_e 16 first-stage epochs on the whole input
 # brought down to 64 x 64 (progressive resizing: the whole tile at half the scale), then 12 Lovasz
 # epochs at 128; stack_f stack_d's schedule (22 + 22 epochs) with progressive resizing in place of
-# its windows; narrow_fp32 DEFAULT's schedule on a network of half the width (8 filters at the
+# its windows; stack_g stack_f with the last 4 of its 22 first-stage epochs on the whole input
+# at 128 (the cosine and Adam's moments carried on), to close the gap between the scales before
+# the Lovasz stage; narrow_fp32 DEFAULT's schedule on a network of half the width (8 filters at the
 # first level instead of 16: a quarter of the parameters and about a quarter of the arithmetic),
 # in float32, the precision of a CPU without native bfloat16. ``short+batch_size`` doubles the
 # batch and, as is usual for Adam, both stages' learning rates with it (the same images an epoch,
@@ -80,6 +82,7 @@ ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     variant(SHORT, "short+early_size", early_size=64),
     variant(DEFAULT, "stack_e", epochs=16, early_size=64, lovasz_epochs=12, patience=28, alternate_flips=True, val_every=2),
     variant(DEFAULT, "stack_f", early_size=64, alternate_flips=True, val_every=2),
+    variant(DEFAULT, "stack_g", early_size=64, early_size_epochs=18, alternate_flips=True, val_every=2),
     variant(DEFAULT, "narrow_fp32", overrides={"filters": 8, "precision": "float32"}),
     FAST,
 )}
@@ -244,8 +247,9 @@ def curve(history: pd.DataFrame, train_tiles: int, training: dict, costs: dict |
     history = history.copy()
     if costs:
         scored = history["val_tgs_score"].notna()
-        seconds = history["stage"].map(lambda stage: costs[stage]["train_seconds"]) \
-            + scored * history["stage"].map(lambda stage: costs[stage]["val_seconds"])
+        stages = timing_stages(history, training)
+        seconds = stages.map(lambda stage: costs[stage]["train_seconds"]) \
+            + scored * stages.map(lambda stage: costs[stage]["val_seconds"])
         history["minutes"] = seconds.cumsum() / 60
     else:
         history["minutes"] = history["elapsed_seconds"] / 60
@@ -254,10 +258,26 @@ def curve(history: pd.DataFrame, train_tiles: int, training: dict, costs: dict |
     return history
 
 
-def epoch_costs(history: pd.DataFrame) -> dict:
-    """Median seconds of each stage's epochs: training, and validation where an epoch was scored."""
+# The first stage's epochs after ``early_size_epochs`` train on the whole input: timed as this stage.
+WHOLE = "main_whole"
+
+
+def timing_stages(history: pd.DataFrame, training: dict | None = None) -> pd.Series:
+    """The stage each epoch of ``history`` is timed as: its own, but ``WHOLE`` for the first
+    stage's epochs after its first ``early_size_epochs`` (those at ``early_size``)."""
+    stages = history["stage"].copy()
+    training = training or {}
+    if training.get("early_size") and training.get("early_size_epochs"):
+        main = stages.index[stages == "main"]
+        stages.loc[main[training["early_size_epochs"]:]] = WHOLE
+    return stages
+
+
+def epoch_costs(history: pd.DataFrame, training: dict | None = None) -> dict:
+    """Median seconds of each stage's epochs (``timing_stages``): training, and validation where an
+    epoch was scored."""
     costs = {}
-    for stage, rows in history.groupby("stage", sort=False):
+    for stage, rows in history.groupby(timing_stages(history, training), sort=False):
         scored = rows[rows["val_tgs_score"].notna()]
         if "val_seconds" in rows:
             val = scored["val_seconds"]
@@ -269,13 +289,13 @@ def epoch_costs(history: pd.DataFrame) -> dict:
 
 
 def stage_signature(arch: str, recipe: Recipe, stage: str) -> str:
-    """What one epoch of ``stage`` costs depends on: the network and its options, the batch, the
+    """What one epoch of ``stage`` (``arm_stages``) costs depends on: the network and its options, the batch, the
     loss, the input the stage trains on (a crop or a smaller size of it, or the whole input) and whether each step
     also updates a weight average (EMA), and whether its epochs are doubled (the 'mirror' policy
     adds every tile's mirror image to the training set)."""
     training = recipe.training
     loss = "lovasz" if stage == "lovasz" else training.get("loss", "bce_dice")
-    crop = training.get("early_crop" if stage == "main" else "lovasz_crop", 0)
+    crop = training.get("lovasz_crop" if stage == "lovasz" else "early_crop", 0)
     ema = {"ema": True} if training.get("ema_momentum") else {}
     size = {"size": training["early_size"]} if stage == "main" and training.get("early_size") else {}
     mirror = {"augment": "mirror"} if training.get("augment") == "mirror" else {}
@@ -374,6 +394,12 @@ def costs_on(timings: dict, signatures: dict[str, str], cpu: str) -> dict | None
     if all(cpu in timings.get(signature, {}) for signature in signatures.values()):
         return {stage: timings[signature][cpu] for stage, signature in signatures.items()}
     return None
+
+
+def arm_stages(training: dict) -> tuple[str, ...]:
+    """The stages an arm is timed by (``timing_stages``)."""
+    whole = (WHOLE,) if training.get("early_size") and training.get("early_size_epochs") else ()
+    return ("main",) + whole + (("lovasz",) if training.get("lovasz_epochs") else ())
 
 
 def arm_signatures(arch: str, recipe: Recipe, stages) -> dict[str, str]:
@@ -484,7 +510,7 @@ def time_only(args, dataset, previous: dict, out: Path) -> None:
         print(f"note: {out} also holds timings of {', '.join(sorted(others))}; this is {machine}. An arm's "
               f"minutes are added up from the timings of one CPU (--cpu), never of two.", flush=True)
     for name in args.timed_only:
-        stages = ("main", "lovasz") if ARMS[name].training.get("lovasz_epochs") else ("main",)
+        stages = arm_stages(ARMS[name].training)
         for stage, signature in arm_signatures(args.arch, ARMS[name], stages).items():
             if machine in timings.get(signature, {}):
                 continue
@@ -525,7 +551,7 @@ def measure_arms(args, dataset, run_dirs: dict[str, Path], timings: dict, cpu: s
     loaded = {name: arm_run(run_dir) for name, run_dir in run_dirs.items()}
     for name in args.idle & set(loaded):
         run_cpu = run_machine(loaded[name][1])
-        for stage, cost in epoch_costs(loaded[name][0]).items():
+        for stage, cost in epoch_costs(loaded[name][0], ARMS[name].training).items():
             timings.setdefault(stage_signature(args.arch, ARMS[name], stage), {})[run_cpu] = cost | {
                 "from": f"the {name} run, on idle cores", "cpu": run_cpu}
     arms, curves = {}, {}
@@ -534,7 +560,7 @@ def measure_arms(args, dataset, run_dirs: dict[str, Path], timings: dict, cpu: s
         training = dict(recipe.training, seed=args.seed)
         history, record = loaded[name]
         check_same_training(record, training, name)
-        signatures = arm_signatures(args.arch, recipe, history["stage"].unique())
+        signatures = arm_signatures(args.arch, recipe, timing_stages(history, training).unique())
         for stage, signature in signatures.items():
             if args.time_epochs and machine not in timings.get(signature, {}):
                 print(f"timing the {stage} stage of {name} on idle cores ...", flush=True)
@@ -546,7 +572,7 @@ def measure_arms(args, dataset, run_dirs: dict[str, Path], timings: dict, cpu: s
             "epochs": len(history), "wall_seconds": record.get("wall_seconds"),
             "cut_by_time": bool(record.get("cut_by_time", False)),
             "final_val_tgs_score_tta": round(float(record["val"]["tgs_score"]), 4),
-        } | timed(curves[name], costs or epoch_costs(history), source, arm_cpu)
+        } | timed(curves[name], costs or epoch_costs(history, training), source, arm_cpu)
     return arms, curves
 
 
@@ -560,7 +586,8 @@ def kept_arms(args, dataset, previous: dict, trained: dict, timings: dict, cpu: 
     curves = {}
     for name, arm in kept.items():
         curves[name] = pd.DataFrame(arm["curve"]).astype({"val_tgs_score": float})
-        signatures = arm_signatures(args.arch, ARMS[name], curves[name]["stage"].unique()) if name in ARMS else {}
+        signatures = arm_signatures(args.arch, ARMS[name], timing_stages(curves[name], arm["training"]).unique()) \
+            if name in ARMS else {}
         own_idle_run = arm.get("cpu") == cpu and arm["minutes_from"].startswith("the run itself")
         costs = costs_on(timings, signatures, cpu) if signatures and not own_idle_run else None
         if costs:

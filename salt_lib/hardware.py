@@ -51,4 +51,5 @@ def bfloat16_warning(precision: str, device: str, path: Path = CPUINFO) -> str |
         return None
     return (f"this CPU ({cpu_info(path)['model'] or 'unknown model'}) has no native bfloat16 ({' or '.join(BFLOAT16_FLAGS)}): "
             "the mixed_bfloat16 policy runs emulated and a training step may be several times slower than in float32 "
-            "(`python -m salt_lib bench` measures both here).")
+            "(`python -m salt_lib bench` measures both here); `train --overrides '{\"precision\": \"float32\"}'` "
+            "trains in float32, as another model (precision is part of its run key).")

@@ -35,6 +35,7 @@ IGNORED_TRAINING_KEYS = ("minutes", "workers")
 ADDED_MODEL_DEFAULTS: dict = {"attention": None, "empty_head": False, "precision": "float32", "deep_supervision": False}
 ADDED_TRAINING_DEFAULTS: dict = {"swa_epochs": 0, "empty_head_weight": 0.1, "val_every": 1, "warmup_epochs": 0,
                                  "alternate_flips": False, "early_crop": 0, "lovasz_crop": 0, "cycles": 0, "early_size": 0,
+                                 "early_size_epochs": 0,
                                  "deep_supervision_weight": 0.1, "ema_momentum": 0.0}
 
 

@@ -29,6 +29,7 @@ import os
 import platform
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +102,10 @@ class TrainConfig:
     # where early_crop keeps the scale and cuts a window; validation and the later stages see
     # the whole input at its own size.
     early_size: int = 0
+    # with early_size: only the first early_size_epochs of the first stage's epochs train at
+    # early_size, the rest on the whole input (0: all of them), so the network settles at its own
+    # scale before the next stage; the optimizer (its moments and the cosine) carries on across the change.
+    early_size_epochs: int = 0
     # Long schedules: the final stage runs as this many equal cosine cycles, each restarting at the
     # stage's learning rate (warm restarts, SGDR); the weights at the end of every cycle are kept
     # (a snapshot), and at the end the snapshots are scored on validation alone and as a snapshot
@@ -115,7 +120,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name, least in (("epochs", 1), ("batch_size", 1), ("lovasz_epochs", 0), ("patience", 1),
                             ("val_every", 1), ("warmup_epochs", 0), ("early_crop", 0), ("lovasz_crop", 0), ("early_size", 0),
-                            ("swa_epochs", 0), ("cycles", 0)):
+                            ("early_size_epochs", 0), ("swa_epochs", 0), ("cycles", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ValueError(f"{name} must be a whole number of at least {least}, got {value!r}")
@@ -132,6 +137,11 @@ class TrainConfig:
         if self.early_crop and self.early_size:
             raise ValueError(f"early_crop ({self.early_crop}) and early_size ({self.early_size}) both shrink the "
                              f"first stage's input; choose one")
+        if self.early_size_epochs and not self.early_size:
+            raise ValueError(f"early_size_epochs ({self.early_size_epochs}) counts epochs at early_size; set early_size too")
+        if self.early_size_epochs >= self.epochs:
+            raise ValueError(f"early_size_epochs ({self.early_size_epochs}) must be fewer than epochs ({self.epochs}); "
+                             f"0 trains the whole first stage at early_size")
         if self.lovasz_crop and not self.lovasz_epochs:
             raise ValueError(f"lovasz_crop ({self.lovasz_crop}) crops the Lovasz stage's tiles; set lovasz_epochs too")
         final_epochs = self.lovasz_epochs or self.epochs
@@ -204,22 +214,32 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
             state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
             continue
         keras.utils.set_random_seed(config.seed + 1000 * stage_index + start_epoch)
-        crop = config.early_crop if stage_index == 0 else config.lovasz_crop
-        shrink = config.early_size if stage_index == 0 else 0
-        batches = TileBatches(
-            train.images, train.masks, config.batch_size, config.augment, _prepare_for(full),
-            seed=config.seed + 1000 * stage_index, workers=config.workers,
-            alternate_flip=config.alternate_flips, crop=crop or None, shrink=shrink or None,
-        )
-        trainee = _smaller_twin(full, crop or shrink) if crop or shrink else full
-        model = _model_for_stage(trainee, out_dir, state, stage_index, loss, learning_rate, epochs * len(batches), config)
         if start_epoch and verbose:
             print(f"resuming stage {stage!r} at epoch {start_epoch + 1} of {epochs} from {out_dir}")
-        for _ in range(start_epoch):
-            batches.on_epoch_end()  # replay the shuffles, so a resumed run sees the same order
-        recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose,
-                                 scored=full if crop or shrink else None)
-        model.fit(batches, epochs=epochs, initial_epoch=start_epoch, callbacks=[recorder], verbose=0, shuffle=False)
+        previous = None  # the network of the stage's previous part, trained in this call
+        for first, last, crop, shrink in stage_parts(config, stage_index, epochs):
+            if start_epoch >= last or state.get("stop"):
+                continue
+            begin = max(start_epoch, first)
+            batches = TileBatches(
+                train.images, train.masks, config.batch_size, config.augment, _prepare_for(full),
+                seed=config.seed + 1000 * stage_index, workers=config.workers,
+                alternate_flip=config.alternate_flips, crop=crop or None, shrink=shrink or None,
+            )
+            trainee = _smaller_twin(full, crop or shrink) if crop or shrink else full
+            if previous is None:
+                model = _model_for_stage(trainee, out_dir, state, stage_index, loss, learning_rate,
+                                         epochs * len(batches), config)
+                if model.input_shape[1:3] != trainee.input_shape[1:3]:  # resumed where the part begins
+                    model = _carry_on(model, trainee, loss, config)
+            else:
+                model = _carry_on(previous, trainee, loss, config)
+            for _ in range(begin):
+                batches.on_epoch_end()  # replay the shuffles, so a resumed run sees the same order
+            recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose,
+                                     scored=full if crop or shrink else None)
+            model.fit(batches, epochs=last, initial_epoch=begin, callbacks=[recorder], verbose=0, shuffle=False)
+            previous = model
         state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
         write_json(out_dir / "state.json", state)
     if config.cycles and "snapshots" not in state:
@@ -256,6 +276,32 @@ def output_kinds(model) -> list[str]:
     depth = int(config["depth"])
     return (["mask"] + (["empty"] if config.get("empty_head") else [])
             + (["aux"] * (depth - 1) if config.get("deep_supervision") else []))
+
+
+def stage_parts(config: TrainConfig, stage_index: int, epochs: int) -> list[tuple[int, int, int, int]]:
+    """The parts of a stage that train on one input each: (first epoch, end epoch, crop, shrink),
+    epochs counted from 0 and the end excluded, 0 for no crop or shrink. One part but for a first
+    stage whose first ``early_size_epochs`` train at ``early_size`` and the rest on the whole input."""
+    if stage_index > 0:
+        return [(0, epochs, config.lovasz_crop, 0)]
+    if config.early_size and config.early_size_epochs:
+        return [(0, config.early_size_epochs, 0, config.early_size), (config.early_size_epochs, epochs, 0, 0)]
+    return [(0, epochs, config.early_crop, config.early_size)]
+
+
+def _carry_on(source, target, loss: str, config: TrainConfig):
+    """``target`` (the same network at another input size) with ``source``'s weights and a copy of
+    its optimizer, state included (moments, step count and so the learning rate's schedule), so
+    training goes on where ``source`` stopped."""
+    target.set_weights(source.get_weights())
+    optimizer = source.optimizer.__class__.from_config(source.optimizer.get_config())
+    target.compile(optimizer=optimizer, **stage_losses(target, loss, config.empty_head_weight, config.deep_supervision_weight))
+    optimizer.build(target.trainable_variables)
+    if [tuple(v.shape) for v in optimizer.variables] != [tuple(v.shape) for v in source.optimizer.variables]:
+        raise ValueError("the optimizer's state does not fit the network it should carry on to")
+    for mine, theirs in zip(optimizer.variables, source.optimizer.variables):
+        mine.assign(theirs)
+    return target
 
 
 def _smaller_twin(model, side: int):
@@ -517,7 +563,11 @@ def _model_for_stage(model, out_dir, state, stage_index, loss, learning_rate, to
         restored.salt_config = getattr(model, "salt_config", {})
         return restored
     if stage_index > 0 and (out_dir / "best.keras").is_file():
-        model.load_weights(out_dir / "best.keras")
+        with warnings.catch_warnings():
+            # a network compiled in the stage before (early_size_epochs) has an optimizer that a best
+            # model saved uncompiled does not: its weights load, and the stage compiles a new optimizer
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(out_dir / "best.keras")
     if config.cycles and stage_index == len(stages_of(config)) - 1:
         schedule = keras.optimizers.schedules.CosineDecayRestarts(
             learning_rate, first_decay_steps=max(1, total_steps // config.cycles), t_mul=1.0, m_mul=1.0,

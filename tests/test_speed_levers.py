@@ -160,6 +160,64 @@ def test_progressive_resizing_trains_the_first_stage_smaller_and_predicts_at_the
     assert json.loads((tmp_path / "run" / "best.config.json").read_text())["training"]["early_size"] == 64
 
 
+def test_progressive_resizing_can_end_the_first_stage_on_the_whole_input_with_the_optimizer_carried_on(tmp_path):
+    from salt_lib.models import build_model
+    from salt_lib.records import load_model
+    from salt_lib.train import TrainConfig, fit, stage_parts
+
+    settings = dict(epochs=3, batch_size=8, augment="flip", lovasz_epochs=1, early_size=64)
+    config = TrainConfig(**settings, early_size_epochs=1)
+    assert stage_parts(config, 0, 3) == [(0, 1, 0, 64), (1, 3, 0, 0)] and stage_parts(config, 1, 1) == [(0, 1, 0, 0)]
+    assert stage_parts(TrainConfig(**settings), 0, 3) == [(0, 3, 0, 64)]
+    train, val = tiles(24, 1), tiles(8, 2)
+    history = fit(build_model("unet", "lite", TINY_128), train, val, config, tmp_path / "split", verbose=False)
+    plain = fit(build_model("unet", "lite", TINY_128), train, val, TrainConfig(**settings), tmp_path / "plain", verbose=False)
+    assert history["stage"].tolist() == ["main", "main", "main", "lovasz"]
+    # one cosine over the whole first stage: the learning rate goes on from where the 64 part left it
+    assert history["learning_rate"].tolist() == pytest.approx(plain["learning_rate"].tolist())
+    assert history["val_tgs_score"].between(0, 1).all()
+    # the first epoch trains the 64 twin (a quarter of the pixels), the next two the whole input
+    assert history["loss"].iloc[1] != pytest.approx(plain["loss"].iloc[1])
+    last = load_model(tmp_path / "split" / "best.keras", compile=False)
+    assert last.input_shape[1:3] == (128, 128)
+    assert json.loads((tmp_path / "split" / "best.config.json").read_text())["training"]["early_size_epochs"] == 1
+
+
+def test_a_run_stopped_where_its_first_stage_changes_size_resumes_on_the_whole_input(tmp_path, monkeypatch):
+    import salt_lib.train as train
+    from salt_lib.models import build_model
+
+    settings = dict(epochs=3, batch_size=8, augment="flip", early_size=64, early_size_epochs=1)
+    data = tiles(16, 1), tiles(8, 2)
+    whole = train.fit(build_model("unet", "lite", TINY_128), *data, train.TrainConfig(**settings), tmp_path / "whole", verbose=False)
+    real, calls = train._save_resume_point, []
+
+    def killed_after_the_first(*args):
+        real(*args)
+        calls.append(1)
+        raise KeyboardInterrupt("killed after the 64 part")
+
+    monkeypatch.setattr(train, "_save_resume_point", killed_after_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        train.fit(build_model("unet", "lite", TINY_128), *data, train.TrainConfig(**settings), tmp_path / "run", verbose=False)
+    assert json.loads((tmp_path / "run" / "state.json").read_text())["epoch"] == 1
+    monkeypatch.setattr(train, "_save_resume_point", real)
+    resumed = train.fit(build_model("unet", "lite", TINY_128), *data, train.TrainConfig(**settings), tmp_path / "run", verbose=False)
+    assert resumed["epoch"].tolist() == [1, 2, 3]
+    assert resumed["learning_rate"].tolist() == pytest.approx(whole["learning_rate"].tolist())
+
+
+@pytest.mark.parametrize("settings, word", [
+    ({"epochs": 3, "early_size_epochs": 1}, "set early_size too"),
+    ({"epochs": 3, "early_size": 64, "early_size_epochs": 3}, "fewer than epochs"),
+])
+def test_early_size_epochs_needs_early_size_and_fewer_epochs_than_the_stage(settings, word):
+    from salt_lib.train import TrainConfig
+
+    with pytest.raises(ValueError, match=word):
+        TrainConfig(**settings)
+
+
 def test_progressive_resizing_needs_a_divisor_of_the_input_and_no_early_crop(tmp_path):
     from salt_lib.models import build_model
     from salt_lib.train import TrainConfig, fit

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -78,6 +79,27 @@ def test_every_arm_but_the_references_is_a_variant_of_one_recipe_on_one_factor()
             assert changed - {"learning_rate", "lovasz_learning_rate"} == {
                 {"warmup": "warmup_epochs", "ema": "ema_momentum"}.get(lever, lever)}, (name, changed)
             assert recipe.overrides == ARMS["short"].overrides
+
+
+def test_the_first_stages_epochs_on_the_whole_input_are_timed_as_the_whole_inputs_stage():
+    from bench_time_to_quality import WHOLE, arm_stages, epoch_costs, timing_stages
+
+    stack_g, training = ARMS["stack_g"], ARMS["stack_g"].training
+    assert arm_stages(training) == ("main", WHOLE, "lovasz") and arm_stages(ARMS["stack_f"].training) == ("main", "lovasz")
+    # the 64 part is timed as stack_f's first stage, the rest as DEFAULT's, the Lovasz stage as DEFAULT's
+    assert stage_signature("unet", stack_g, "main") == stage_signature("unet", ARMS["stack_f"], "main")
+    assert stage_signature("unet", stack_g, WHOLE) == stage_signature("unet", ARMS["default"], "main")
+    assert stage_signature("unet", stack_g, "lovasz") == stage_signature("unet", ARMS["default"], "lovasz")
+    history = pd.DataFrame({"stage": ["main"] * 3 + ["lovasz"] * 2, "val_tgs_score": [np.nan, 0.5, 0.6, 0.7, 0.72],
+                            "train_seconds": [30.0, 30.0, 110.0, 85.0, 85.0], "val_seconds": [0.0, 10.0, 10.0, 10.0, 10.0],
+                            "elapsed_seconds": [30.0, 70.0, 190.0, 285.0, 380.0]})
+    small = {"early_size": 64, "early_size_epochs": 2}
+    assert timing_stages(history, small).tolist() == ["main", "main", WHOLE, "lovasz", "lovasz"]
+    assert timing_stages(history, {"early_size": 64}).tolist() == history["stage"].tolist()
+    costs = epoch_costs(history, small)
+    assert costs["main"]["train_seconds"] == 30.0 and costs[WHOLE]["train_seconds"] == 110.0
+    minutes = curve(history, 100, small, costs)["minutes"]
+    assert minutes.iloc[-1] * 60 == pytest.approx(30 + 40 + 120 + 95 + 95)
 
 
 def test_the_narrow_arm_changes_only_the_networks_width_and_precision_and_is_timed_apart():
