@@ -15,10 +15,11 @@ trained with it; ``params/thesis.yaml``'s chapters 4 and 5 repeat it (a test che
 BCE, Adam at a constant 1e-4 (a cosine that decays to 1.0 times its start), the 1:1 mirror
 expansion; ``benchmarks/bench_time_to_quality.py`` races it against ``DEFAULT``.
 
-The speed levers of ``TrainConfig`` (``warmup_epochs``, ``early_crop``, ``early_size``, ``lovasz_crop``,
-``alternate_flips``, ``val_every``) are options, and so is the network's width (``filters``);
-``benchmarks/bench_time_to_quality.py`` measures them as arms built with ``variant``. ``FAST`` keeps DEFAULT's network and input with shorter stages,
-validation every second epoch and derandomized flips: half the minutes, a lower score.
+The speed levers of ``TrainConfig`` (``warmup_epochs``, ``early_crop``, ``early_size``,
+``early_size_epochs``, ``lovasz_crop``, ``alternate_flips``, ``val_every``) are options, and so is
+the network's width (``filters``); ``benchmarks/bench_time_to_quality.py`` measures them as arms
+built with ``variant``. ``FAST`` keeps DEFAULT's network and input with shorter stages, validation
+every second epoch and derandomized flips: half the minutes, a lower score.
 """
 
 from __future__ import annotations
