@@ -289,10 +289,10 @@ def epoch_costs(history: pd.DataFrame, training: dict | None = None) -> dict:
 
 
 def stage_signature(arch: str, recipe: Recipe, stage: str) -> str:
-    """What one epoch of ``stage`` (``arm_stages``) costs depends on: the network and its options, the batch, the
-    loss, the input the stage trains on (a crop or a smaller size of it, or the whole input) and whether each step
-    also updates a weight average (EMA), and whether its epochs are doubled (the 'mirror' policy
-    adds every tile's mirror image to the training set)."""
+    """What one epoch of ``stage`` (one of ``arm_stages``) costs depends on: the network and its
+    options, the batch, the loss, the input the stage trains on (a crop or a smaller size of it,
+    or the whole input) and whether each step also updates a weight average (EMA), and whether its
+    epochs are doubled (the 'mirror' policy adds every tile's mirror image to the training set)."""
     training = recipe.training
     loss = "lovasz" if stage == "lovasz" else training.get("loss", "bce_dice")
     crop = training.get("lovasz_crop" if stage == "lovasz" else "early_crop", 0)
