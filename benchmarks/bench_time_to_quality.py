@@ -267,7 +267,7 @@ def timing_stages(history: pd.DataFrame, training: dict | None = None) -> pd.Ser
     stage's epochs after its first ``early_size_epochs`` (those at ``early_size``)."""
     stages = history["stage"].copy()
     training = training or {}
-    if training.get("early_size") and training.get("early_size_epochs"):
+    if WHOLE in arm_stages(training):
         main = stages.index[stages == "main"]
         stages.loc[main[training["early_size_epochs"]:]] = WHOLE
     return stages
