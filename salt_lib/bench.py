@@ -199,10 +199,11 @@ def _cores() -> int:
 
 
 def machine() -> dict:
-    """What the figures were measured on: the processor, its model and whether it computes
-    bfloat16 natively (``salt_lib.hardware``), the cores this process may use, Keras and its backend."""
+    """What the figures were measured on: the processor, its model, its cache and whether it
+    computes bfloat16 natively (``salt_lib.hardware``), the cores this process may use, Keras and
+    its backend."""
     return {"processor": platform.processor() or platform.machine(), "cpu_model": cpu_info()["model"],
-            "native_bfloat16": native_bfloat16(), "cores": _cores(), "keras": keras.__version__,
+            "cpu_cache": cpu_info()["cache"], "native_bfloat16": native_bfloat16(), "cores": _cores(), "keras": keras.__version__,
             "backend": keras.backend.backend()}
 
 

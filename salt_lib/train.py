@@ -691,8 +691,8 @@ def library_versions() -> dict:
 
 def compute_device() -> str:
     """What trained the model, in words: the first accelerator the backend sees (e.g. 'gpu NVIDIA
-    H200'), else the CPU (``hardware.describe_cpu``: its model, cores and whether it computes
-    bfloat16 natively). Provenance only: no run key holds it."""
+    H200'), else the CPU (``hardware.describe_cpu``: its model, cores, cache and whether it
+    computes bfloat16 natively). Provenance only: no run key holds it."""
     import os
 
     if keras.backend.backend() == "jax":

@@ -3,24 +3,38 @@ bfloat16 model training on a CPU without it gets."""
 
 from salt_lib import hardware
 
-BLOCK = "processor\t: {n}\nvendor_id\t: X\nmodel name\t: {model}\nflags\t\t: {flags}\n\n"
+BLOCK = "processor\t: {n}\nvendor_id\t: X\nmodel name\t: {model}\n{cache}flags\t\t: {flags}\n\n"
 
 
-def cpuinfo(tmp_path, name, model, flags):
+def cpuinfo(tmp_path, name, model, flags, cache=""):
     path = tmp_path / name
-    path.write_text(BLOCK.format(n=0, model=model, flags=flags) + BLOCK.format(n=1, model="other", flags="avx512_bf16"))
+    cache = f"cache size\t: {cache}\n" if cache else ""
+    path.write_text(BLOCK.format(n=0, model=model, cache=cache, flags=flags)
+                    + BLOCK.format(n=1, model="other", cache="cache size\t: 1 KB\n", flags="avx512_bf16"))
     return path
 
 
 def test_the_first_processor_says_its_model_and_whether_it_computes_bfloat16(tmp_path):
     emulated = cpuinfo(tmp_path, "avx2", "AMD EPYC", "fpu sse2 avx avx2 fma")
     native = cpuinfo(tmp_path, "amx", "Intel Xeon", "avx2 avx512f amx_bf16 amx_tile")
-    assert hardware.cpu_info(emulated) == {"model": "AMD EPYC", "flags": frozenset({"fpu", "sse2", "avx", "avx2", "fma"})}
+    assert hardware.cpu_info(emulated) == {"model": "AMD EPYC", "cache": None,
+                                           "flags": frozenset({"fpu", "sse2", "avx", "avx2", "fma"})}
     assert hardware.native_bfloat16(emulated) is False and hardware.native_bfloat16(native) is True
     assert hardware.describe_cpu(2, emulated) == "cpu AMD EPYC (2 cores, no native bfloat16)"
     assert hardware.describe_cpu(16, native) == "cpu Intel Xeon (16 cores, native bfloat16)"
     missing = tmp_path / "none"
     assert hardware.native_bfloat16(missing) is None and hardware.describe_cpu(2, missing) == "cpu (2 cores)"
+
+
+def test_two_hosts_under_one_model_name_are_told_apart_by_their_cache(tmp_path):
+    old = cpuinfo(tmp_path, "old", "Intel(R) Xeon(R) Processor", "avx512_bf16", cache="16384 KB")
+    new = cpuinfo(tmp_path, "new", "Intel(R) Xeon(R) Processor", "avx512_bf16 amx_bf16", cache="491520 KB")
+    amd = cpuinfo(tmp_path, "amd", "AMD EPYC", "avx2", cache="512 KB")
+    assert hardware.cpu_info(new)["cache"] == "491520 KB"
+    assert hardware.describe_cpu(2, old) == "cpu Intel(R) Xeon(R) Processor (2 cores, 16 MiB cache, native bfloat16)"
+    assert hardware.describe_cpu(2, new) == "cpu Intel(R) Xeon(R) Processor (2 cores, 480 MiB cache, native bfloat16)"
+    assert hardware.describe_cpu(2, amd) == "cpu AMD EPYC (2 cores, 512 KiB cache, no native bfloat16)"
+    assert [hardware.cache_words(c) for c in ("1536 KB", "12 MB", "", None, "x KB")] == ["1536 KiB cache", "", "", "", ""]
 
 
 def test_only_bfloat16_on_a_cpu_without_it_is_warned_about(tmp_path):
