@@ -87,7 +87,7 @@ ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     FAST,
 )}
 # The arms the README's sentence names and the figure draws bold (those that have run).
-HEADLINE = ("default", "fast", "stack_b", "stack_d", "stack_e", "stack_f")
+HEADLINE = ("default", "fast", "stack_b", "stack_e", "stack_f", "stack_g")
 
 
 def first_reaching(history: pd.DataFrame, level: float, column: str) -> float | None:
