@@ -176,7 +176,8 @@ def cmd_crossval(args) -> None:
 
 
 STUDY_NAMES = ("architecture", "policies", "policies_final", "policies_final_resunet", "long_schedule",
-               "learning_rate_unet", "learning_rate_resunet", "recipe_fast_unet", "recipe_fast_resunet")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
+               "learning_rate_unet", "learning_rate_resunet", "recipe_fast_unet", "recipe_fast_resunet",
+               "recipe_progressive_unet", "recipe_progressive_resunet")  # salt_lib.study.STUDIES (kept here: the parser loads no Keras)
 
 
 def cmd_study(args) -> None:
@@ -249,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=("lite", "thesis", "seed"), default="lite",
                        help="lite (sized for a CPU) or thesis (the source thesis's network; 'seed' is its old name)")
     train.add_argument("--recipe", choices=tuple(RECIPES), help="start from a named recipe (salt_lib.recipes: default, "
-                       "the committed models'; fast, its shorter stages; thesis, the source thesis's); the other flags change it")
+                       "the committed models'; fast, its shorter stages; progressive, its first stage mostly at half scale; thesis, "
+                       "the source thesis's); the other flags change it")
     train.add_argument("--overrides", help='model options as JSON, e.g. \'{"filters": 8}\'')
     train.add_argument("--epochs", type=int)
     train.add_argument("--minutes", type=float, help="safety cap on wall-clock time (the budget is --epochs); "
@@ -316,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "policies_final_resunet: the ResUNet's), long_schedule (cosine cycles with warm restarts, deep "
                        "supervision, the empty-tile head and scSE, on validation only) or learning_rate_unet / "
                        "learning_rate_resunet (half and double the default learning rates, on validation only) or "
-                       "recipe_fast_unet / recipe_fast_resunet (the FAST recipe against the default, on validation only)")
+                       "recipe_fast_unet / recipe_fast_resunet (the FAST recipe against the default, on validation only), "
+                       "recipe_progressive_unet / recipe_progressive_resunet (the PROGRESSIVE recipe, the same way)")
     study.add_argument("--data", required=True, help="the labelled data, e.g. ../shared/tgs-salt")
     study.add_argument("--split", help="split CSV (default: split_622 with seed 0, the committed models' split)")
     study.add_argument("--seeds", type=int, nargs="+", help="default: the study's (0 1 2)")

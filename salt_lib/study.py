@@ -62,7 +62,7 @@ from salt_lib.evaluate import bootstrap_ci, evaluate_model, ids_digest, paired_b
 from salt_lib.experiments import train_or_reuse
 from salt_lib.files import REPO, atomic_write, portable_path
 from salt_lib.models import PRESETS, preset_name, resolve_config
-from salt_lib.recipes import DEFAULT, FAST, Recipe
+from salt_lib.recipes import DEFAULT, FAST, PROGRESSIVE, Recipe
 from salt_lib.records import IGNORED_TRAINING_KEYS, config_path, network_fields, reuse_problems, run_folder_name, run_key
 from salt_lib import result_folders
 from salt_lib.result_folders import is_result, read_record, read_result
@@ -413,7 +413,8 @@ FINAL_POLICY_STUDY = final_policy_study()
 LONG_SCHEDULE_STUDY = long_schedule_study()
 STUDIES = {study.name: study for study in (ARCHITECTURE_STUDY, POLICY_STUDY, FINAL_POLICY_STUDY, final_policy_study(arch="resunet"),
                                            LONG_SCHEDULE_STUDY, learning_rate_study("unet"), learning_rate_study("resunet"),
-                                           recipe_study(FAST, "unet"), recipe_study(FAST, "resunet"))}
+                                           recipe_study(FAST, "unet"), recipe_study(FAST, "resunet"),
+                                           recipe_study(PROGRESSIVE, "unet"), recipe_study(PROGRESSIVE, "resunet"))}
 # What each network's recipe is tuned with, on validation: (network, the choice) -> the study
 # that makes that choice for it.
 TUNING_STUDIES = {("unet", "policy"): "policies_final", ("unet", "learning rate"): "learning_rate_unet",

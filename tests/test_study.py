@@ -443,7 +443,9 @@ def check_study_records(definition: Study, results: dict, min_seeds: int = 3, sa
     ("learning_rate_unet", "results/seeds_learning_rate_unet", 1, False, True),
     ("learning_rate_resunet", "results/seeds_learning_rate_resunet", 1, False, True),
     ("recipe_fast_unet", "results/seeds_recipe_fast_unet", 1, False, False),
-    ("recipe_fast_resunet", "results/seeds_recipe_fast_resunet", 1, False, False)])
+    ("recipe_fast_resunet", "results/seeds_recipe_fast_resunet", 1, False, False),
+    ("recipe_progressive_unet", "results/seeds_recipe_progressive_unet", 1, False, False),
+    ("recipe_progressive_resunet", "results/seeds_recipe_progressive_resunet", 1, False, False)])
 def test_committed_seed_studies(name, folder, min_seeds, same_seeds, every_arm):
     if not (REPO / folder).is_dir():
         pytest.skip(f"{folder} is not committed yet (python -m salt_lib study {name} --data ../shared/tgs-salt)")
@@ -679,6 +681,22 @@ def test_the_fast_recipe_study_sets_fast_against_the_committed_default_on_valida
     assert sorted(study.differences_besides(planned, None)) == [
         "training.alternate_flips", "training.epochs", "training.lovasz_epochs", "training.patience", "training.val_every"]
     assert {seed: fast.model_paths[("default", seed)] for seed in study.COMMITTED_MODELS[arch]} == study.COMMITTED_MODELS[arch]
+
+
+@pytest.mark.parametrize("arch", ["unet", "resunet"])
+def test_the_progressive_recipe_study_differs_from_the_default_in_the_first_stages_scale_and_the_free_levers(arch):
+    from salt_lib.recipes import PROGRESSIVE
+    from salt_lib.train import TrainConfig
+
+    progressive = study.STUDIES[f"recipe_progressive_{arch}"]
+    assert progressive.factor == "recipe" and not progressive.score_test and progressive.reference == "default"
+    arms = {arm.name: arm for arm in progressive.arms}
+    assert list(arms) == ["default", "progressive"] and {arm.arch for arm in progressive.arms} == {arch}
+    assert arms["progressive"].settings(0) == TrainConfig.from_dict(PROGRESSIVE.training | {"seed": 0}).to_dict()
+    planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
+    # the same budget (22 + 22 epochs); the first stage's scale and the levers that cost nothing
+    assert sorted(study.differences_besides(planned, None)) == [
+        "training.alternate_flips", "training.early_size", "training.early_size_epochs", "training.val_every"]
 
 
 def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_settings():

@@ -14,7 +14,7 @@ from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, NOT_REC
                                    epoch_costs, first_reaching, lever_rows, minutes_source, other_machines,
                                    readme_blocks, recipe_rows, recipe_table, sentence, stage_signature, timings_by_cpu)
 
-from salt_lib.recipes import variant
+from salt_lib.recipes import DEFAULT, variant
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "time_to_quality.json"
@@ -243,6 +243,23 @@ def test_a_faster_recipe_is_set_against_the_default_by_network_from_the_records(
     assert [row["network"] for row in rows] == ["unet", "resunet"] and not rows[1]["within"]  # 0.005 below
     assert recipe_table(rows).splitlines()[3] == "| ResUNet | 0 | 0.7700 | 0 | 0.7750 | -0.0050 | no |"
     assert recipe_table([]) == ""
+    # a second faster recipe gets its own table in the benchmarks README's block, once it has a run
+    assert "`progressive`" not in readme_blocks(RESULT_STUB, tmp_path)["benchmarks/README.md"]
+    record("seeds_recipe_progressive_resunet", "progressive", 2, 0.776)
+    block = readme_blocks(RESULT_STUB, tmp_path)["benchmarks/README.md"]
+    assert block.index("`fast` and `default`") < block.index("`progressive` and `default`")
+    assert "| ResUNet | 2 | 0.7760 | 0 | 0.7750 | +0.0010 | yes |" in block
+
+
+RESULT_STUB = {"seed": 2, "cpu": "cpu X (2 cores)", "arms": {}}
+
+
+def test_the_progressive_recipe_is_the_arm_stack_g_that_the_benchmark_measured():
+    from salt_lib.recipes import PROGRESSIVE, RECIPES
+
+    assert RECIPES["progressive"] is PROGRESSIVE
+    assert (PROGRESSIVE.overrides, PROGRESSIVE.training) == (ARMS["stack_g"].overrides, ARMS["stack_g"].training)
+    assert PROGRESSIVE.training["epochs"] == DEFAULT.training["epochs"] and PROGRESSIVE.training["early_size_epochs"] < 22
 
 
 def test_the_mirror_policy_doubling_the_epochs_is_timed_apart():
