@@ -36,7 +36,7 @@ import pandas as pd
 
 from salt_lib.augment import POLICIES, augmentation_cost
 from salt_lib.data import TGSData
-from salt_lib.hardware import cpu_info, native_bfloat16
+from salt_lib.hardware import cache_words, cpu_info, native_bfloat16
 from salt_lib.losses import get_loss
 from salt_lib.models import build_model
 from salt_lib.report.tables import markdown_table
@@ -245,11 +245,13 @@ def machines_table(results: list[dict]) -> str:
 
 
 def machine_name(machine: dict) -> str:
-    """A ``machine`` record in words: '2 cores, AMD EPYC, no native bfloat16'; what it lacks is
-    said as not recorded."""
+    """A ``machine`` record in words: '2 cores, AMD EPYC, no native bfloat16', with the cache where
+    the record keeps it ('2 cores, Intel(R) Xeon(R) Processor, 480 MiB cache, native bfloat16');
+    what it lacks is said as not recorded."""
     native = machine.get("native_bfloat16", "not recorded")
     bf16 = {True: "native bfloat16", False: "no native bfloat16"}.get(native, "bfloat16 support not recorded")
-    return f"{machine['cores']} cores, {machine.get('cpu_model') or 'CPU model not recorded'}, {bf16}"
+    cache = cache_words(machine.get("cpu_cache"))
+    return f"{machine['cores']} cores, {machine.get('cpu_model') or 'CPU model not recorded'}, {cache + ', ' if cache else ''}{bf16}"
 
 
 def main(out: str | None, rounds: int, steps: int, include_thesis: bool, real_loop_epochs: int = 0) -> dict:

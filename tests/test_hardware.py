@@ -61,3 +61,5 @@ def test_the_benchmarks_readme_holds_the_machines_table_its_two_results_make():
     assert readme[start:readme.index("<!-- end of machines -->")] == machines_table(results)
     assert machine_name(results[1]["machine"]) == "2 cores, AMD EPYC, no native bfloat16"
     assert machine_name(results[0]["machine"]) == "2 cores, CPU model not recorded, bfloat16 support not recorded"
+    xeon = {"cores": 2, "cpu_model": "Intel(R) Xeon(R) Processor", "cpu_cache": "491520 KB", "native_bfloat16": True}
+    assert machine_name(xeon) == "2 cores, Intel(R) Xeon(R) Processor, 480 MiB cache, native bfloat16"
