@@ -943,7 +943,8 @@ def pairwise_table(results: dict[str, dict], reference: str | None = None, split
     for all the rows of the table by Holm's step-down method (``stats.holm``)."""
     names = arm_names(results)
     if reference is not None:
-        pairs = [(reference, name) for name in names if name != reference]
+        # no pair without the reference's own runs (a study run for another arm only, e.g. a new seed)
+        pairs = [(reference, name) for name in names if name != reference] if reference in names else []
     else:
         pairs = list(itertools.combinations(names, 2))
     if not pairs:  # a study run for one arm only: nothing to compare yet

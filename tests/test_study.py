@@ -259,6 +259,8 @@ def test_paired_arm_table_by_hand(hand_results):
     assert row["difference"] == pytest.approx(1 - 0.125)  # resunet 1 on every tile, unet 0.125 pooled
     one_arm = {name: result for name, result in hand_results.items() if name.startswith("unet")}
     assert study.pairwise_table(one_arm, reference="unet").empty  # one arm run so far: nothing to compare
+    other_arm = {name: result for name, result in hand_results.items() if name.startswith("resunet")}
+    assert study.pairwise_table(other_arm, reference="unet").empty  # only the other arm run: the same
     table = study.pairwise_table(hand_results, n_resamples=200)
     assert list(table["comparison"]) == ["resunet - unet"]
 
