@@ -99,12 +99,16 @@ def smoke_arm(arm):
 def smoke_training(training: dict) -> dict:
     """``training`` with two plain epochs' worth of optimizer steps in each of its stages
     (``mirror``: one epoch of the doubled set), a final stage of one epoch a cycle when it has
-    cycles, and no early stop."""
+    cycles, a first stage that ends on the whole input where it did (``early_size_epochs``: all
+    but its last epoch at the small size), and no early stop."""
     from salt_lib.study import equal_step_epochs
 
     epochs = equal_step_epochs(training.get("augment", "flip"), 2)
     lovasz = training.get("cycles") or (epochs if training.get("lovasz_epochs") else 0)
-    return dict(training) | {"epochs": epochs, "lovasz_epochs": lovasz, "patience": 8}
+    cut = {"epochs": epochs, "lovasz_epochs": lovasz, "patience": 8}
+    if training.get("early_size_epochs"):
+        cut["early_size_epochs"] = max(1, min(training["early_size_epochs"], epochs - 1))
+    return dict(training) | cut
 
 
 CROSSVAL = {"crossval_unet": "unet", "crossval_resunet": "resunet"}  # --runs names of the fold models

@@ -50,6 +50,8 @@ def test_every_study_has_a_smoke_version_of_its_arms_with_equal_steps_and_no_com
         for arm in study.arms:
             settings = arm.settings(0)  # a valid TrainConfig: cycles divide the final stage
             assert settings["epochs"] <= 2 and settings["lovasz_epochs"] <= 4
+            if arm.training.get("early_size_epochs"):  # PROGRESSIVE: its first stage still ends on the whole input
+                assert 0 < settings["early_size_epochs"] < settings["epochs"]
         if study.factor == "augment":  # every policy the same optimizer steps (128 tiles: 4 batches of 32 a plain epoch)
             assert check_equal_steps(study, 128) == (8 if name == "policies" else 16), name
         planned = {arm.name: arm.planned_record(0, "f", "s") for arm in study.arms}
