@@ -202,8 +202,9 @@ def machine() -> dict:
     """What the figures were measured on: the processor, its model, its cache and whether it
     computes bfloat16 natively (``salt_lib.hardware``), the cores this process may use, Keras and
     its backend."""
-    return {"processor": platform.processor() or platform.machine(), "cpu_model": cpu_info()["model"],
-            "cpu_cache": cpu_info()["cache"], "native_bfloat16": native_bfloat16(), "cores": _cores(), "keras": keras.__version__,
+    info = cpu_info()
+    return {"processor": platform.processor() or platform.machine(), "cpu_model": info["model"],
+            "cpu_cache": info["cache"], "native_bfloat16": native_bfloat16(), "cores": _cores(), "keras": keras.__version__,
             "backend": keras.backend.backend()}
 
 

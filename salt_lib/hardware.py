@@ -55,8 +55,8 @@ def cache_words(cache: str | None) -> str:
 def describe_cpu(cores: int, path: Path = CPUINFO) -> str:
     """The CPU in words, e.g. 'cpu AMD EPYC (2 cores, 512 KiB cache, no native bfloat16)'."""
     info, native = cpu_info(path), native_bfloat16(path)
-    details = [f"{cores} cores"] + [words for words in [cache_words(info["cache"])] if words]
-    details += [] if native is None else ["native bfloat16" if native else "no native bfloat16"]
+    bf16 = None if native is None else "native bfloat16" if native else "no native bfloat16"
+    details = [part for part in (f"{cores} cores", cache_words(info["cache"]), bf16) if part]
     return " ".join(["cpu"] + ([info["model"]] if info["model"] else []) + [f"({', '.join(details)})"])
 
 

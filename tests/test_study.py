@@ -668,37 +668,28 @@ def test_the_learning_rate_studies_scale_both_stages_rates_for_one_network_on_va
             record["provenance"]["data_fingerprint"], record["provenance"]["split_hash"]) == []
 
 
-@pytest.mark.parametrize("arch", ["unet", "resunet"])
-def test_the_fast_recipe_study_sets_fast_against_the_committed_default_on_validation(arch):
-    from salt_lib.recipes import FAST
-    from salt_lib.train import TrainConfig
-
-    fast = study.STUDIES[f"recipe_fast_{arch}"]
-    assert fast.factor == "recipe" and not fast.score_test and fast.reference == "default"
-    arms = {arm.name: arm for arm in fast.arms}
-    assert list(arms) == ["default", "fast"] and {arm.arch for arm in fast.arms} == {arch}
-    assert arms["fast"].settings(0) == TrainConfig.from_dict(FAST.training | {"seed": 0}).to_dict()
-    planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
-    # one network and input; the recipe differs in its budget and the levers FAST stacks
-    assert sorted(study.differences_besides(planned, None)) == [
-        "training.alternate_flips", "training.epochs", "training.lovasz_epochs", "training.patience", "training.val_every"]
-    assert {seed: fast.model_paths[("default", seed)] for seed in study.COMMITTED_MODELS[arch]} == study.COMMITTED_MODELS[arch]
+# What each faster recipe's study may change against DEFAULT, one network and input: FAST its budget
+# and the levers it stacks; PROGRESSIVE, on the same 22 + 22 epochs, the first stage's scale and the
+# levers that cost nothing.
+RECIPE_DIFFERENCES = {
+    "fast": ["training.alternate_flips", "training.epochs", "training.lovasz_epochs", "training.patience", "training.val_every"],
+    "progressive": ["training.alternate_flips", "training.early_size", "training.early_size_epochs", "training.val_every"]}
 
 
 @pytest.mark.parametrize("arch", ["unet", "resunet"])
-def test_the_progressive_recipe_study_differs_from_the_default_in_the_first_stages_scale_and_the_free_levers(arch):
-    from salt_lib.recipes import PROGRESSIVE
+@pytest.mark.parametrize("name", sorted(RECIPE_DIFFERENCES))
+def test_a_recipe_study_sets_the_recipe_against_the_committed_default_on_validation(name, arch):
+    from salt_lib.recipes import RECIPES
     from salt_lib.train import TrainConfig
 
-    progressive = study.STUDIES[f"recipe_progressive_{arch}"]
-    assert progressive.factor == "recipe" and not progressive.score_test and progressive.reference == "default"
-    arms = {arm.name: arm for arm in progressive.arms}
-    assert list(arms) == ["default", "progressive"] and {arm.arch for arm in progressive.arms} == {arch}
-    assert arms["progressive"].settings(0) == TrainConfig.from_dict(PROGRESSIVE.training | {"seed": 0}).to_dict()
-    planned = {name: arm.planned_record(0, "f", "s") for name, arm in arms.items()}
-    # the same budget (22 + 22 epochs); the first stage's scale and the levers that cost nothing
-    assert sorted(study.differences_besides(planned, None)) == [
-        "training.alternate_flips", "training.early_size", "training.early_size_epochs", "training.val_every"]
+    faster = study.STUDIES[f"recipe_{name}_{arch}"]
+    assert faster.factor == "recipe" and not faster.score_test and faster.reference == "default"
+    arms = {arm.name: arm for arm in faster.arms}
+    assert list(arms) == ["default", name] and {arm.arch for arm in faster.arms} == {arch}
+    assert arms[name].settings(0) == TrainConfig.from_dict(RECIPES[name].training | {"seed": 0}).to_dict()
+    planned = {arm_name: arm.planned_record(0, "f", "s") for arm_name, arm in arms.items()}
+    assert sorted(study.differences_besides(planned, None)) == RECIPE_DIFFERENCES[name]
+    assert {seed: faster.model_paths[("default", seed)] for seed in study.COMMITTED_MODELS[arch]} == study.COMMITTED_MODELS[arch]
 
 
 def test_a_policy_study_from_a_chapters_parameters_keeps_equal_steps_and_shared_settings():
