@@ -185,23 +185,37 @@ def recipe_rows(results_root: Path = REPO / "results", recipe: str = "fast") -> 
         if not faster or not default:
             continue
         val, default_val = float(np.mean(list(faster.values()))), float(np.mean(list(default.values())))
-        rows.append({"network": arch, "seeds": sorted(faster), "val": val, "default_seeds": sorted(default),
-                     "default_val": default_val, "difference": val - default_val,
+        rows.append({"network": arch, "seeds": sorted(faster), "by_seed": faster, "val": val,
+                     "default_seeds": sorted(default), "default_by_seed": default, "default_val": default_val, "difference": val - default_val,
                      "within": val - default_val >= -RECIPE_TOLERANCE})
     return rows
 
 
-def recipe_table(rows: list[dict], recipe: str = "fast") -> str:
-    """``recipe_rows`` as a Markdown table (benchmarks/README.md quotes it)."""
-    if not rows:
-        return ""
+def recipes_table(rows: dict[str, list[dict]]) -> str:
+    """``recipe_rows`` of each recipe ({recipe: rows}) as one Markdown table (benchmarks/README.md
+    quotes it): by network, DEFAULT's seeds and then each recipe's, every seed's score shown so the
+    spread between seeds reads beside the difference of the means."""
     names = {"unet": "U-Net", "resunet": "ResUNet"}
-    lines = [f"| network | {recipe}: seeds | {recipe}: mean val | default: seeds | default: mean val | {recipe} - default | "
-             f"within {RECIPE_TOLERANCE} |", "|---|---|---|---|---|---|---|"]
-    for row in rows:
-        lines.append(f"| {names[row['network']]} | {', '.join(map(str, row['seeds']))} | {row['val']:.4f} | "
-                     f"{', '.join(map(str, row['default_seeds']))} | {row['default_val']:.4f} | {row['difference']:+.4f} | "
-                     f"{'yes' if row['within'] else 'no'} |")
+    by_network = {}
+    for recipe, recipe_rows_ in rows.items():
+        for row in recipe_rows_:
+            by_network.setdefault(row["network"], []).append((recipe, row))
+    if not by_network:
+        return ""
+
+    def by_seed(scores: dict) -> str:
+        return ", ".join(f"{seed}: {val:.4f}" for seed, val in sorted(scores.items()))
+
+    lines = [f"| network | recipe | val by seed | mean val | recipe - default | within {RECIPE_TOLERANCE} |",
+             "|---|---|---|---|---|---|"]
+    for network in ("unet", "resunet"):
+        if network not in by_network:
+            continue
+        first = by_network[network][0][1]
+        lines.append(f"| {names[network]} | default | {by_seed(first['default_by_seed'])} | {first['default_val']:.4f} | | |")
+        for recipe, row in by_network[network]:
+            lines.append(f"| {names[network]} | {recipe} | {by_seed(row['by_seed'])} | {row['val']:.4f} | "
+                         f"{row['difference']:+.4f} | {'yes' if row['within'] else 'no'} |")
     return "\n".join(lines)
 
 
@@ -219,12 +233,12 @@ def readme_blocks(result: dict, results_root: Path = REPO / "results") -> dict[s
     against DEFAULT by network (those with a finished run)."""
     line = f"**{sentence(result)}**"
     levers = lever_table(result)
-    recipes = {recipe: recipe_table(recipe_rows(results_root, recipe), recipe) for recipe in FASTER_RECIPES}
+    recipes = recipes_table({recipe: recipe_rows(results_root, recipe) for recipe in FASTER_RECIPES})
     return {"README.md": line,
             "benchmarks/README.md": line + "\n\n" + arms_table(result) + (
-                "\n\nEach lever alone and each stack against `short`, the same schedule without levers:\n\n" + levers if levers else "") + "".join(
-                f"\n\nThe finished models of `{recipe}` and `default` (validation tgs_score with flip TTA, as each record "
-                f"stores it), by network:\n\n{table}" for recipe, table in recipes.items() if table)}
+                "\n\nEach lever alone and each stack against `short`, the same schedule without levers:\n\n" + levers if levers else "") + (
+                "\n\nThe finished models of each faster recipe (`salt_lib.recipes`) and of `default`, by network "
+                f"(validation tgs_score with flip TTA, as each record stores it):\n\n{recipes}" if recipes else "")}
 
 
 def write_readme_blocks(result: dict, root: Path = REPO) -> None:

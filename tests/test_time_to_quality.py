@@ -12,7 +12,7 @@ import pytest
 
 from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, NOT_RECORDED, costs_on, curve,  # benchmarks/
                                    epoch_costs, first_reaching, lever_rows, minutes_source, other_machines,
-                                   readme_blocks, recipe_rows, recipe_table, sentence, stage_signature, timings_by_cpu)
+                                   readme_blocks, recipe_rows, recipes_table, sentence, stage_signature, timings_by_cpu)
 
 from salt_lib.recipes import DEFAULT, variant
 
@@ -241,14 +241,20 @@ def test_a_faster_recipe_is_set_against_the_default_by_network_from_the_records(
     record("seeds_recipe_fast_resunet", "fast", 0, 0.770)
     rows = recipe_rows(tmp_path)
     assert [row["network"] for row in rows] == ["unet", "resunet"] and not rows[1]["within"]  # 0.005 below
-    assert recipe_table(rows).splitlines()[3] == "| ResUNet | 0 | 0.7700 | 0 | 0.7750 | -0.0050 | no |"
-    assert recipe_table([]) == ""
-    # a second faster recipe gets its own table in the benchmarks README's block, once it has a run
-    assert "`progressive`" not in readme_blocks(RESULT_STUB, tmp_path)["benchmarks/README.md"]
+    assert rows[0]["by_seed"] == {2: 0.783} and rows[1]["default_by_seed"] == {0: 0.775}
+    assert recipes_table({"fast": []}) == ""
+    # one table of every faster recipe: by network, DEFAULT's seeds first, then each recipe's
+    assert "| fast |" in readme_blocks(RESULT_STUB, tmp_path)["benchmarks/README.md"]
+    assert "| progressive |" not in readme_blocks(RESULT_STUB, tmp_path)["benchmarks/README.md"]
     record("seeds_recipe_progressive_resunet", "progressive", 2, 0.776)
-    block = readme_blocks(RESULT_STUB, tmp_path)["benchmarks/README.md"]
-    assert block.index("`fast` and `default`") < block.index("`progressive` and `default`")
-    assert "| ResUNet | 2 | 0.7760 | 0 | 0.7750 | +0.0010 | yes |" in block
+    table = recipes_table({"fast": recipe_rows(tmp_path, "fast"), "progressive": recipe_rows(tmp_path, "progressive")})
+    assert table.splitlines()[2:] == [
+        "| U-Net | default | 0: 0.7820, 1: 0.7850, 2: 0.7880 | 0.7850 | | |",
+        "| U-Net | fast | 2: 0.7830 | 0.7830 | -0.0020 | yes |",
+        "| ResUNet | default | 0: 0.7750 | 0.7750 | | |",
+        "| ResUNet | fast | 0: 0.7700 | 0.7700 | -0.0050 | no |",
+        "| ResUNet | progressive | 2: 0.7760 | 0.7760 | +0.0010 | yes |"]
+    assert table in readme_blocks(RESULT_STUB, tmp_path)["benchmarks/README.md"]
 
 
 RESULT_STUB = {"seed": 2, "cpu": "cpu X (2 cores)", "arms": {}}
