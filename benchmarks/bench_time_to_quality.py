@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from salt_lib.files import atomic_write, portable_path  # noqa: E402
-from salt_lib.recipes import DEFAULT, FAST, THESIS, Recipe, variant  # noqa: E402
+from salt_lib.recipes import DEFAULT, FAST, RECIPES, THESIS, Recipe, variant  # noqa: E402
 from salt_lib.records import load_record, read_history  # noqa: E402
 from salt_lib.result_folders import is_result, read_record, read_result  # noqa: E402
 
@@ -101,10 +101,18 @@ def minutes_to(result: dict, arm: str, level: str = "0.78") -> str:
     return "not reached" if value is None else f"{value:.0f} min"
 
 
+def recipe_of(arm: str) -> str | None:
+    """The recipe of ``salt_lib.recipes`` that ``arm`` trains by, where it goes by another name
+    there (``stack_g`` is ``progressive``)."""
+    return next((name for name, recipe in RECIPES.items() if name != arm and arm in ARMS
+                 and (recipe.overrides, recipe.training) == (ARMS[arm].overrides, ARMS[arm].training)), None)
+
+
 def sentence(result: dict, level: str = "0.78", arms=HEADLINE) -> str:
-    """The README's line, from the JSON this script writes."""
+    """The README's line, from the JSON this script writes; an arm that is a named recipe says so."""
     present = [arm for arm in arms if arm in result["arms"]]
-    parts = [f"{arm} {minutes_to(result, arm, level)}" for arm in present]
+    parts = [f"{arm}{f' (the recipe {recipe_of(arm)})' if recipe_of(arm) else ''} {minutes_to(result, arm, level)}"
+             for arm in present]
     machine = f"; {result['cpu'].removeprefix('cpu ')}" if result.get("cpu") else ""
     return f"minutes to reach {level} on validation (lite U-Net, seed {result['seed']}{machine}): " + ", ".join(parts)
 

@@ -12,7 +12,7 @@ import pytest
 
 from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, NOT_RECORDED, costs_on, curve,  # benchmarks/
                                    epoch_costs, first_reaching, lever_rows, minutes_source, other_machines,
-                                   readme_blocks, recipe_rows, recipes_table, sentence, stage_signature, timings_by_cpu)
+                                   readme_blocks, recipe_of, recipe_rows, recipes_table, sentence, stage_signature, timings_by_cpu)
 
 from salt_lib.recipes import DEFAULT, variant
 
@@ -34,6 +34,9 @@ def test_sentence_says_not_reached():
     result["cpu"] = "cpu Intel Xeon (2 cores, native bfloat16)"  # the CPU whose timings give the minutes
     assert sentence(result) == ("minutes to reach 0.78 on validation (lite U-Net, seed 2; Intel Xeon (2 cores, native "
                                 "bfloat16)): default 45 min, fast not reached")
+    result["arms"]["stack_g"] = {"reach": {"0.78": {"minutes": None}}}  # an arm that is a recipe by another name
+    assert sentence(result).endswith("fast not reached, stack_g (the recipe progressive) not reached")
+    assert recipe_of("stack_g") == "progressive" and recipe_of("fast") is None and recipe_of("stack_f") is None
 
 
 def test_minutes_from_idle_costs_count_training_every_epoch_and_validation_when_scored():
