@@ -48,7 +48,7 @@ import pandas as pd  # noqa: E402
 from salt_lib.files import atomic_write, portable_path  # noqa: E402
 from salt_lib.recipes import DEFAULT, FAST, RECIPES, THESIS, Recipe, variant  # noqa: E402
 from salt_lib.records import load_record, read_history  # noqa: E402
-from salt_lib.result_folders import is_result, read_record, read_result  # noqa: E402
+from salt_lib.result_folders import is_result, read_record, read_result, read_results  # noqa: E402
 
 LEVELS = (0.60, 0.70, 0.75, 0.78)
 SHORT = variant(DEFAULT, "short", epochs=8, lovasz_epochs=10, patience=18)
@@ -108,11 +108,16 @@ def recipe_of(arm: str) -> str | None:
                  and (recipe.overrides, recipe.training) == (ARMS[arm].overrides, ARMS[arm].training)), None)
 
 
+def arm_label(arm: str) -> str:
+    """An arm's name in the sentence and the figure, with the recipe it is where it has one."""
+    recipe = recipe_of(arm)
+    return f"{arm} (the recipe {recipe})" if recipe else arm
+
+
 def sentence(result: dict, level: str = "0.78", arms=HEADLINE) -> str:
     """The README's line, from the JSON this script writes; an arm that is a named recipe says so."""
     present = [arm for arm in arms if arm in result["arms"]]
-    parts = [f"{arm}{f' (the recipe {recipe_of(arm)})' if recipe_of(arm) else ''} {minutes_to(result, arm, level)}"
-             for arm in present]
+    parts = [f"{arm_label(arm)} {minutes_to(result, arm, level)}" for arm in present]
     machine = f"; {result['cpu'].removeprefix('cpu ')}" if result.get("cpu") else ""
     return f"minutes to reach {level} on validation (lite U-Net, seed {result['seed']}{machine}): " + ", ".join(parts)
 
@@ -188,15 +193,34 @@ def recipe_rows(results_root: Path = REPO / "results", recipe: str = "fast") -> 
 
     rows = []
     for arch in ("unet", "resunet"):
-        faster = scores(results_root / f"seeds_recipe_{recipe}_{arch}", recipe)
+        folder = results_root / f"seeds_recipe_{recipe}_{arch}"
+        faster = scores(folder, recipe)
         default = scores(results_root / "seeds_architecture", arch)
         if not faster or not default:
             continue
         val, default_val = float(np.mean(list(faster.values()))), float(np.mean(list(default.values())))
         rows.append({"network": arch, "seeds": sorted(faster), "by_seed": faster, "val": val,
                      "default_seeds": sorted(default), "default_by_seed": default, "default_val": default_val, "difference": val - default_val,
-                     "within": val - default_val >= -RECIPE_TOLERANCE})
+                     "within": val - default_val >= -RECIPE_TOLERANCE, "paired": paired_with_default(folder, recipe)})
     return rows
+
+
+def paired_with_default(folder: Path, recipe: str) -> dict | None:
+    """``recipe`` - ``default`` on the validation tiles, over the seeds that the study in
+    ``folder`` ran both arms for (its ``default`` is DEFAULT's committed model of that seed, scored
+    again): the mean difference and its 95 % interval from resampling seeds, then tiles
+    (``salt_lib.study.paired_arm_table``). None where the study has no ``default`` run to pair with."""
+    from salt_lib.study import paired_arm_table
+
+    results = read_results(folder) if folder.is_dir() else {}
+    seeds = {arm: {run.record["seed"] for run in results.values() if run.record["arm"] == arm} for arm in ("default", recipe)}
+    common = sorted(seeds["default"] & seeds[recipe])
+    if not common:
+        return None
+    paired = {name: run for name, run in results.items() if run.record["arm"] in seeds and run.record["seed"] in common}
+    row = paired_arm_table(paired, "default", recipe, split="val").iloc[0]
+    return {"seeds": common, "difference": float(row["difference_seeds_tiles"]),
+            "low": float(row["difference_seeds_tiles_low"]), "high": float(row["difference_seeds_tiles_high"])}
 
 
 def recipes_table(rows: dict[str, list[dict]]) -> str:
@@ -214,16 +238,22 @@ def recipes_table(rows: dict[str, list[dict]]) -> str:
     def by_seed(scores: dict) -> str:
         return ", ".join(f"{seed}: {val:.4f}" for seed, val in sorted(scores.items()))
 
-    lines = [f"| network | recipe | val by seed | mean val | recipe - default | within {RECIPE_TOLERANCE} |",
-             "|---|---|---|---|---|---|"]
+    def pairing(paired: dict | None) -> str:
+        if not paired:
+            return "-"
+        return (f"seed{'s' if len(paired['seeds']) > 1 else ''} {', '.join(map(str, paired['seeds']))}: "
+                f"{paired['difference']:+.4f} [{paired['low']:+.4f}, {paired['high']:+.4f}]")
+
+    lines = [f"| network | recipe | val by seed | mean val | recipe - default | within {RECIPE_TOLERANCE} | "
+             "paired with default on the same tiles [95 % interval] |", "|---|---|---|---|---|---|---|"]
     for network in ("unet", "resunet"):
         if network not in by_network:
             continue
         first = by_network[network][0][1]
-        lines.append(f"| {names[network]} | default | {by_seed(first['default_by_seed'])} | {first['default_val']:.4f} | | |")
+        lines.append(f"| {names[network]} | default | {by_seed(first['default_by_seed'])} | {first['default_val']:.4f} | | | |")
         for recipe, row in by_network[network]:
             lines.append(f"| {names[network]} | {recipe} | {by_seed(row['by_seed'])} | {row['val']:.4f} | "
-                         f"{row['difference']:+.4f} | {'yes' if row['within'] else 'no'} |")
+                         f"{row['difference']:+.4f} | {'yes' if row['within'] else 'no'} | {pairing(row.get('paired'))} |")
     return "\n".join(lines)
 
 
@@ -246,7 +276,10 @@ def readme_blocks(result: dict, results_root: Path = REPO / "results") -> dict[s
             "benchmarks/README.md": line + "\n\n" + arms_table(result) + (
                 "\n\nEach lever alone and each stack against `short`, the same schedule without levers:\n\n" + levers if levers else "") + (
                 "\n\nThe finished models of each faster recipe (`salt_lib.recipes`) and of `default`, by network "
-                f"(validation tgs_score with flip TTA, as each record stores it):\n\n{recipes}" if recipes else "")}
+                "(validation tgs_score with flip TTA, as each record stores it). Where a recipe's study also scored "
+                "DEFAULT's committed model of a seed, the last column sets the two on the same validation tiles (the "
+                "study's per-tile scores, after the small-mask removal chosen on validation), with a 95 % interval "
+                f"from resampling seeds, then tiles:\n\n{recipes}" if recipes else "")}
 
 
 def write_readme_blocks(result: dict, root: Path = REPO) -> None:
@@ -370,7 +403,7 @@ def plot(curves: dict[str, pd.DataFrame], seed: int, cpus: dict[str, str] | None
         scored = history[history["val_tgs_score"].notna()]
         style = {"lw": 2.2} if name in HEADLINE else {"lw": 1, "alpha": 0.8}
         style["color"] = arm_colour(name)
-        label = name if cpus.get(name, NOT_RECORDED) == reference else f"{name} (another CPU)"
+        label = arm_label(name) if cpus.get(name, NOT_RECORDED) == reference else f"{arm_label(name)} (another CPU)"
         axes[0].plot(scored["minutes"], scored["val_tgs_score"], marker=".", label=label, **style)
         axes[1].plot(scored["images_seen"] / 1000, scored["val_tgs_score"], marker=".", label=label, **style)
     axes[0].set_xlabel("minutes on 2 idle CPU cores")

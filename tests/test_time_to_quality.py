@@ -229,8 +229,15 @@ def test_progressive_resizing_is_timed_apart_from_the_whole_input():
 
 def test_a_faster_recipe_is_set_against_the_default_by_network_from_the_records(tmp_path):
     def record(folder, arm, seed, val):
-        (tmp_path / folder / f"{arm}-s{seed}").mkdir(parents=True)
-        (tmp_path / folder / f"{arm}-s{seed}" / "record.json").write_text(json.dumps({"seed": seed, "val": {"tgs_score": val}}))
+        run = tmp_path / folder / f"{arm}-s{seed}"
+        run.mkdir(parents=True)
+        arch = "resunet" if "resunet" in folder else "unet"
+        (run / "record.json").write_text(json.dumps({"seed": seed, "arm": arm, "arch": arch, "preset": "lite", "val": {"tgs_score": val},
+                                                     "study": {"factor": "recipe"}}))
+        # per-tile scores on 40 validation tiles whose mean is ``val``
+        scores = np.full(40, val) + np.tile([-0.01, 0.01], 20)
+        pd.DataFrame({"id": [f"t{i}" for i in range(40)], "split": "val", "position": range(40), "tgs_score": scores}).to_csv(
+            run / "tiles.csv", index=False)
 
     for seed, val in ((0, 0.782), (1, 0.785), (2, 0.788)):
         record("seeds_architecture", "unet", seed, val)
@@ -245,6 +252,9 @@ def test_a_faster_recipe_is_set_against_the_default_by_network_from_the_records(
     rows = recipe_rows(tmp_path)
     assert [row["network"] for row in rows] == ["unet", "resunet"] and not rows[1]["within"]  # 0.005 below
     assert rows[0]["by_seed"] == {2: 0.783} and rows[1]["default_by_seed"] == {0: 0.775}
+    # paired on the same tiles only where the study also scored DEFAULT's model of that seed
+    assert rows[0]["paired"]["seeds"] == [2] and rows[0]["paired"]["difference"] == pytest.approx(0.783 - 0.788)
+    assert rows[1]["paired"] is None
     assert recipes_table({"fast": []}) == ""
     # one table of every faster recipe: by network, DEFAULT's seeds first, then each recipe's
     assert "| fast |" in readme_blocks(RESULT_STUB, tmp_path)["benchmarks/README.md"]
@@ -252,11 +262,11 @@ def test_a_faster_recipe_is_set_against_the_default_by_network_from_the_records(
     record("seeds_recipe_progressive_resunet", "progressive", 2, 0.776)
     table = recipes_table({"fast": recipe_rows(tmp_path, "fast"), "progressive": recipe_rows(tmp_path, "progressive")})
     assert table.splitlines()[2:] == [
-        "| U-Net | default | 0: 0.7820, 1: 0.7850, 2: 0.7880 | 0.7850 | | |",
-        "| U-Net | fast | 2: 0.7830 | 0.7830 | -0.0020 | yes |",
-        "| ResUNet | default | 0: 0.7750 | 0.7750 | | |",
-        "| ResUNet | fast | 0: 0.7700 | 0.7700 | -0.0050 | no |",
-        "| ResUNet | progressive | 2: 0.7760 | 0.7760 | +0.0010 | yes |"]
+        "| U-Net | default | 0: 0.7820, 1: 0.7850, 2: 0.7880 | 0.7850 | | | |",
+        "| U-Net | fast | 2: 0.7830 | 0.7830 | -0.0020 | yes | seed 2: -0.0050 [-0.0050, -0.0050] |",
+        "| ResUNet | default | 0: 0.7750 | 0.7750 | | | |",
+        "| ResUNet | fast | 0: 0.7700 | 0.7700 | -0.0050 | no | - |",
+        "| ResUNet | progressive | 2: 0.7760 | 0.7760 | +0.0010 | yes | - |"]
     assert table in readme_blocks(RESULT_STUB, tmp_path)["benchmarks/README.md"]
 
 
