@@ -200,8 +200,8 @@ def recipe_rows(results_root: Path = REPO / "results", recipe: str = "fast") -> 
             continue
         val, default_val = float(np.mean(list(faster.values()))), float(np.mean(list(default.values())))
         rows.append({"network": arch, "seeds": sorted(faster), "by_seed": faster, "val": val,
-                     "default_seeds": sorted(default), "default_by_seed": default, "default_val": default_val, "difference": val - default_val,
-                     "within": val - default_val >= -RECIPE_TOLERANCE, "paired": paired_with_default(folder, recipe)})
+                     "default_seeds": sorted(default), "default_by_seed": default, "default_val": default_val,
+                     "difference": val - default_val, "within": val - default_val >= -RECIPE_TOLERANCE, "paired": paired_with_default(folder, recipe)})
     return rows
 
 
@@ -229,8 +229,8 @@ def recipes_table(rows: dict[str, list[dict]]) -> str:
     spread between seeds reads beside the difference of the means."""
     names = {"unet": "U-Net", "resunet": "ResUNet"}
     by_network = {}
-    for recipe, recipe_rows_ in rows.items():
-        for row in recipe_rows_:
+    for recipe, found in rows.items():
+        for row in found:
             by_network.setdefault(row["network"], []).append((recipe, row))
     if not by_network:
         return ""
