@@ -185,40 +185,46 @@ RECIPE_TOLERANCE = 0.003  # how far below DEFAULT's mean a faster recipe's finis
 def recipe_rows(results_root: Path = REPO / "results", recipe: str = "fast") -> list[dict]:
     """``recipe`` against DEFAULT for each network, on validation (flip TTA, the finished model's
     score as its record stores it): the recipe's seeds (``results/seeds_recipe_<recipe>_<arch>``,
-    ``python -m salt_lib study recipe_<recipe>_<arch>``) and DEFAULT's (``results/seeds_architecture``)."""
+    ``python -m salt_lib study recipe_<recipe>_<arch>``) and DEFAULT's (``results/seeds_architecture``).
+    Each recipe study's folder is read once, for its scores and for the pairing with DEFAULT."""
 
-    def scores(folder: Path, arm: str) -> dict[int, float]:
-        records = [read_record(run) for run in sorted(folder.glob(f"{arm}-s*")) if is_result(run)]
-        return {int(record["seed"]): float(record["val"]["tgs_score"]) for record in records}
+    def scores(runs: dict, arm: str) -> dict[int, float]:
+        return {int(run.record["seed"]): float(run.record["val"]["tgs_score"]) for run in runs.values() if run.record["arm"] == arm}
 
     rows = []
     for arch in ("unet", "resunet"):
-        folder = results_root / f"seeds_recipe_{recipe}_{arch}"
-        faster = scores(folder, recipe)
-        default = scores(results_root / "seeds_architecture", arch)
+        runs = results_in(results_root / f"seeds_recipe_{recipe}_{arch}")
+        faster = scores(runs, recipe)
+        default = {int(record["seed"]): float(record["val"]["tgs_score"]) for record in
+                   (read_record(run) for run in sorted((results_root / "seeds_architecture").glob(f"{arch}-s*")) if is_result(run))}
         if not faster or not default:
             continue
         val, default_val = float(np.mean(list(faster.values()))), float(np.mean(list(default.values())))
         rows.append({"network": arch, "seeds": sorted(faster), "by_seed": faster, "val": val,
                      "default_seeds": sorted(default), "default_by_seed": default, "default_val": default_val,
-                     "difference": val - default_val, "within": val - default_val >= -RECIPE_TOLERANCE, "paired": paired_with_default(folder, recipe)})
+                     "difference": val - default_val, "within": val - default_val >= -RECIPE_TOLERANCE,
+                     "paired": paired_with_default(runs, recipe)})
     return rows
 
 
-def paired_with_default(folder: Path, recipe: str) -> dict | None:
-    """``recipe`` - ``default`` on the validation tiles, over the seeds that the study in
-    ``folder`` ran both arms for (its ``default`` is DEFAULT's committed model of that seed, scored
-    again): the mean difference and its 95 % interval from resampling seeds, then tiles
-    (``salt_lib.study.paired_arm_table``). None where the study has no ``default`` run to pair with."""
+def results_in(folder: Path) -> dict:
+    """The result folders under ``folder`` (``result_folders.read_results``), none where there is none."""
+    return read_results(folder) if folder.is_dir() and any(map(is_result, folder.iterdir())) else {}
+
+
+def paired_with_default(runs: dict, recipe: str) -> dict | None:
+    """``recipe`` - ``default`` on the validation tiles of a recipe study's ``runs``, over the seeds
+    it ran both arms for (its ``default`` is DEFAULT's committed model of that seed, scored again):
+    the mean difference and its 95 % interval from resampling seeds, then tiles
+    (``salt_lib.study.paired_arm_table``, which pairs only the seeds both arms have). None where
+    the study has no ``default`` run of a seed the recipe has."""
     from salt_lib.study import paired_arm_table
 
-    results = read_results(folder) if folder.is_dir() else {}
-    seeds = {arm: {run.record["seed"] for run in results.values() if run.record["arm"] == arm} for arm in ("default", recipe)}
+    seeds = {arm: {run.record["seed"] for run in runs.values() if run.record["arm"] == arm} for arm in ("default", recipe)}
     common = sorted(seeds["default"] & seeds[recipe])
     if not common:
         return None
-    paired = {name: run for name, run in results.items() if run.record["arm"] in seeds and run.record["seed"] in common}
-    row = paired_arm_table(paired, "default", recipe, split="val").iloc[0]
+    row = paired_arm_table(runs, "default", recipe, split="val").iloc[0]
     return {"seeds": common, "difference": float(row["difference_seeds_tiles"]),
             "low": float(row["difference_seeds_tiles_low"]), "high": float(row["difference_seeds_tiles_high"])}
 
@@ -253,7 +259,7 @@ def recipes_table(rows: dict[str, list[dict]]) -> str:
         lines.append(f"| {names[network]} | default | {by_seed(first['default_by_seed'])} | {first['default_val']:.4f} | | | |")
         for recipe, row in by_network[network]:
             lines.append(f"| {names[network]} | {recipe} | {by_seed(row['by_seed'])} | {row['val']:.4f} | "
-                         f"{row['difference']:+.4f} | {'yes' if row['within'] else 'no'} | {pairing(row.get('paired'))} |")
+                         f"{row['difference']:+.4f} | {'yes' if row['within'] else 'no'} | {pairing(row['paired'])} |")
     return "\n".join(lines)
 
 
