@@ -63,9 +63,10 @@ SHORT = variant(DEFAULT, "short", epochs=8, lovasz_epochs=10, patience=18)
 # at 128 (the cosine and Adam's moments carried on), to close the gap between the scales before
 # the Lovasz stage; narrow_fp32 DEFAULT's schedule on a network of half the width (8 filters at the
 # first level instead of 16: a quarter of the parameters and about a quarter of the arithmetic),
-# in float32, the precision of a CPU without native bfloat16. ``short+batch_size`` doubles the
-# batch and, as is usual for Adam, both stages' learning rates with it (the same images an epoch,
-# half the steps).
+# in float32, the precision of a CPU without native bfloat16; default_fp32 DEFAULT itself in
+# float32 (narrow_fp32's twin at the full width, which tells the width's cost from the precision's).
+# ``short+batch_size`` doubles the batch and, as is usual for Adam, both stages' learning rates with
+# it (the same images an epoch, half the steps).
 ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     THESIS, DEFAULT, SHORT,
     variant(SHORT, "short+warmup", warmup_epochs=1, learning_rate=2e-3),
@@ -84,6 +85,7 @@ ARMS: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     variant(DEFAULT, "stack_f", early_size=64, alternate_flips=True, val_every=2),
     variant(DEFAULT, "stack_g", early_size=64, early_size_epochs=18, alternate_flips=True, val_every=2),
     variant(DEFAULT, "narrow_fp32", overrides={"filters": 8, "precision": "float32"}),
+    variant(DEFAULT, "default_fp32", overrides={"precision": "float32"}),
     FAST,
 )}
 # The arms the README's sentence names and the figure draws bold (those that have run).

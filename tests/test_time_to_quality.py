@@ -69,6 +69,8 @@ def test_arms_that_train_the_same_input_share_a_timing():
     assert lovasz["short+lovasz_crop"] == lovasz["stack_c"] != lovasz["short"] == lovasz["stack_b"]
     assert lovasz["short+lovasz_crop"] == stage_signature("unet", ARMS["stack_c"], "main").replace('"bce_dice"', '"lovasz"')
     assert signature["short+batch_size"] != signature["short"]  # a bigger batch is timed on its own
+    assert signature["default_fp32"] != signature["default"]  # and float32 apart from bfloat16
+    assert lovasz["default_fp32"] != lovasz["default"] != lovasz["narrow_fp32"] != lovasz["default_fp32"]
 
 
 def test_every_arm_but_the_references_is_a_variant_of_one_recipe_on_one_factor():
