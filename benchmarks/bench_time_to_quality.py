@@ -47,7 +47,7 @@ import pandas as pd  # noqa: E402
 
 from salt_lib.files import atomic_write, portable_path  # noqa: E402
 from salt_lib.recipes import DEFAULT, FAST, RECIPES, THESIS, Recipe, variant  # noqa: E402
-from salt_lib.records import load_record, read_history  # noqa: E402
+from salt_lib.records import devices_of, load_record, read_history  # noqa: E402
 from salt_lib.result_folders import is_result, read_record, read_result, read_results  # noqa: E402
 
 LEVELS = (0.60, 0.70, 0.75, 0.78)
@@ -142,6 +142,7 @@ def arms_table(result: dict) -> str:
 
 # What an arm measured before its timings named their CPU says it was timed on.
 NOT_RECORDED = "not recorded"
+SEVERAL = "several machines: "  # a run resumed elsewhere: its own seconds time no one CPU
 
 
 def lever_rows(result: dict, reference: str = "short") -> list[dict]:
@@ -475,9 +476,14 @@ def arm_signatures(arch: str, recipe: Recipe, stages) -> dict[str, str]:
 
 
 def run_machine(record: dict) -> str:
-    """The CPU a run trained on, as its record names it (NOT_RECORDED for a record from before)."""
-    device = record.get("versions", {}).get("device")
-    return device if device and device != "unknown" else NOT_RECORDED
+    """The CPU a run trained on, as its record names it (NOT_RECORDED for a record from before);
+    for a run resumed on other machines, all of them with their epochs, after ``SEVERAL``."""
+    segments = devices_of(record)
+    machines = list(dict.fromkeys(segment["device"] or NOT_RECORDED for segment in segments))
+    if len(machines) == 1:
+        return machines[0]
+    return SEVERAL + "; ".join(f"{segment['device'] or NOT_RECORDED} (epochs {segment['first_epoch']}-"
+                               f"{segment['last_epoch']})" for segment in segments)
 
 
 def minutes_source(idle: bool, run_cpu: str, timings: dict, signatures: dict[str, str], cpu: str):
@@ -619,6 +625,9 @@ def measure_arms(args, dataset, run_dirs: dict[str, Path], timings: dict, cpu: s
     loaded = {name: arm_run(run_dir) for name, run_dir in run_dirs.items()}
     for name in args.idle & set(loaded):
         run_cpu = run_machine(loaded[name][1])
+        if run_cpu.startswith(SEVERAL):
+            raise SystemExit(f"--idle {name}: its run trained on {run_cpu}, so its epochs' seconds time no one CPU; "
+                             f"time its stages with --time-only {name} on idle cores instead")
         for stage, cost in epoch_costs(loaded[name][0], ARMS[name].training).items():
             timings.setdefault(stage_signature(args.arch, ARMS[name], stage), {})[run_cpu] = cost | {
                 "from": f"the {name} run, on idle cores", "cpu": run_cpu}

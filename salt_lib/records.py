@@ -4,7 +4,7 @@ A model ``m.keras`` comes with ``m.config.json`` (the record: the network's ``Mo
 fields, the training settings, provenance, the threshold and scores) and a history, one row per
 epoch (``history.csv`` beside a run's ``best.keras``, ``m.history.csv`` beside an exported
 model). This module names those files (``config_path``, ``history_path``), reads them
-(``load_record``, ``read_history``, ``load_model``), writes them (``write_record``,
+(``load_record``, ``devices_of``, ``read_history``, ``load_model``), writes them (``write_record``,
 ``export_model``) and decides whether a record fits a request (``run_key``, ``reuse_problems``).
 
 Paths inside records are portable (``salt_lib.files.portable_path``); records written before
@@ -66,6 +66,17 @@ def load_record(model_path) -> dict:
 def write_record(model_path, record: dict) -> Path:
     """Write ``record`` beside ``model_path`` (atomically); return the JSON's path."""
     return write_json(config_path(model_path), record)
+
+
+def devices_of(record: dict) -> list[dict]:
+    """The devices that trained a run, from its record: its ``devices`` segments (device, first and
+    last epoch), or, for a record from before they were kept, one segment of the device that
+    finished it (``versions.device``, None where not recorded) over all its epochs."""
+    if record.get("devices"):
+        return record["devices"]
+    device = (record.get("versions") or {}).get("device")
+    return [{"device": device if device and device != "unknown" else None, "first_epoch": 1,
+             "last_epoch": record.get("epochs_trained")}]
 
 
 def read_history(model_path) -> pd.DataFrame:

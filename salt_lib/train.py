@@ -194,7 +194,12 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
         elif verbose:
             print(f"{out_dir}: run already finished (best val tgs_score {state['best_score']:.4f}); nothing to do")
         return read_history(out_dir / "best.keras")
-    if warning := bfloat16_warning(model_config(model).get("precision", "float32"), compute_device()):
+    device = compute_device()
+    if verbose and state.get("devices") and state["devices"][-1]["device"] != device:
+        print(f"note: epochs up to {state['devices'][-1]['last_epoch']} of this run trained on "
+              f"{state['devices'][-1]['device'] or 'a device not recorded'}, the rest trains on {device}; "
+              f"the record keeps both (devices)")
+    if warning := bfloat16_warning(model_config(model).get("precision", "float32"), device):
         log.warning(warning)
     stages = stages_of(config)
     full = model  # the network at its own input size: what is scored and kept
@@ -237,7 +242,7 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
             for _ in range(begin):
                 batches.on_epoch_end()  # replay the shuffles, so a resumed run sees the same order
             recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose,
-                                     scored=full if crop or shrink else None)
+                                     scored=full if crop or shrink else None, device=device)
             model.fit(batches, epochs=last, initial_epoch=begin, callbacks=[recorder], verbose=0, shuffle=False)
             previous = model
         state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
@@ -336,10 +341,11 @@ def stage_deadline(config: TrainConfig, stage_index: int) -> float | None:
 class EpochRecorder(keras.callbacks.Callback):
     """After each epoch: score validation, log a history row, keep the best, save a resume point."""
 
-    def __init__(self, val, config, out_dir, state, stage, stage_index, epochs, verbose, scored=None):
+    def __init__(self, val, config, out_dir, state, stage, stage_index, epochs, verbose, scored=None, device=None):
         super().__init__()
         # ``scored``: the network that is scored and kept, when the one trained is its cropped twin
         self.scored = scored
+        self.device = device or compute_device()  # what trains these epochs (``note_device``)
         self.val, self.config, self.out_dir, self.state = val, config, out_dir, state
         self.stage, self.stage_index, self.epochs = stage, stage_index, epochs
         self.verbose = verbose
@@ -387,6 +393,7 @@ class EpochRecorder(keras.callbacks.Callback):
         epoch_seconds = time.perf_counter() - self.epoch_start
         state["elapsed"] = state.get("elapsed", 0.0) + epoch_seconds
         state.update(epoch=epoch + 1, stage=self.stage_index, total_epochs=state.get("total_epochs", 0) + 1)
+        note_device(state, self.device)
         stalled = state.get("wait", 0) >= self.config.patience
         cut = not stalled and epoch + 1 < self.epochs and self._over_time(train_seconds)
         row = {
@@ -606,6 +613,21 @@ def _read_state(out_dir: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def note_device(state: dict, device: str) -> None:
+    """Count the epoch just ended (``state["total_epochs"]``) as trained on ``device``, in
+    ``state["devices"]``: one segment per stretch of epochs on one device, so a run resumed on
+    another machine says which epochs ran where (its epochs' seconds are then timings of two).
+    A run begun before segments were kept has its earlier epochs as ``device`` None."""
+    epoch = state["total_epochs"]
+    segments = state.setdefault("devices", [])
+    if not segments and epoch > 1:
+        segments.append({"device": None, "first_epoch": 1, "last_epoch": epoch - 1})
+    if segments and segments[-1]["device"] == device and segments[-1]["last_epoch"] == epoch - 1:
+        segments[-1]["last_epoch"] = epoch
+    else:
+        segments.append({"device": device, "first_epoch": epoch, "last_epoch": epoch})
+
+
 def _load_state(out_dir: Path, run_key: str) -> dict:
     state = _read_state(out_dir)
     if state is None:
@@ -661,7 +683,8 @@ def _finalise_best(out_dir: Path, val, config: TrainConfig, provenance: dict | N
         "provenance": provenance or {},
         "epochs_trained": state.get("total_epochs"),
         "best_epoch": state.get("best_epoch"),
-        "wall_seconds": round(state.get("elapsed", 0.0), 1),
+        "wall_seconds": round(state.get("elapsed", 0.0), 1),  # summed over ``devices``
+        "devices": state.get("devices", []),  # which epochs ran on which device (``note_device``)
         "cut_by_time": bool(state.get("cut_by_time", False)),  # the --minutes cap ended a stage early
         **({"swa": state["swa"]} if "swa" in state else {}),
         **({"snapshots": [row | {"epoch": state.get("cycle_epochs", {}).get(str(row["cycle"]))} for row in state["snapshots"]]}

@@ -101,3 +101,25 @@ def test_options_added_later_leave_old_keys_and_records_fitting_at_their_default
     assert records.run_key(network(), swa, "f1", "s1") != records.run_key(network(), settings(), "f1", "s1")
     assert records.reuse_problems(old_record, network(), swa, "f1", "s1") == ["training swa_epochs is 0, not 3"]
     assert records.reuse_problems(record_for(network(), swa), network(), settings(), "f1", "s1") == ["training swa_epochs is 3, not 0"]
+
+
+def test_a_run_resumed_on_another_machine_names_each_machine_with_its_epochs():
+    from salt_lib.train import note_device
+
+    state = {}
+    for epoch, device in enumerate(["cpu A", "cpu A", "cpu B", "cpu B", "cpu A"], 1):
+        state["total_epochs"] = epoch
+        note_device(state, device)
+    assert state["devices"] == [{"device": "cpu A", "first_epoch": 1, "last_epoch": 2},
+                                {"device": "cpu B", "first_epoch": 3, "last_epoch": 4},
+                                {"device": "cpu A", "first_epoch": 5, "last_epoch": 5}]
+    assert records.devices_of({"devices": state["devices"], "versions": {"device": "cpu A"}}) == state["devices"]
+    # A run begun before segments were kept: its earlier epochs ran on a device it did not record.
+    older = {"total_epochs": 21}
+    note_device(older, "cpu B")
+    assert older["devices"] == [{"device": None, "first_epoch": 1, "last_epoch": 20},
+                                {"device": "cpu B", "first_epoch": 21, "last_epoch": 21}]
+    # A record from before: the device that finished it, over all its epochs, or None.
+    assert records.devices_of({"versions": {"device": "cpu A"}, "epochs_trained": 44}) == [
+        {"device": "cpu A", "first_epoch": 1, "last_epoch": 44}]
+    assert records.devices_of({"epochs_trained": 3})[0]["device"] is None

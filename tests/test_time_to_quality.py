@@ -12,7 +12,8 @@ import pytest
 
 from bench_time_to_quality import (ARMS, BLOCK_END, BLOCK_START, LEVELS, NOT_RECORDED, costs_on, curve,  # benchmarks/
                                    epoch_costs, first_reaching, lever_rows, minutes_source, other_machines,
-                                   readme_blocks, recipe_of, recipe_rows, recipes_table, sentence, stage_signature, timings_by_cpu)
+                                   readme_blocks, recipe_of, recipe_rows, recipes_table, run_machine, sentence, stage_signature,
+                                   timings_by_cpu)
 
 from salt_lib.recipes import DEFAULT, variant
 
@@ -289,3 +290,14 @@ def test_the_mirror_policy_doubling_the_epochs_is_timed_apart():
     mirrored = variant(ARMS["default"], "default+mirror", augment="mirror")
     assert stage_signature("unet", mirrored, "main") != stage_signature("unet", ARMS["default"], "main")
     assert "augment" not in json.loads(stage_signature("unet", ARMS["default"], "main"))  # stored timings keep their keys
+
+
+def test_a_run_resumed_on_another_cpu_is_no_timing_of_one():
+    one = {"devices": [{"device": "cpu A", "first_epoch": 1, "last_epoch": 44}]}
+    assert run_machine(one) == "cpu A"
+    assert run_machine({"versions": {"device": "cpu A"}}) == "cpu A" and run_machine({}) == NOT_RECORDED
+    two = {"devices": [{"device": None, "first_epoch": 1, "last_epoch": 20},
+                       {"device": "cpu B", "first_epoch": 21, "last_epoch": 44}]}
+    assert run_machine(two) == f"several machines: {NOT_RECORDED} (epochs 1-20); cpu B (epochs 21-44)"
+    # its own seconds are then never the minutes of --idle: epochs x a timing of one CPU, or none
+    assert minutes_source(False, run_machine(two), {}, {}, "cpu B")[1].startswith("the run itself, on CONTENDED")

@@ -30,7 +30,7 @@ def tiles(n, seed):
 def test_fit_records_history_best_model_and_provenance(tmp_path):
     from salt_lib.models import build_model
     from salt_lib.records import load_model
-    from salt_lib.train import TrainConfig, fit
+    from salt_lib.train import TrainConfig, compute_device, fit
 
     model = build_model("unet", "lite", TINY)
     config = TrainConfig(epochs=2, batch_size=8, augment="flip", lovasz_epochs=1, patience=5)
@@ -46,6 +46,7 @@ def test_fit_records_history_best_model_and_provenance(tmp_path):
     assert record["provenance"]["data_fingerprint"] == "abc"
     assert record["cut_by_time"] is False and not history["cut_by_time"].any()  # the epoch budget ended it
     assert record["training"]["loss"] == "bce_dice" and record["epochs_trained"] == 3
+    assert record["devices"] == [{"device": compute_device(), "first_epoch": 1, "last_epoch": 3}]  # one machine
     assert 0 <= record["val"]["tgs_score"] <= 1 and record["val"]["tiles"] == 16
     assert 0.05 <= record["threshold"] <= 0.95
     reloaded = load_model(tmp_path / "run" / "best.keras", compile=False)
