@@ -241,8 +241,8 @@ def fit(model, train, val, config: TrainConfig, out_dir, provenance: dict | None
                 model = _carry_on(previous, trainee, loss, config)
             for _ in range(begin):
                 batches.on_epoch_end()  # replay the shuffles, so a resumed run sees the same order
-            recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose,
-                                     scored=full if crop or shrink else None, device=device)
+            recorder = EpochRecorder(val, config, out_dir, state, stage, stage_index, epochs, verbose, device,
+                                     scored=full if crop or shrink else None)
             model.fit(batches, epochs=last, initial_epoch=begin, callbacks=[recorder], verbose=0, shuffle=False)
             previous = model
         state.update(stage=stage_index + 1, epoch=0, stop=False, wait=0)
@@ -341,11 +341,11 @@ def stage_deadline(config: TrainConfig, stage_index: int) -> float | None:
 class EpochRecorder(keras.callbacks.Callback):
     """After each epoch: score validation, log a history row, keep the best, save a resume point."""
 
-    def __init__(self, val, config, out_dir, state, stage, stage_index, epochs, verbose, scored=None, device=None):
+    def __init__(self, val, config, out_dir, state, stage, stage_index, epochs, verbose, device, scored=None):
         super().__init__()
         # ``scored``: the network that is scored and kept, when the one trained is its cropped twin
         self.scored = scored
-        self.device = device or compute_device()  # what trains these epochs (``note_device``)
+        self.device = device  # what trains these epochs (``note_device``)
         self.val, self.config, self.out_dir, self.state = val, config, out_dir, state
         self.stage, self.stage_index, self.epochs = stage, stage_index, epochs
         self.verbose = verbose
